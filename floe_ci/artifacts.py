@@ -1,0 +1,95 @@
+"""CompiledArtifacts: the compiler's output and the runtime's input (`.floe/artifacts.json`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from floe_ci.spec.models import (
+    ComputeConfig,
+    ConsumptionConfig,
+    DeployConfig,
+    GovernanceConfig,
+    ObservabilityConfig,
+    OrchestrationConfig,
+    TransformConfig,
+)
+
+ARTIFACTS_VERSION = "1.0.0"
+
+
+class ArtifactModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ArtifactMetadata(ArtifactModel):
+    """Metadata about compilation."""
+
+    compiled_at: datetime
+    floe_core_version: str = Field(description="Version of floe-ci that compiled.")
+    source_hash: str = Field(description="sha256 of floe.yaml's bytes.")
+    pipeline_name: str
+    spec_version: str
+
+
+class EnvironmentContext(ArtifactModel):
+    """Runtime context injected by a control plane (absent from local compilation)."""
+
+    tenant_id: UUID
+    tenant_slug: str
+    project_id: UUID
+    project_slug: str
+    environment_id: UUID
+    environment_type: Literal["development", "preview", "staging", "production"]
+    governance_category: Literal["production", "non_production"]
+
+
+class ColumnClassification(ArtifactModel):
+    """A column's classification as declared in dbt meta under the `floe` key."""
+
+    classification: str
+    pii_type: str | None = None
+    sensitivity: str = "medium"
+
+
+class CompileFinding(ArtifactModel):
+    """Something wrong in the inputs that did not stop compilation (e.g. a bad meta value)."""
+
+    rule: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    model: str | None = None
+    column: str | None = None
+    file: str | None = None
+    line: int | None = None
+    hint: str | None = None
+
+
+class CompiledArtifacts(ArtifactModel):
+    """Output of compilation - input to the runtime (Dagster, dbt, Cube, Helm)."""
+
+    version: str = ARTIFACTS_VERSION
+    metadata: ArtifactMetadata
+    compute: ComputeConfig
+    transforms: list[TransformConfig]
+    consumption: ConsumptionConfig
+    governance: GovernanceConfig
+    observability: ObservabilityConfig
+    orchestration: OrchestrationConfig
+    deploy: DeployConfig
+
+    # Paths are relative to the folder holding floe.yaml, so artifacts are portable.
+    dbt_project_path: str | None = None
+    dbt_manifest_path: str | None = None
+    dbt_profiles_path: str | None = None
+
+    lineage_namespace: str | None = None
+    environment_context: EnvironmentContext | None = None
+
+    column_classifications: dict[str, dict[str, ColumnClassification]] | None = Field(
+        default=None, description="model name -> column name -> classification"
+    )
+    findings: list[CompileFinding] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""The `floe-ci` / `floe` command line. Commands import their heavy libraries lazily."""

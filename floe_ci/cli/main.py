@@ -1,0 +1,67 @@
+"""Entry point of the `floe-ci` and `floe` commands.
+
+Only click and the standard library are imported at start-up; every command imports what it
+needs when it runs, so `floe-ci --help` answers instantly and never loads dbt or Dagster.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from floe_ci import __version__
+from floe_ci.cli.schema_cmd import schema
+from floe_ci.cli.spec_cmds import compile_command, init, validate
+
+EXIT_USAGE = 2
+
+
+class FloeGroup(click.Group):
+    """Turns user errors into a located message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from floe_ci.errors import FloeUsageError
+
+        try:
+            return super().invoke(ctx)
+        except FloeUsageError as exc:
+            click.echo(str(exc), err=True)
+            ctx.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(
+    cls=FloeGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", "-V", prog_name="floe-ci")
+def cli() -> None:
+    """floe-ci: an honest verdict on every pull request of a dbt pipeline.
+
+    A pipeline is described by floe.yaml next to a dbt project. Typical use:
+
+    \b
+      floe-ci init shop --template full     # scaffold a project
+      floe-ci validate -c shop/floe.yaml    # check floe.yaml
+      floe-ci compile  -c shop/floe.yaml    # write shop/.floe/artifacts.json
+
+    Exit codes: 0 success, 1 findings, 2 bad input or usage.
+    """
+
+
+cli.add_command(validate)
+cli.add_command(compile_command)
+cli.add_command(init)
+cli.add_command(schema)
+
+
+def main() -> None:  # pragma: no cover - exercised through the console script
+    cli(prog_name="floe-ci")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(cli())

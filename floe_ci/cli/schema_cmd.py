@@ -1,0 +1,50 @@
+"""`floe-ci schema export`: JSON Schemas for IDEs and other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def schema() -> None:
+    """JSON Schemas of floe.yaml and of the compiled artifacts."""
+
+
+@schema.command("export")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["floespec", "artifacts"]),
+    default="floespec",
+    show_default=True,
+    help="floespec: the floe.yaml schema; artifacts: CompiledArtifacts.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    default=Path("-"),
+    help="File to write (atomically); `-` for standard output.  [default: -]",
+)
+def export(kind: str, output: Path) -> None:
+    """Export a JSON Schema (draft 2020-12).
+
+    \b
+    Examples:
+      floe-ci schema export --type floespec --output floe.schema.json
+      floe-ci schema export --type artifacts --output compiled-artifacts.schema.json
+
+    Point your editor at the floe.yaml schema with a first line such as
+    `# yaml-language-server: $schema=floe.schema.json`.
+    """
+    from floe_ci.fsutil import write_atomic
+    from floe_ci.schema_export import schema_text
+
+    text = schema_text(kind)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        click.echo(f"✓ wrote the {kind} schema to {output}")

@@ -1,0 +1,136 @@
+"""validate, compile and init: the commands that work on floe.yaml itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from floe_ci.cli.options import config_option, shown_path
+
+TEMPLATES = ("basic", "dbt-only", "full")
+
+
+@click.command()
+@config_option
+def validate(config: Path) -> None:
+    """Check floe.yaml against the schema, without running dbt.
+
+    Unknown keys, wrong types, bad cron expressions, literal secrets and a missing dbt
+    project are reported with file:line:column and a hint. Exit code 2 when invalid.
+
+    \b
+    Example:
+      floe-ci validate -c examples/shop/floe.yaml
+    """
+    from floe_ci.compiler import dbt_project_of
+    from floe_ci.spec.loader import load_spec
+
+    loaded = load_spec(config, str(config))
+    project = dbt_project_of(loaded, str(config))
+    spec = loaded.spec
+    details = [f"compute {spec.compute.target.value}"]
+    if project is not None:
+        details.append(f"dbt project `{project.name}`")
+    details.append(f"{len(spec.governance.policies)} governance policies")
+    click.echo(f"✓ {config} is valid: pipeline `{spec.name}` ({', '.join(details)})")
+
+
+@click.command("compile")
+@config_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    default=None,
+    help="Where to write the artifacts; `-` for standard output.  "
+    "[default: .floe/artifacts.json beside floe.yaml]",
+)
+@click.option(
+    "--refresh-manifest",
+    is_flag=True,
+    help="Run `dbt parse` even when target/manifest.json looks current.",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Use this dbt manifest.json instead of parsing the project.",
+)
+def compile_command(
+    config: Path, output: Path | None, refresh_manifest: bool, manifest: Path | None
+) -> None:
+    """Compile floe.yaml and the dbt project into CompiledArtifacts.
+
+    Runs `dbt parse` (in-process, offline, on an in-memory DuckDB profile) when the
+    manifest is missing or older than a project file, reads the column classifications
+    from dbt meta (`meta.floe` or `config.meta.floe`), and writes the artifacts
+    atomically. The same inputs give the same bytes apart from `compiled_at`; set
+    SOURCE_DATE_EPOCH to fix that too.
+
+    \b
+    Example:
+      floe-ci compile -c examples/shop/floe.yaml
+      floe-ci compile -c floe.yaml -o - | jq .column_classifications
+    """
+    from floe_ci.compiler import artifacts_json, compile_pipeline, default_artifacts_path
+    from floe_ci.fsutil import write_atomic
+
+    artifacts = compile_pipeline(
+        config, display=str(config), refresh_manifest=refresh_manifest, manifest_path=manifest
+    )
+    text = artifacts_json(artifacts)
+    for finding in artifacts.findings:
+        where = ":".join(str(p) for p in (finding.file, finding.line) if p is not None)
+        click.echo(f"{where}: {finding.severity}: {finding.message} [{finding.rule}]", err=True)
+        if finding.hint:
+            click.echo(f"  hint: {finding.hint}", err=True)
+    if output is not None and str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    target = output or default_artifacts_path(config)
+    write_atomic(target, text)
+    classified = artifacts.column_classifications or {}
+    columns = sum(len(cols) for cols in classified.values())
+    click.echo(
+        f"✓ compiled `{artifacts.metadata.pipeline_name}`: {columns} classified columns in "
+        f"{len(classified)} models, {len(artifacts.findings)} findings -> {shown_path(target)}"
+    )
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--template",
+    "-t",
+    type=click.Choice(TEMPLATES),
+    default="basic",
+    show_default=True,
+    help="basic: seeds, a staging and a mart model; dbt-only: floe.yaml for an existing "
+    "style dbt project without consumption; full: Cube, schedules, sensors, deploy, tests.",
+)
+@click.option(
+    "--directory",
+    "-d",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Create the project here instead of ./NAME.",
+)
+def init(name: str, template: str, directory: Path | None) -> None:
+    """Create a new pipeline project NAME that validates, compiles and builds on DuckDB.
+
+    The project holds floe.yaml (with a schema comment for IDE completion), a dbt project
+    with classified PII columns, and a profiles.yml so that `dbt build` works in it.
+    An existing non-empty folder is never touched.
+
+    \b
+    Example:
+      floe-ci init demo --template full
+      cd demo && floe-ci validate && floe-ci compile && dbt build
+    """
+    from floe_ci.scaffold import create_project
+
+    target = directory or Path(name)
+    files = create_project(name, template, target)
+    click.echo(f"✓ created {template} project `{name}` in {target} ({len(files)} files)")
+    click.echo(f"  next: cd {target} && floe-ci validate && floe-ci compile && dbt build")

@@ -1,0 +1,1 @@
+"""Governance: classifications read from dbt meta, and the policies that apply to them."""

@@ -1,0 +1,1 @@
+"""Adapters at the edge: one folder per external system."""

@@ -1,0 +1,1 @@
+"""dbt: manifests, profiles and execution."""

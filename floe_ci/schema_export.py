@@ -1,0 +1,29 @@
+"""JSON Schema export of FloeSpec and CompiledArtifacts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SCHEMA_FILES = {
+    "floespec": "floe.schema.json",
+    "artifacts": "compiled-artifacts.schema.json",
+}
+SCHEMA_BASE_URL = "https://raw.githubusercontent.com/floe/action/v1/schemas/"
+
+
+def schema_for(kind: str) -> dict[str, Any]:
+    from floe_ci.artifacts import CompiledArtifacts
+    from floe_ci.spec.models import FloeSpec
+
+    model = {"floespec": FloeSpec, "artifacts": CompiledArtifacts}[kind]
+    body = model.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_BASE_URL + SCHEMA_FILES[kind],
+        **body,
+    }
+
+
+def schema_text(kind: str) -> str:
+    return json.dumps(schema_for(kind), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,317 @@
+"""The floe.yaml schema: pydantic models, one per block of the file.
+
+Every model forbids unknown keys so that a typo is an error with a suggestion, never a
+setting that is silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from floe_ci.spec.cron import cron_problem
+
+_SECRET_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
+
+
+def _check_cron(value: str) -> str:
+    problem = cron_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(
+            f"unknown time zone `{value}`; use an IANA name such as Europe/Berlin"
+        ) from None
+    return value
+
+
+def _check_secret_ref(value: str | None) -> str | None:
+    if value is not None and not _SECRET_REF.match(value):
+        raise ValueError(
+            "a secret reference is the NAME of a secret or environment variable "
+            "(letters, digits, `_`, `-`, `.`, `/`), never the secret itself"
+        )
+    return value
+
+
+Cron = Annotated[str, AfterValidator(_check_cron), Field(examples=["0 6 * * *"])]
+TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+SecretRef = Annotated[
+    str | None,
+    AfterValidator(_check_secret_ref),
+    Field(description="Name of a secret / environment variable holding the value."),
+]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_default=True)
+
+
+# --- compute -----------------------------------------------------------------------------
+
+
+class ComputeTarget(StrEnum):
+    """Supported compute targets (each maps to a dbt adapter)."""
+
+    DUCKDB = "duckdb"
+    SNOWFLAKE = "snowflake"
+    BIGQUERY = "bigquery"
+    POSTGRES = "postgres"
+    REDSHIFT = "redshift"
+    DATABRICKS = "databricks"
+    SPARK = "spark"
+
+
+class ComputeConfig(StrictModel):
+    """Where the transforms run."""
+
+    target: ComputeTarget = Field(description="Compute engine; selects the dbt adapter.")
+    connection_secret_ref: SecretRef = None
+    properties: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Adapter settings (path, host, database, schema, threads...). "
+        "Never credentials: name them with connection_secret_ref.",
+    )
+
+
+# --- transforms --------------------------------------------------------------------------
+
+
+class TransformConfig(StrictModel):
+    """A dbt project that belongs to the pipeline."""
+
+    type: Literal["dbt"] = Field(description="Transform kind; only dbt is supported.")
+    path: str = Field(description="dbt project folder, relative to floe.yaml.")
+    target: str | None = Field(default=None, description="dbt target name to use.")
+
+
+# --- consumption -------------------------------------------------------------------------
+
+
+class CubeSecurityConfig(StrictModel):
+    """Cube row-level security."""
+
+    row_level: bool = True
+    tenant_column: str = "tenant_id"
+
+
+class PreAggregationConfig(StrictModel):
+    """Cube pre-aggregation refresh."""
+
+    refresh_schedule: Cron = "*/30 * * * *"
+    timezone: TimeZone = "UTC"
+
+
+class CubeConfig(StrictModel):
+    """Cube semantic layer."""
+
+    port: int = Field(default=4000, ge=1, le=65535)
+    api_secret_ref: SecretRef = None
+    pre_aggregations: PreAggregationConfig = Field(default_factory=PreAggregationConfig)
+    security: CubeSecurityConfig = Field(default_factory=CubeSecurityConfig)
+    models: list[str] = Field(
+        default_factory=list,
+        description="dbt model names or `tag:NAME` selectors exposed as cubes (empty: all marts).",
+    )
+
+
+class ConsumptionConfig(StrictModel):
+    """Consumption layer (semantic layer and APIs)."""
+
+    enabled: bool = False
+    cube: CubeConfig | None = None
+
+
+# --- governance --------------------------------------------------------------------------
+
+
+class ClassificationSource(StrEnum):
+    """Where classification metadata is read from."""
+
+    DBT_META = "dbt_meta"
+    EXTERNAL = "external"
+
+
+class PolicyAction(StrEnum):
+    """What happens to a classified column in an environment."""
+
+    RESTRICT = "restrict"
+    SYNTHESIZE = "synthesize"
+    REDACT = "redact"
+    MASK = "mask"
+    HASH = "hash"
+
+
+class EnvironmentPolicy(StrictModel):
+    """The action for one environment category."""
+
+    action: PolicyAction
+    requires_role: list[str] = Field(
+        default_factory=list, description="Roles that may read the raw value (for restrict)."
+    )
+
+
+class ClassificationPolicy(StrictModel):
+    """Policy for one classification (the `classification` value in dbt column meta)."""
+
+    production: EnvironmentPolicy | None = None
+    non_production: EnvironmentPolicy | None = None
+
+
+class GovernanceConfig(StrictModel):
+    """Data governance: what each classification means in each environment."""
+
+    classification_source: ClassificationSource = ClassificationSource.DBT_META
+    policies: dict[str, ClassificationPolicy] = Field(default_factory=dict)
+    emit_classification_lineage: bool = True
+
+
+# --- observability -----------------------------------------------------------------------
+
+
+class ObservabilityConfig(StrictModel):
+    """Tracing, metrics and lineage."""
+
+    traces: bool = True
+    metrics: bool = True
+    lineage: bool = True
+    otlp_endpoint: str | None = None
+    lineage_endpoint: str | None = None
+    lineage_transport: Literal["http", "file", "console"] | None = Field(
+        default=None,
+        description="How OpenLineage events leave: http (to lineage_endpoint), file or console. "
+        "Default: http when lineage_endpoint is set, otherwise none.",
+    )
+    lineage_file: str | None = Field(
+        default=None, description="File for the `file` transport, relative to floe.yaml."
+    )
+    lineage_namespace: str | None = None
+
+
+# --- orchestration -----------------------------------------------------------------------
+
+
+class ScheduleConfig(StrictModel):
+    """Run part of the pipeline on a cron schedule."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    cron: Cron
+    select: str = Field(default="*", description="dbt selection, e.g. `tag:daily+`.")
+    exclude: str | None = None
+    timezone: TimeZone = "UTC"
+    enabled: bool = True
+
+
+class FileSensorConfig(StrictModel):
+    """Start a run when a file appears or changes."""
+
+    type: Literal["file"]
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    path: str
+    select: str = "*"
+    minimum_interval_seconds: int = Field(default=30, ge=5)
+
+
+class AssetSensorConfig(StrictModel):
+    """Start a run when an upstream asset is materialized."""
+
+    type: Literal["asset"]
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    asset: str = Field(description="Asset key, `/`-separated (e.g. `raw/orders`).")
+    select: str = "*"
+    minimum_interval_seconds: int = Field(default=30, ge=5)
+
+
+SensorConfig = Annotated[FileSensorConfig | AssetSensorConfig, Field(discriminator="type")]
+
+
+class OrchestrationConfig(StrictModel):
+    """Schedules and sensors for the Dagster deployment."""
+
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+    sensors: list[SensorConfig] = Field(default_factory=list)
+
+    @field_validator("schedules", "sensors")
+    @classmethod
+    def _unique_names(cls, items: list[Any]) -> list[Any]:
+        names = [item.name for item in items]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"names must be unique; repeated: {', '.join(duplicates)}")
+        return items
+
+
+# --- deploy ------------------------------------------------------------------------------
+
+
+class DeployEnvironment(StrictModel):
+    """One place the pipeline deploys to."""
+
+    governance: Literal["production", "non_production"] = Field(
+        description="Which governance policies apply here."
+    )
+    namespace: str | None = Field(default=None, description="Kubernetes namespace override.")
+    kube_context: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict, description="Helm values override.")
+
+
+class DeployConfig(StrictModel):
+    """How the pipeline is rolled out with Helm on merge."""
+
+    release_name: str | None = Field(
+        default=None, description="Helm release name (default: the pipeline name)."
+    )
+    chart: str = Field(default="charts/floe-pipeline", description="Chart path, relative.")
+    namespace: str = "default"
+    timeout: str = Field(default="5m", pattern=r"^\d+[smh]$")
+    atomic: bool = True
+    values: dict[str, Any] = Field(default_factory=dict)
+    environments: dict[str, DeployEnvironment] = Field(default_factory=dict)
+
+
+# --- root --------------------------------------------------------------------------------
+
+
+class FloeSpec(StrictModel):
+    """Root of floe.yaml."""
+
+    name: str = Field(
+        description="Pipeline name: lower case letters, digits, `-` and `_` (max 63).",
+        examples=["shop"],
+    )
+    version: str = Field(default="1.0", description="floe.yaml schema version.")
+    compute: ComputeConfig
+    transforms: list[TransformConfig] = Field(default_factory=list)
+    consumption: ConsumptionConfig = Field(default_factory=ConsumptionConfig)
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_release_safe(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                "use lower case letters, digits, `-` and `_`, starting and ending with a letter "
+                "or digit (at most 63): it names the Helm release and Dagster code location"
+            )
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _supported_version(cls, value: str) -> str:
+        if value.split(".")[0] != "1":
+            raise ValueError(f"schema version {value} is not supported; this floe-ci reads 1.x")
+        return value
