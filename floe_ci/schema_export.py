@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 SCHEMA_FILES = {
     "floespec": "floe.schema.json",
     "artifacts": "compiled-artifacts.schema.json",
@@ -16,7 +18,8 @@ def schema_for(kind: str) -> dict[str, Any]:
     from floe_ci.artifacts import CompiledArtifacts
     from floe_ci.spec.models import FloeSpec
 
-    model = {"floespec": FloeSpec, "artifacts": CompiledArtifacts}[kind]
+    models: dict[str, type[BaseModel]] = {"floespec": FloeSpec, "artifacts": CompiledArtifacts}
+    model = models[kind]
     body = model.model_json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -56,7 +56,14 @@ def extract_classifications(
             if meta is None:
                 continue
 
-            def finding(message: str, hint: str, rule: str, column: str = column_name) -> None:
+            def finding(
+                message: str,
+                hint: str,
+                rule: str,
+                column: str = column_name,
+                node: Mapping[str, Any] = node,
+                model: str = model,
+            ) -> None:
                 file, line = locate(node, column) if locate else (_patch_file(node), None)
                 findings.append(
                     CompileFinding(
@@ -117,7 +124,9 @@ def _read_column(
         )
     pii_type = meta.get("pii_type")
     if pii_type is not None and pii_type not in PII_TYPES:
-        finding(f"unknown pii_type {pii_type!r}", _choices_hint(pii_type, PII_TYPES), "unknown-pii-type")
+        finding(
+            f"unknown pii_type {pii_type!r}", _choices_hint(pii_type, PII_TYPES), "unknown-pii-type"
+        )
     return ColumnClassification(
         classification=raw_classification,
         pii_type=None if pii_type is None else str(pii_type),

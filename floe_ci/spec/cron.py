@@ -23,9 +23,7 @@ def cron_problem(expression: str) -> str | None:
         return None
     parts = text.split()
     if len(parts) != 5:
-        return (
-            f"cron needs 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}"
-        )
+        return f"cron needs 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}"
     for index, part in enumerate(parts):
         name, low, high = _FIELDS[index]
         for item in part.split(","):

@@ -32,7 +32,9 @@ def looks_like_secret_value(value: str) -> bool:
     return bool(_SECRET_VALUE.search(value))
 
 
-def find_literal_secrets(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+def find_literal_secrets(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
     """Yield the path of every value that looks like a literal credential.
 
     A value under a secret-sounding key is a literal secret unless it is empty or an

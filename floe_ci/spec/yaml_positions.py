@@ -64,7 +64,9 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
         size = path.stat().st_size
     except FileNotFoundError:
         raise FloeUsageError.single(
-            display, "file not found", hint="pass the right path with --config, or run `floe-ci init`"
+            display,
+            "file not found",
+            hint="pass the right path with --config, or run `floe-ci init`",
         ) from None
     if path.is_dir():
         raise FloeUsageError.single(display, "is a directory, expected a YAML file")
@@ -93,9 +95,7 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
         ) from None
 
 
-def load_located(
-    text: str, display: str, max_nodes: int = MAX_EXPANDED_NODES
-) -> LocatedDocument:
+def load_located(text: str, display: str, max_nodes: int = MAX_EXPANDED_NODES) -> LocatedDocument:
     """Parse one YAML document into plain data with positions."""
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
@@ -165,8 +165,7 @@ class _Builder:
         if self.count > self.max_nodes:
             raise FloeUsageError.single(
                 self.doc.file,
-                f"YAML expands to more than {self.max_nodes:,} values through anchors "
-                "and aliases",
+                f"YAML expands to more than {self.max_nodes:,} values through anchors and aliases",
                 *_line_col(node),
                 hint="this looks like an alias bomb; write the values out or use fewer aliases",
             )
@@ -179,7 +178,7 @@ class _Builder:
                 items.append(self.build(child, (*path, index)))
             return items
         try:
-            return self.loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+            return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             raise FloeUsageError.single(
                 self.doc.file,
@@ -204,7 +203,7 @@ class _Builder:
                     "mapping keys must be plain strings",
                     *_line_col(key_node),
                 )
-            key = str(self.loader.construct_object(key_node))  # type: ignore[no-untyped-call]
+            key = str(self.loader.construct_object(key_node))
             if key in seen:
                 first = _position(seen[key].start_mark)
                 raise FloeUsageError.single(

@@ -9,7 +9,6 @@ from typing import Any
 from floe_ci.errors import FloeUsageError
 from floe_ci.spec.yaml_positions import LocatedDocument, load_located_file
 
-
 # Properties files of big projects are generated and large; floe.yaml's limits are too tight.
 _MAX_BYTES = 256 * 1024 * 1024
 _MAX_NODES = 50_000_000
