@@ -106,8 +106,8 @@ def compile_command(
     type=click.Choice(TEMPLATES),
     default="basic",
     show_default=True,
-    help="basic: seeds, a staging and a mart model; dbt-only: floe.yaml for an existing "
-    "style dbt project without consumption; full: Cube, schedules, sensors, deploy, tests.",
+    help="basic: seeds, a staging and a mart model; dbt-only: governance checks for a "
+    "plain dbt project (no Cube, no deploy); full: Cube, schedules, sensors, deploy, tests.",
 )
 @click.option(
     "--directory",
