@@ -15,7 +15,9 @@ EXAMPLE_SHOP = REPO_ROOT / "examples" / "shop"
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
-_IGNORED = shutil.ignore_patterns("target", "logs", ".floe", "*.duckdb", "*.duckdb.wal", ".user.yml")
+_IGNORED = shutil.ignore_patterns(
+    "target", "logs", ".floe", "*.duckdb", "*.duckdb.wal", ".user.yml"
+)
 
 
 def copy_example(dest: Path, source: Path = EXAMPLE_SHOP) -> Path:

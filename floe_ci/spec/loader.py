@@ -71,8 +71,10 @@ def secret_problems(document: LocatedDocument) -> list[Problem]:
 def validation_problems(
     exc: ValidationError, document: LocatedDocument, root: type[BaseModel]
 ) -> list[Problem]:
+    errors = exc.errors(include_url=False, include_input=True)
+    suggested = _suggested_keys(errors, document, root)
     problems = []
-    for error in exc.errors(include_url=False, include_input=True):
+    for error in errors:
         loc: Path_ = tuple(error["loc"])
         data_path = _data_path(loc, document.data)
         pos = document.position_of(data_path)
@@ -90,6 +92,8 @@ def validation_problems(
             if valid:
                 hint = "valid keys here: " + ", ".join(sorted(valid))
         elif kind == "missing":
+            if data_path in suggested:
+                continue  # the misspelled key's "did you mean" already says it
             message = f"missing required key `{where}`"
             parent = _dotted(data_path[:-1])
             hint = f"add `{data_path[-1]}:` under `{parent}`" if parent else None
@@ -98,6 +102,24 @@ def validation_problems(
             hint = _closest_choice(error)
         problems.append(Problem(document.file, message, line, column, hint))
     return problems
+
+
+def _suggested_keys(
+    errors: list[Any], document: LocatedDocument, root: type[BaseModel]
+) -> set[Path_]:
+    """Paths of required keys that an unknown sibling key is a misspelling of."""
+    suggested = set()
+    for error in errors:
+        if error["type"] != "extra_forbidden":
+            continue
+        path = _data_path(tuple(error["loc"]), document.data)
+        if not path:
+            continue
+        valid = _fields_at(root, path[:-1])
+        match = difflib.get_close_matches(str(path[-1]), valid, n=1, cutoff=0.6)
+        if match:
+            suggested.add((*path[:-1], match[0]))
+    return suggested
 
 
 def _data_path(loc: Path_, data: Any) -> Path_:

@@ -108,7 +108,7 @@ def load_located(text: str, display: str, max_nodes: int = MAX_EXPANDED_NODES) -
         try:
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            raise _yaml_error(exc, display) from None
+            raise _yaml_error(exc, display, text) from None
         except yaml.YAMLError as exc:
             raise FloeUsageError.single(display, f"invalid YAML: {exc}", line=1, column=1) from None
         if root is None:
@@ -132,14 +132,15 @@ def load_located_file(
     return load_located(read_text(path, shown, max_bytes), shown, max_nodes)
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, display: str) -> FloeUsageError:
+def _yaml_error(exc: yaml.MarkedYAMLError, display: str, text: str) -> FloeUsageError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or "invalid YAML"
     context = f" ({exc.context})" if exc.context else ""
     line = mark.line + 1 if mark else None
     column = mark.column + 1 if mark else None
     hint = "check indentation and quoting around this line"
-    if "\t" in problem or "tab" in problem:
+    lines = text.splitlines()
+    if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
         hint = "YAML does not allow tabs for indentation; use spaces"
     return FloeUsageError.single(
         display, f"invalid YAML: {problem}{context}", line=line, column=column, hint=hint

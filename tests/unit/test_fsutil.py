@@ -1,0 +1,33 @@
+"""Atomic writes: the old file survives a failed write, and no temporary file is left."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from floe_ci.fsutil import write_atomic
+
+
+def test_write_creates_parents_and_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b.json"
+    write_atomic(target, "one")
+    write_atomic(target, b"two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["b.json"]
+
+
+def test_failed_write_keeps_the_old_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "artifacts.json"
+    target.write_text("precious")
+
+    def broken_replace(src: str, dst: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("floe_ci.fsutil.os.replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, "new")
+    assert target.read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["artifacts.json"]
