@@ -14,6 +14,11 @@ from floe_ci.artifacts import ArtifactMetadata, CompiledArtifacts
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.classifications import extract_classifications
 from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
+from floe_ci.integrations.dbt.profiles import (
+    located_profile_error,
+    profile_problems,
+    write_profiles,
+)
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.integrations.dbt.properties import ColumnLocations
 from floe_ci.spec.loader import LoadedSpec, load_spec
@@ -87,7 +92,7 @@ def compile_pipeline(
             classifications = result.classifications
             findings = result.findings
 
-    return CompiledArtifacts(
+    artifacts = CompiledArtifacts(
         metadata=ArtifactMetadata(
             compiled_at=_compiled_at(),
             floe_core_version=__version__,
@@ -108,6 +113,14 @@ def compile_pipeline(
         column_classifications=classifications,
         findings=findings,
     )
+    if project is not None:
+        # A profile the adapter cannot load is a compile error, located at `compute`.
+        problems = profile_problems(artifacts, root)
+        if problems:
+            raise located_profile_error(problems, shown, loaded.document.position_of)
+        profiles_dir = write_profiles(artifacts, root, validate=False)
+        artifacts.dbt_profiles_path = _relative(profiles_dir, root)
+    return artifacts
 
 
 def artifacts_json(artifacts: CompiledArtifacts) -> str:
