@@ -9,7 +9,12 @@ import click
 
 @click.group()
 def schema() -> None:
-    """JSON Schemas of floe.yaml and of the compiled artifacts."""
+    """JSON Schemas of floe.yaml and of the compiled artifacts.
+
+    \b
+    Example:
+      floe-ci schema export --type floespec --output floe.schema.json
+    """
 
 
 @schema.command("export")
