@@ -1,0 +1,343 @@
+"""Column lineage of a whole dbt project, model by model in DAG order.
+
+Compiled SQL names relations (`"db"."schema"."identifier"`); they are mapped back to dbt nodes
+(models, seeds, snapshots, sources) through the manifest's database/schema/alias. A parent's
+column list, needed to expand `select *`, is the lineage engine's own output for a model
+analysed earlier in DAG order (the SQL is what the warehouse will produce; declared columns
+are often partial), the declared columns when the SQL gave none, the CSV header for a seed,
+the declared columns for a source.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from floe_ci.integrations.dbt.project import DbtProject, read_project
+from floe_ci.lineage.cache import LineageCache, cache_key, load_cache, save_cache
+from floe_ci.lineage.compiled_sql import obtain_compiled_sql, sql_nodes
+from floe_ci.lineage.model import ColumnOrigin, ColumnRef, LineageStats
+from floe_ci.lineage.sql_columns import RelationKey, SqlColumns, analyse_sql, relation_key
+
+_RELATION_TYPES = ("model", "seed", "snapshot")
+
+
+class ColumnLineage:
+    """Column-level lineage of every model of a dbt project (see `build_column_lineage`)."""
+
+    def __init__(
+        self,
+        nodes: Mapping[str, Mapping[str, Any]],
+        origins: dict[str, dict[str, ColumnOrigin]],
+        errors: dict[str, str],
+        stats: LineageStats,
+    ) -> None:
+        self._nodes = nodes
+        self._origins = origins
+        self._errors = errors
+        self.stats = stats
+        self._children: dict[ColumnRef, list[ColumnRef]] | None = None
+
+    def models(self) -> list[str]:
+        """unique_ids of the models analysed, sorted."""
+        return sorted(set(self._origins) | set(self._errors))
+
+    def ref(self, node_id: str, column: str) -> ColumnRef:
+        """The ColumnRef naming `column` of `node_id` (column compared case-insensitively)."""
+        name = str((self._nodes.get(node_id) or {}).get("name") or node_id.rsplit(".", 1)[-1])
+        return ColumnRef(node_id, name, column.lower())
+
+    def columns(self, node_id: str) -> list[str] | None:
+        """Output columns of a model in SELECT order; None when the SQL gave none."""
+        origins = self._origins.get(node_id)
+        return list(origins) if origins is not None else None
+
+    def origin(self, node_id: str, column: str) -> ColumnOrigin | None:
+        """Upstream columns, transform and unresolved reason of one output column."""
+        return (self._origins.get(node_id) or {}).get(column.lower())
+
+    def upstream(self, node_id: str, column: str) -> list[ColumnRef]:
+        """The columns `column` of `node_id` is computed from (direct parents only)."""
+        origin = self.origin(node_id, column)
+        return list(origin.upstream) if origin else []
+
+    def downstream(self, node_id: str, column: str) -> list[ColumnRef]:
+        """The columns computed directly from `column` of `node_id` (direct children only)."""
+        return list(self._child_index().get(self.ref(node_id, column), []))
+
+    def paths_from(self, node_id: str, column: str) -> dict[ColumnRef, tuple[ColumnRef, ...]]:
+        """Every column derived from this one, each with one shortest path starting here."""
+        return self._shortest_paths(self.ref(node_id, column), self._downstream_of)
+
+    def paths_to(self, node_id: str, column: str) -> dict[ColumnRef, tuple[ColumnRef, ...]]:
+        """Every column this one is derived from, each with one shortest path ending here."""
+        paths = self._shortest_paths(self.ref(node_id, column), self._upstream_of)
+        return {ref: tuple(reversed(path)) for ref, path in paths.items()}
+
+    def unresolved(self, node_id: str) -> dict[str, str]:
+        """Columns of a model whose lineage is (partly) unknown, with the reason.
+
+        When the model's SQL could not be analysed at all, every declared column carries the
+        model's reason; a model without declared columns then reports it under `"*"`.
+        """
+        error = self._errors.get(node_id)
+        if error is not None:
+            declared = [c.lower() for c in (self._nodes.get(node_id) or {}).get("columns") or {}]
+            return {c: error for c in declared} or {"*": error}
+        return {
+            name: origin.unresolved
+            for name, origin in (self._origins.get(node_id) or {}).items()
+            if origin.unresolved is not None
+        }
+
+    def model_error(self, node_id: str) -> str | None:
+        """Why a model's SQL gave no columns at all (unparseable, `*` over unknown, ...)."""
+        return self._errors.get(node_id)
+
+    # -- graph walks ----------------------------------------------------------------------
+
+    def _upstream_of(self, ref: ColumnRef) -> Sequence[ColumnRef]:
+        return self.upstream(ref.node_id, ref.column)
+
+    def _downstream_of(self, ref: ColumnRef) -> Sequence[ColumnRef]:
+        return self._child_index().get(ref, [])
+
+    def _child_index(self) -> dict[ColumnRef, list[ColumnRef]]:
+        if self._children is None:
+            children: dict[ColumnRef, list[ColumnRef]] = {}
+            for node_id, origins in self._origins.items():
+                for name, origin in origins.items():
+                    child = self.ref(node_id, name)
+                    for parent in origin.upstream:
+                        children.setdefault(parent, []).append(child)
+            self._children = children
+        return self._children
+
+    @staticmethod
+    def _shortest_paths(start: ColumnRef, step: Any) -> dict[ColumnRef, tuple[ColumnRef, ...]]:
+        paths: dict[ColumnRef, tuple[ColumnRef, ...]] = {start: (start,)}
+        queue = deque([start])
+        while queue:
+            current = queue.popleft()
+            for nxt in step(current):
+                if nxt not in paths:
+                    paths[nxt] = (*paths[current], nxt)
+                    queue.append(nxt)
+        del paths[start]
+        return paths
+
+
+def build_column_lineage(
+    manifest: Mapping[str, Any],
+    project: DbtProject | Path | None = None,
+    cache_dir: Path | None = None,
+    *,
+    dialect: str | None = None,
+) -> ColumnLineage:
+    """Column lineage of every model of a dbt project.
+
+    `manifest` is the parsed manifest.json (from `dbt parse` is enough). `project` (the dbt
+    project folder or its DbtProject) is needed only for models whose Jinja goes beyond
+    ref/source/config (they are compiled with dbt) and for seeds' CSV headers. `cache_dir`
+    (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
+    `dialect` defaults to the manifest's adapter type.
+
+    Example::
+
+        lineage = build_column_lineage(manifest, project_dir, state_dir / "cache" / "lineage")
+        lineage.upstream("model.shop.customers", "email")
+        # [ColumnRef('model.shop.stg_customers', 'stg_customers', 'email')]
+        for ref, path in lineage.paths_from("model.shop.stg_customers", "email").items():
+            print(" -> ".join(map(str, path)))  # stg_customers.email -> customers.email
+        lineage.unresolved("model.shop.customers")  # {} when every column was traced
+    """
+    dbt_project = _as_project(project)
+    adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
+    sql_dialect = dialect or _DIALECTS.get(adapter, adapter) or None
+    cache = load_cache(cache_dir)
+    work_dir = cache_dir / "work" if cache_dir is not None else None
+    compiled = obtain_compiled_sql(manifest, dbt_project, work_dir, cache.compiled)
+
+    relations = _RelationIndex(manifest, dbt_project)
+    models = sql_nodes(manifest)
+    new_cache = LineageCache(compiled=dict(compiled.dbt_compiled))
+    results: dict[str, SqlColumns] = {}
+    hits = analysed = 0
+    for uid in _dag_order(models):
+        node = models[uid]
+        sql = compiled.sql.get(uid)
+        if sql is None:
+            results[uid] = SqlColumns(None, compiled.failures.get(uid, "no compiled SQL"))
+            relations.set_columns(uid, _declared(node))
+            continue
+        parents = sorted(set((node.get("depends_on") or {}).get("nodes") or []))
+        key = cache_key(sql, sql_dialect or "", ((p, relations.columns_of(p)) for p in parents))
+        entry = cache.lineage.get(uid)
+        if entry is not None and entry[0] == key:
+            result = entry[1]
+            hits += 1
+        else:
+            result = analyse_sql(sql, sql_dialect or "", relations.columns_by_key)
+            analysed += 1
+        new_cache.lineage[uid] = (key, result)
+        results[uid] = result
+        outputs = [c.name for c in result.columns] if result.columns is not None else None
+        relations.set_columns(uid, outputs if outputs else _declared(node))
+
+    if cache_dir is not None and (
+        new_cache.lineage != cache.lineage or new_cache.compiled != cache.compiled
+    ):
+        save_cache(cache_dir, new_cache)
+
+    origins, errors = _to_refs(results, relations)
+    stats = LineageStats(
+        models=len(models),
+        analysed=analysed,
+        cache_hits=hits,
+        unresolved_columns=sum(
+            1 for cols in origins.values() for o in cols.values() if o.unresolved
+        ),
+        failed_models=len(errors),
+        compiled_sql_rendered=compiled.rendered,
+        compiled_sql_from_manifest=compiled.from_manifest,
+        compiled_sql_from_dbt=compiled.from_dbt + compiled.from_cache,
+    )
+    return ColumnLineage(relations.nodes, origins, errors, stats)
+
+
+# sqlglot dialect names for dbt adapter types that differ.
+_DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "bigquery": "bigquery"}
+
+
+def _as_project(project: DbtProject | Path | None) -> DbtProject | None:
+    if project is None or isinstance(project, DbtProject):
+        return project
+    return read_project(Path(project), str(project))
+
+
+def _declared(node: Mapping[str, Any]) -> list[str] | None:
+    columns = [str(c).lower() for c in node.get("columns") or {}]
+    return columns or None
+
+
+def _dag_order(models: Mapping[str, Mapping[str, Any]]) -> Iterator[str]:
+    """Models parents first (Kahn's algorithm; ties in unique_id order for stable output)."""
+    parents = {
+        uid: {p for p in (n.get("depends_on") or {}).get("nodes") or [] if p in models}
+        for uid, n in models.items()
+    }
+    children: dict[str, list[str]] = {}
+    for uid, ps in parents.items():
+        for p in ps:
+            children.setdefault(p, []).append(uid)
+    waiting = {uid: len(ps) for uid, ps in parents.items()}
+    ready = deque(sorted(uid for uid, count in waiting.items() if count == 0))
+    emitted = set()
+    while ready:
+        uid = ready.popleft()
+        emitted.add(uid)
+        yield uid
+        for child in sorted(children.get(uid, [])):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    yield from sorted(set(models) - emitted)  # a cycle dbt would refuse; analyse anyway
+
+
+class _RelationIndex:
+    """Relations named in SQL -> dbt nodes, and the column lists known so far."""
+
+    def __init__(self, manifest: Mapping[str, Any], project: DbtProject | None) -> None:
+        self.nodes: dict[str, Mapping[str, Any]] = {}
+        self.by_key: dict[RelationKey, str] = {}
+        partial: dict[RelationKey, set[str]] = {}
+        for uid, node in (manifest.get("nodes") or {}).items():
+            if node.get("resource_type") in _RELATION_TYPES:
+                self._add(uid, node, node.get("alias") or node.get("name"), partial)
+        for uid, node in (manifest.get("sources") or {}).items():
+            self._add(uid, node, node.get("identifier") or node.get("name"), partial)
+        for key, uids in partial.items():
+            if len(uids) == 1 and key not in self.by_key:
+                self.by_key[key] = next(iter(uids))
+        self.columns: dict[str, list[str] | None] = {}
+        for uid, node in self.nodes.items():
+            if node.get("resource_type") == "seed":
+                self.columns[uid] = _seed_header(node, project) or _declared(node)
+            elif node.get("resource_type") != "model":
+                self.columns[uid] = _declared(node)
+
+    def _add(
+        self,
+        uid: str,
+        node: Mapping[str, Any],
+        identifier: Any,
+        partial: dict[RelationKey, set[str]],
+    ) -> None:
+        self.nodes[uid] = node
+        database, schema = str(node.get("database") or ""), str(node.get("schema") or "")
+        name = str(identifier or "")
+        self.by_key[relation_key([database, schema, name])] = uid
+        # SQL may name a relation without its database (or schema): unique short names resolve.
+        partial.setdefault(relation_key([schema, name]), set()).add(uid)
+        partial.setdefault(relation_key([name]), set()).add(uid)
+
+    def set_columns(self, uid: str, columns: list[str] | None) -> None:
+        self.columns[uid] = columns
+
+    def columns_of(self, uid: str) -> list[str] | None:
+        return self.columns.get(uid)
+
+    def node_of(self, key: RelationKey) -> str | None:
+        return self.by_key.get(key)
+
+    def columns_by_key(self, key: RelationKey) -> list[str] | None:
+        uid = self.by_key.get(key)
+        return self.columns.get(uid) if uid is not None else None
+
+
+def _seed_header(node: Mapping[str, Any], project: DbtProject | None) -> list[str] | None:
+    root = Path(str(node.get("root_path"))) if node.get("root_path") else None
+    root = project.path if project is not None else root
+    path = node.get("original_file_path")
+    if root is None or not isinstance(path, str):
+        return None
+    try:
+        with open(root / path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return [h.strip().lower() for h in header] if header else None
+
+
+def _to_refs(
+    results: Mapping[str, SqlColumns], relations: _RelationIndex
+) -> tuple[dict[str, dict[str, ColumnOrigin]], dict[str, str]]:
+    origins: dict[str, dict[str, ColumnOrigin]] = {}
+    errors: dict[str, str] = {}
+    names: dict[str, str] = {
+        uid: str(node.get("name") or uid) for uid, node in relations.nodes.items()
+    }
+    for uid, result in results.items():
+        if result.columns is None:
+            errors[uid] = result.error or "no output columns"
+            continue
+        per_model: dict[str, ColumnOrigin] = {}
+        for column in result.columns:
+            refs: list[ColumnRef] = []
+            reasons = [column.unresolved] if column.unresolved else []
+            for key, name in column.sources:
+                node_id = relations.node_of(key)
+                if node_id is None:
+                    reasons.append(
+                        f"reads {'.'.join(p for p in key if p)}, no node of the dbt project"
+                    )
+                    continue
+                refs.append(ColumnRef(node_id, names[node_id], name))
+            per_model[column.name] = ColumnOrigin(
+                column.name, tuple(refs), column.transform, "; ".join(reasons) or None
+            )
+        origins[uid] = per_model
+    return origins, errors

@@ -1,0 +1,57 @@
+"""Value objects of column lineage: what a caller of `build_column_lineage` receives.
+
+Kept free of sqlglot and dbt so that importing them costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# How an output column is made from its upstream columns:
+# "copy": the value is passed through unchanged (possibly renamed or cast);
+# "expression": a row-level expression (function, operator, CASE, COALESCE, ...) of them;
+# "aggregate": an aggregate (count, sum, min, max, ...) over them.
+Transform = Literal["copy", "expression", "aggregate"]
+
+
+@dataclass(frozen=True, order=True)
+class ColumnRef:
+    """One column of one dbt node (model, seed, snapshot or source).
+
+    `node_id` is the manifest's unique_id; `column` is lower-cased (SQL identifiers in the
+    warehouses dbt targets compare case-insensitively unless quoted).
+    """
+
+    node_id: str
+    model_name: str
+    column: str
+
+    def __str__(self) -> str:
+        return f"{self.model_name}.{self.column}"
+
+
+@dataclass(frozen=True)
+class ColumnOrigin:
+    """Lineage of one output column of one model."""
+
+    column: str
+    upstream: tuple[ColumnRef, ...]
+    transform: Transform
+    # Why (part of) this column's lineage could not be resolved; None when fully resolved.
+    # Resolved upstream columns are kept even when another part is unresolved.
+    unresolved: str | None = None
+
+
+@dataclass(frozen=True)
+class LineageStats:
+    """What one `build_column_lineage` call did: for reports and the benchmark."""
+
+    models: int
+    analysed: int
+    cache_hits: int
+    unresolved_columns: int
+    failed_models: int
+    compiled_sql_rendered: int
+    compiled_sql_from_manifest: int
+    compiled_sql_from_dbt: int
