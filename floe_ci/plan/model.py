@@ -1,0 +1,118 @@
+"""The Plan value object. Categories (breaking, declassification...) are data, not prose."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from floe_ci.governance.result import Finding
+
+ChangeKind = Literal["added", "removed", "modified"]
+Category = Literal["breaking", "non_breaking"]
+Direction = Literal["added", "removed", "stricter", "weaker", "changed"]
+
+
+class _PlanModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConfigChange(_PlanModel):
+    """One setting of floe.yaml that differs, by dotted path (semantic, not textual)."""
+
+    path: str
+    kind: ChangeKind
+    before: Any = None
+    after: Any = None
+
+
+class ColumnChange(_PlanModel):
+    column: str
+    kind: Literal["added", "removed", "renamed", "type_changed"]
+    category: Category
+    before_type: str | None = None
+    after_type: str | None = None
+    renamed_from: str | None = None
+    used_by: list[str] = Field(
+        default_factory=list, description="Downstream `model.column` that read this column."
+    )
+
+
+class ModelChange(_PlanModel):
+    name: str
+    node_id: str
+    kind: ChangeKind
+    category: Category
+    reasons: list[str] = Field(default_factory=list, description="sql, config, materialization")
+    materialization: str | None = None
+    previous_materialization: str | None = None
+    columns: list[ColumnChange] = Field(default_factory=list)
+    downstream_models: list[str] = Field(default_factory=list)
+    downstream_exposures: list[str] = Field(default_factory=list)
+    affected_cubes: list[str] = Field(default_factory=list)
+
+
+class LineageChange(_PlanModel):
+    nodes_added: list[str] = Field(default_factory=list)
+    nodes_removed: list[str] = Field(default_factory=list)
+    edges_added: list[tuple[str, str]] = Field(default_factory=list)
+    edges_removed: list[tuple[str, str]] = Field(default_factory=list)
+    mermaid: str = ""
+    mermaid_truncated: bool = False
+
+
+class ClassificationChange(_PlanModel):
+    """A column whose classification differs between base and head."""
+
+    model: str
+    column: str
+    before: str | None
+    after: str | None
+    before_sensitivity: str | None = None
+    after_sensitivity: str | None = None
+    direction: Direction
+    needs_review: bool
+    effective_before: dict[str, str] = Field(
+        default_factory=dict, description="environment -> action in base ('none' if nothing)"
+    )
+    effective_after: dict[str, str] = Field(default_factory=dict)
+
+
+class PolicyChange(_PlanModel):
+    """A governance policy whose action for an environment differs."""
+
+    classification: str
+    environment: Literal["production", "non_production"]
+    before: str
+    after: str
+    direction: Direction
+
+
+class PolicyImpact(_PlanModel):
+    classifications: list[ClassificationChange] = Field(default_factory=list)
+    policies: list[PolicyChange] = Field(default_factory=list)
+    new_findings: list[Finding] = Field(default_factory=list)
+    resolved_findings: list[Finding] = Field(default_factory=list)
+
+
+class Plan(_PlanModel):
+    """Everything a reviewer needs to judge a pull request, computed once."""
+
+    base_ref: str
+    head_ref: str
+    config: list[ConfigChange] = Field(default_factory=list)
+    models: list[ModelChange] = Field(default_factory=list)
+    lineage: LineageChange = Field(default_factory=LineageChange)
+    policy: PolicyImpact = Field(default_factory=PolicyImpact)
+    review_findings: list[Finding] = Field(
+        default_factory=list,
+        description="Findings the change itself raises (breaking change, declassification).",
+    )
+
+    def breaking(self) -> list[ModelChange]:
+        return [m for m in self.models if m.category == "breaking"]
+
+    def is_empty(self) -> bool:
+        return not (
+            self.config or self.models or self.policy.classifications or self.policy.policies
+        )
