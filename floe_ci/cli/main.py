@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from floe_ci import __version__
+from floe_ci.cli.action_cmd import action_command
 from floe_ci.cli.schema_cmd import schema
 from floe_ci.cli.spec_cmds import compile_command, init, validate
 
@@ -57,6 +58,7 @@ cli.add_command(validate)
 cli.add_command(compile_command)
 cli.add_command(init)
 cli.add_command(schema)
+cli.add_command(action_command)
 
 
 def main() -> None:  # pragma: no cover - exercised through the console script
