@@ -1,0 +1,78 @@
+"""`--base REF`: the base revision is checked out once per commit and compared for real."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from floe_ci.errors import FloeUsageError
+from floe_ci.plan.base_revision import base_snapshot
+from floe_ci.plan.build import build_plan
+from floe_ci.plan.collect import snapshot_of
+from tests.conftest import copy_example
+
+pytestmark = pytest.mark.integration
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    copy_example(root / "pipelines" / "shop")
+    (root / ".gitignore").write_text(".floe/\ntarget/\nlogs/\n*.duckdb\n.user.yml\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    return root
+
+
+def test_base_is_checked_out_once_and_compared(repo: Path) -> None:
+    project = repo / "pipelines" / "shop"
+    marts = project / "models" / "marts" / "_marts.yml"
+    marts.write_text(
+        marts.read_text().replace(
+            "        meta:\n          floe: {classification: pii, pii_type: name, "
+            "sensitivity: medium}\n",
+            "",
+        )
+    )
+    base = base_snapshot(project / "floe.yaml", "main", "floe.yaml")
+    sha = git(repo, "rev-parse", "main")
+    checkout = project / ".floe" / "cache" / "base" / sha
+    assert (checkout / "pipelines" / "shop" / "target" / "manifest.json").is_file()
+    assert base.ref == f"main ({sha[:12]})"
+
+    manifest = checkout / "pipelines" / "shop" / "target" / "manifest.json"
+    built = manifest.stat().st_mtime_ns
+    again = base_snapshot(project / "floe.yaml", "main", "floe.yaml")
+    assert manifest.stat().st_mtime_ns == built, "the cached base is not parsed again"
+
+    plan = build_plan(again, snapshot_of(project / "floe.yaml", "working tree"))
+    assert [c.direction for c in plan.policy.classifications] == ["removed"]
+    assert git(repo, "status", "--porcelain", "--", "pipelines/shop/models") != ""
+
+
+def test_unknown_base_ref_is_a_usage_error(repo: Path) -> None:
+    with pytest.raises(FloeUsageError) as caught:
+        base_snapshot(repo / "pipelines" / "shop" / "floe.yaml", "no-such-branch", "floe.yaml")
+    assert "fetch-depth: 0" in str(caught.value)
+
+
+def test_base_without_floe_yaml(repo: Path, tmp_path: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    copy_example(repo / "pipelines" / "new")
+    with pytest.raises(FloeUsageError) as caught:
+        base_snapshot(repo / "pipelines" / "new" / "floe.yaml", "main", "floe.yaml")
+    assert "does not exist at main" in str(caught.value)
