@@ -13,6 +13,7 @@ import click
 
 from floe_ci import __version__
 from floe_ci.cli.action_cmd import action_command
+from floe_ci.cli.check_cmd import check, rules
 from floe_ci.cli.schema_cmd import schema
 from floe_ci.cli.spec_cmds import compile_command, init, validate
 
@@ -58,6 +59,8 @@ cli.add_command(validate)
 cli.add_command(compile_command)
 cli.add_command(init)
 cli.add_command(schema)
+cli.add_command(check)
+cli.add_command(rules)
 cli.add_command(action_command)
 
 

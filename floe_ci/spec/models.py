@@ -169,12 +169,47 @@ class ClassificationPolicy(StrictModel):
     non_production: EnvironmentPolicy | None = None
 
 
+def _check_patterns(value: dict[str, str]) -> dict[str, str]:
+    for key, pattern in value.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"`{key}`: not a valid regular expression ({exc})") from None
+    return value
+
+
+Patterns = Annotated[dict[str, str], AfterValidator(_check_patterns)]
+
+
+class PiiDetectionConfig(StrictModel):
+    """Which unclassified columns look like personal data (`floe-ci check` rule FLOE201)."""
+
+    enabled: bool = True
+    use_default_patterns: bool = Field(
+        default=True, description="Keep the built-in patterns (email, phone, ssn, names...)."
+    )
+    name_patterns: Patterns = Field(
+        default_factory=dict,
+        description="pii_type -> regular expression searched (case-insensitive) in column "
+        "names; added to the defaults, replacing a default of the same pii_type.",
+    )
+    type_patterns: Patterns = Field(
+        default_factory=dict,
+        description="pii_type -> regular expression matched against declared data types.",
+    )
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="`model.column` glob patterns never reported, e.g. `dim_products.name`.",
+    )
+
+
 class GovernanceConfig(StrictModel):
     """Data governance: what each classification means in each environment."""
 
     classification_source: ClassificationSource = ClassificationSource.DBT_META
     policies: dict[str, ClassificationPolicy] = Field(default_factory=dict)
     emit_classification_lineage: bool = True
+    pii_detection: PiiDetectionConfig = Field(default_factory=PiiDetectionConfig)
 
 
 # --- observability -----------------------------------------------------------------------

@@ -1,0 +1,234 @@
+"""`floe-ci check` and `floe-ci rules`: the governance verdict and the rules behind it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from floe_ci.cli.options import config_option, shown_path
+
+FORMAT_NAMES = ("console", "json", "markdown", "sarif", "github")
+EXIT_FINDINGS = 1
+_FORMAT_FLAGS = ("--format", "-f")
+_OUTPUT_FLAGS = ("--output", "-o")
+
+
+def pair_outputs(args: list[str]) -> list[str]:
+    """Fold `--format FMT --output FILE` into `--format FMT=FILE` (one syntax downstream)."""
+    result: list[str] = []
+    last_format: int | None = None  # index in `result` of the last --format's value
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            result.extend(args[index:])
+            break
+        flag, eq, inline = arg.partition("=")
+        if arg.startswith("-f") and len(arg) > 2 and not arg.startswith("--"):
+            result.append(f"--format={arg[2:]}")  # `-fjson`, click's joined short form
+            last_format = len(result) - 1
+        elif flag in _FORMAT_FLAGS:
+            if eq:
+                result.append(f"{flag}={inline}")
+                last_format = len(result) - 1
+            else:
+                result.append(arg)
+                if index + 1 < len(args):
+                    index += 1
+                    result.append(args[index])
+                    last_format = len(result) - 1
+        elif flag in _OUTPUT_FLAGS:
+            if eq:
+                target = inline
+            elif index + 1 < len(args):
+                index += 1
+                target = args[index]
+            else:
+                raise click.UsageError(f"{flag} needs a FILE")
+            if last_format is None:
+                raise click.UsageError(
+                    f"{flag} {target}: put --output after the --format it writes, e.g. "
+                    "`--format sarif --output report.sarif`"
+                )
+            token = result[last_format]
+            value = token.split("=", 1)[1] if token.startswith("--format=") else token
+            if "=" in value:
+                raise click.UsageError(
+                    f"{flag} {target}: the format `{value}` already names its file"
+                )
+            result[last_format] = f"{token}={target}"
+            last_format = None
+        else:
+            result.append(arg)
+        index += 1
+    return result
+
+
+class CheckCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, pair_outputs(args))
+
+
+def _parse_formats(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[str, Path | None]]:
+    outputs: list[tuple[str, Path | None]] = []
+    for value in values or ("console",):
+        name, _, file = value.partition("=")
+        if name not in FORMAT_NAMES:
+            raise click.BadParameter(
+                f"unknown format `{name}`; choose from {', '.join(FORMAT_NAMES)}", ctx, param
+            )
+        outputs.append((name, Path(file) if file and file != "-" else None))
+    to_stdout = [name for name, file in outputs if file is None]
+    if len(to_stdout) > 1:
+        raise click.BadParameter(
+            f"{' and '.join(to_stdout)} would both print to standard output; give all but "
+            "one a file (`--format json=report.json` or `--format json --output report.json`)",
+            ctx,
+            param,
+        )
+    files = [file for _, file in outputs if file is not None]
+    if len({f.resolve() for f in files}) != len(files):
+        raise click.BadParameter("two formats write the same file", ctx, param)
+    return outputs
+
+
+@click.command("check", cls=CheckCommand)
+@config_option
+@click.option(
+    "--env",
+    "environment",
+    type=click.Choice(["production", "non_production"]),
+    default=None,
+    help="Check the policies of one environment only.  [default: both]",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit with code 1 when a finding (not waived) is at least this severe.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    multiple=True,
+    callback=_parse_formats,
+    metavar="FMT[=FILE]",
+    help="Output format, repeatable: console, json, markdown, sarif, github. `FMT=FILE` "
+    "(or FMT followed by --output FILE) writes that format to FILE atomically; without a "
+    "file it prints to standard output (one format at most).  [default: console]",
+)
+@click.option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    expose_value=False,
+    help="Write the format named just before it to FILE: "
+    "`--format sarif --output r.sarif --format json --output r.json`.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the console report.  [default: only on a terminal, unless NO_COLOR is set]",
+)
+@click.option(
+    "--refresh-manifest", is_flag=True, help="Run `dbt parse` even when the manifest looks current."
+)
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Use this dbt manifest.json instead of parsing the project.",
+)
+def check(
+    config: Path,
+    environment: str | None,
+    fail_on: str,
+    formats: list[tuple[str, Path | None]],
+    color: bool | None,
+    refresh_manifest: bool,
+    manifest: Path | None,
+) -> None:
+    """Check dbt column classifications against the governance policies in floe.yaml.
+
+    Validates floe.yaml, parses the dbt project when needed, computes column-level lineage
+    from each model's compiled SQL (cached under .floe/cache/), and runs every rule
+    (`floe-ci rules` lists them). Findings name the rule, model, column, file and line.
+    A column's dbt meta can waive a rule with a reason:
+    `floe: {waive: [FLOE201], reason: "..."}`; waived findings are shown, never counted.
+
+    \b
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad input or usage.
+
+    \b
+    Examples:
+      floe-ci check -c examples/shop/floe.yaml
+      floe-ci check --fail-on warning --format json=report.json
+      floe-ci check --format github --format sarif --output floe.sarif \\
+                    --format markdown --output "$GITHUB_STEP_SUMMARY"
+    """
+    from floe_ci.fsutil import write_atomic
+    from floe_ci.governance.check import ALL_ENVIRONMENTS, CheckOptions, run_check
+    from floe_ci.report import render
+
+    environments = ALL_ENVIRONMENTS if environment is None else (environment,)
+    options = CheckOptions(
+        environments=environments,  # type: ignore[arg-type]
+        fail_on=fail_on,  # type: ignore[arg-type]
+        config_file=str(config),
+    )
+    result = run_check(config, options, refresh_manifest=refresh_manifest, manifest_path=manifest)
+    for fmt, file in formats:
+        if file is None:
+            use_color = _stdout_color() if color is None else color
+            click.echo(render(result, fmt, color=fmt == "console" and use_color), nl=False)
+        else:
+            write_atomic(file, render(result, fmt))
+            click.echo(f"wrote the {fmt} report to {shown_path(file)}", err=True)
+    if result.failed():
+        click.get_current_context().exit(EXIT_FINDINGS)
+
+
+def _stdout_color() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@click.command("rules")
+@click.argument("rule", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: the rule reference as in the README.",
+)
+def rules(rule: str | None, fmt: str) -> None:
+    """List the governance rules of `floe-ci check`, or explain one (by id or name).
+
+    \b
+    Examples:
+      floe-ci rules
+      floe-ci rules FLOE301
+      floe-ci rules unclassified-pii
+    """
+    from floe_ci.governance.rules.registry import all_rules, find_rule
+
+    selected = [find_rule(rule)] if rule else all_rules()
+    for item in selected:
+        if fmt == "markdown":
+            click.echo(f"#### {item.id} `{item.name}` ({item.severity})\n")
+            click.echo(f"{item.summary()}\n\n{item.help_text()}\n")
+        elif rule:
+            click.echo(f"{item.id} {item.name} ({item.severity})\n")
+            click.echo(item.documentation())
+        else:
+            click.echo(f"{item.id}  {item.name:<30} {item.severity:<8} {item.summary()}")

@@ -1,0 +1,231 @@
+"""`floe-ci check`: load -> compile -> lineage -> rules -> CheckResult.
+
+`evaluate` is the pure core (data in, CheckResult out: no files, no dbt), which the PR
+review builds on; `run_check` does the I/O around it (floe.yaml, `dbt parse`, lineage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from floe_ci import __version__
+from floe_ci.governance.classifications import extract_classifications, floe_meta
+from floe_ci.governance.result import CheckResult, CheckStats, Environment, FailOn, Finding
+from floe_ci.governance.rules.base import (
+    ColumnFacts,
+    ColumnLineage,
+    ColumnLocator,
+    ModelFacts,
+    RuleContext,
+    SpecLocator,
+)
+from floe_ci.spec.models import FloeSpec
+
+ALL_ENVIRONMENTS: tuple[Environment, ...] = ("production", "non_production")
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    environments: tuple[Environment, ...] = ALL_ENVIRONMENTS
+    fail_on: FailOn = "error"
+    config_file: str = "floe.yaml"
+    base_path: str = "."
+
+
+def _no_spec_position(path: tuple[str | int, ...]) -> tuple[int, int] | None:
+    return None
+
+
+def _patch_only(node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
+    patch = node.get("patch_path")
+    if isinstance(patch, str) and patch:
+        return patch.split("://", 1)[-1], None
+    return str(node.get("original_file_path") or "") or None, None
+
+
+def evaluate(
+    spec: FloeSpec,
+    manifest: Mapping[str, Any],
+    lineage: ColumnLineage | None,
+    options: CheckOptions = CheckOptions(),
+    *,
+    locate_column: ColumnLocator = _patch_only,
+    locate_spec: SpecLocator = _no_spec_position,
+) -> CheckResult:
+    """Run every rule over the facts and return the result, waivers applied, sorted."""
+    from floe_ci.governance.rules.registry import all_rules
+
+    ctx = build_context(spec, manifest, lineage, options, locate_column, locate_spec)
+    findings: list[Finding] = []
+    for rule in all_rules():
+        findings.extend(rule().check(ctx))
+    findings = sorted(
+        {f.model_dump_json(): f for f in apply_waivers(ctx, findings)}.values(),
+        key=Finding.sort_key,
+    )
+    return CheckResult(
+        tool_version=__version__,
+        pipeline=spec.name,
+        config_file=options.config_file,
+        base_path=options.base_path,
+        environments=list(options.environments),
+        fail_on=options.fail_on,
+        stats=_stats(ctx),
+        findings=findings,
+    )
+
+
+def build_context(
+    spec: FloeSpec,
+    manifest: Mapping[str, Any],
+    lineage: ColumnLineage | None,
+    options: CheckOptions,
+    locate_column: ColumnLocator,
+    locate_spec: SpecLocator,
+) -> RuleContext:
+    classified = extract_classifications(manifest).classifications
+    models: dict[str, ModelFacts] = {}
+    for node_id, node in manifest.get("nodes", {}).items():
+        if node.get("resource_type") != "model":
+            continue
+        model = ModelFacts(node_id=node_id, name=str(node["name"]), node=node)
+        per_model = classified.get(model.name, {})
+        for name, column in (node.get("columns") or {}).items():
+            meta = floe_meta(column)
+            waive, reason = _waiver(meta)
+            model.columns[str(name).lower()] = ColumnFacts(
+                name=str(name),
+                declared=True,
+                data_type=column.get("data_type"),
+                meta=meta,
+                classification=per_model.get(name),
+                waive=waive,
+                waive_reason=reason,
+            )
+        if lineage is not None:
+            for name in lineage.columns(node_id) or ():
+                model.columns.setdefault(name.lower(), ColumnFacts(name=name, declared=False))
+        models[node_id] = model
+    return RuleContext(
+        spec=spec,
+        spec_file=spec_file_name(options.config_file),
+        models=dict(sorted(models.items())),
+        locate_column=locate_column,
+        locate_spec=locate_spec,
+        environments=options.environments,
+        lineage=lineage,
+    )
+
+
+def spec_file_name(config_file: str) -> str:
+    """floe.yaml relative to its own folder, like every other finding's file."""
+    return Path(config_file).name
+
+
+def _waiver(meta: Any) -> tuple[frozenset[str], str | None]:
+    """Rules waived for a column; a waiver without a reason waives nothing (FLOE109 says so)."""
+    if not isinstance(meta, Mapping) or "waive" not in meta:
+        return frozenset(), None
+    waive = meta["waive"]
+    names = [waive] if isinstance(waive, str) else waive
+    reason = meta.get("reason")
+    if not isinstance(names, list) or not isinstance(reason, str) or not reason.strip():
+        return frozenset(), None
+    return frozenset(str(n).lower() for n in names if isinstance(n, str)), reason.strip()
+
+
+def apply_waivers(ctx: RuleContext, findings: Iterable[Finding]) -> list[Finding]:
+    result = []
+    for finding in findings:
+        facts = None
+        if finding.node_id and finding.column:
+            model = ctx.models.get(finding.node_id)
+            facts = model.columns.get(finding.column.lower()) if model else None
+        if facts is not None and (
+            finding.rule_id.lower() in facts.waive or finding.rule_name in facts.waive
+        ):
+            finding = finding.model_copy(
+                update={"waived": True, "waiver_reason": facts.waive_reason}
+            )
+        result.append(finding)
+    return result
+
+
+def _stats(ctx: RuleContext) -> CheckStats:
+    lineage = ctx.lineage
+    columns = sum(
+        1 for m in ctx.models.values() for c in m.columns.values() if c.classification is not None
+    )
+    with_lineage = unresolved = 0
+    if lineage is not None:
+        for node_id in ctx.models:
+            with_lineage += len(lineage.columns(node_id) or ())
+            unresolved += 1 if lineage.unresolved(node_id) else 0
+    return CheckStats(
+        models=len(ctx.models),
+        classified_columns=columns,
+        columns_with_lineage=with_lineage,
+        models_unresolved=unresolved,
+    )
+
+
+def run_check(
+    config_path: Path,
+    options: CheckOptions,
+    *,
+    refresh_manifest: bool = False,
+    manifest_path: Path | None = None,
+) -> CheckResult:
+    """Load floe.yaml, obtain the manifest and the lineage, and evaluate the rules."""
+    from floe_ci.compiler import dbt_project_of, state_dir_for
+    from floe_ci.errors import FloeUsageError
+    from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
+    from floe_ci.integrations.dbt.properties import ColumnLocations
+    from floe_ci.spec.loader import load_spec
+
+    shown = options.config_file
+    options = replace(options, base_path=repository_base(config_path))
+    loaded = load_spec(config_path, shown)
+    project = dbt_project_of(loaded, shown)
+    if project is None:
+        raise FloeUsageError.single(
+            shown,
+            "floe.yaml lists no dbt transform, so there is nothing to check",
+            hint="add `transforms: [{type: dbt, path: .}]`",
+        )
+    state_dir = state_dir_for(config_path)
+    if manifest_path is None:
+        manifest_path = ensure_manifest(project, state_dir, refresh_manifest)
+    manifest = load_manifest(manifest_path)
+    from floe_ci.lineage import build_column_lineage
+
+    lineage = build_column_lineage(manifest, project, state_dir / "cache" / "lineage")
+
+    def locate_spec(path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        position = loaded.document.position_of(path)
+        return (position.line, position.column) if position else None
+
+    root = config_path.resolve().parent
+    return evaluate(
+        loaded.spec,
+        manifest,
+        lineage,
+        options,
+        locate_column=ColumnLocations(project.path, root),
+        locate_spec=locate_spec,
+    )
+
+
+def repository_base(config_path: Path) -> str:
+    """The folder of floe.yaml relative to the enclosing git repository (or the cwd)."""
+    folder = config_path.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return folder.relative_to(candidate).as_posix() or "."
+    try:
+        return folder.relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return folder.as_posix()

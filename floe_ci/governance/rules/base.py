@@ -1,0 +1,199 @@
+"""What a rule is, and the facts every rule reads (RuleContext).
+
+A rule is a small class registered by a stable id. Its docstring is its documentation:
+the first line is the summary `floe-ci rules` lists, the rest explains why and how to fix.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar, Protocol
+
+from floe_ci.artifacts import ColumnClassification
+from floe_ci.governance.result import Environment, Finding, Severity
+from floe_ci.spec.models import FloeSpec
+
+# (dbt node, column name) -> (file, line) of the column in its properties YAML.
+ColumnLocator = Callable[[Mapping[str, Any], str], tuple[str | None, int | None]]
+# floe.yaml key path -> (line, column), or None when the key is absent.
+SpecLocator = Callable[[tuple[str | int, ...]], tuple[int, int] | None]
+
+
+class ColumnRefLike(Protocol):
+    """One column of one dbt node (floe_ci.lineage.ColumnRef satisfies it)."""
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def column(self) -> str: ...
+
+
+class ColumnLineage(Protocol):
+    """Column-level lineage as the rules read it (floe_ci.lineage.ColumnLineage satisfies it)."""
+
+    def upstream(self, node_id: str, column: str) -> Sequence[ColumnRefLike]:
+        """The columns `column` of `node_id` is computed from, one step up."""
+        ...
+
+    def columns(self, node_id: str) -> list[str] | None:
+        """Output columns of the model's SQL (lower case); None when unknown."""
+        ...
+
+    def unresolved(self, node_id: str) -> Mapping[str, str]:
+        """Columns (or `*` for the whole model) whose lineage is unknown -> reason."""
+        ...
+
+    def model_error(self, node_id: str) -> str | None:
+        """Why the model's SQL gave no columns at all, when it did not."""
+        ...
+
+
+@dataclass
+class ColumnFacts:
+    """A model column as declared in the properties YAML and/or seen by lineage."""
+
+    name: str
+    declared: bool
+    data_type: str | None = None
+    meta: Any = None  # the raw `floe` meta block, None when absent
+    classification: ColumnClassification | None = None
+    waive: frozenset[str] = frozenset()
+    waive_reason: str | None = None
+
+
+@dataclass
+class ModelFacts:
+    node_id: str
+    name: str
+    node: Mapping[str, Any]
+    columns: dict[str, ColumnFacts] = field(default_factory=dict)  # keyed by lower-case name
+
+    @property
+    def parents(self) -> list[str]:
+        return list((self.node.get("depends_on") or {}).get("nodes") or [])
+
+
+@dataclass
+class RuleContext:
+    """Everything a rule may read. Built once per check; rules never mutate it."""
+
+    spec: FloeSpec
+    spec_file: str
+    models: dict[str, ModelFacts]  # by node_id
+    locate_column: ColumnLocator
+    locate_spec: SpecLocator
+    environments: tuple[Environment, ...]
+    lineage: ColumnLineage | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def by_name(self) -> dict[str, ModelFacts]:
+        return {model.name: model for model in self.models.values()}
+
+    def column_location(
+        self, model: ModelFacts, column: str
+    ) -> tuple[str | None, int | None, int | None]:
+        """File and line of the column: its properties YAML entry, else its name in the SQL."""
+        facts = model.columns.get(column.lower())
+        if facts is not None and facts.declared:
+            file, line = self.locate_column(model.node, facts.name)
+            return file, line, None
+        return _sql_location(self, model, column)
+
+
+def _sql_location(
+    ctx: RuleContext, model: ModelFacts, column: str
+) -> tuple[str | None, int | None, int | None]:
+    from floe_ci.governance.rules.sql_position import find_column_in_sql
+
+    file, _ = ctx.locate_column({**model.node, "patch_path": None}, column)
+    position = find_column_in_sql(str(model.node.get("raw_code") or ""), column)
+    if position is None:
+        return file, None, None
+    return file, position[0], position[1]
+
+
+class Rule:
+    """Base class; subclasses set the class attributes and implement `check`."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        raise TypeError(f"{type(self).__name__} must implement check()")  # pragma: no cover
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.documentation().split("\n", 1)[0].strip()
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def help_text(cls) -> str:
+        """The documentation without its summary line."""
+        parts = cls.documentation().split("\n", 1)
+        return parts[1].strip() if len(parts) > 1 else parts[0]
+
+    def column_finding(
+        self,
+        ctx: RuleContext,
+        model: ModelFacts,
+        column: str,
+        message: str,
+        hint: str,
+        lineage_path: Iterable[str] = (),
+        severity: Severity | None = None,
+    ) -> Finding:
+        file, line, col = ctx.column_location(model, column)
+        facts = model.columns.get(column.lower())
+        return Finding(
+            rule_id=self.id,
+            rule_name=self.name,
+            severity=severity or self.severity,
+            message=message,
+            hint=hint,
+            model=model.name,
+            node_id=model.node_id,
+            column=facts.name if facts else column,
+            file=file,
+            line=line,
+            column_number=col,
+            lineage_path=list(lineage_path),
+        )
+
+    def model_finding(
+        self, ctx: RuleContext, model: ModelFacts, message: str, hint: str
+    ) -> Finding:
+        file, _ = ctx.locate_column({**model.node, "patch_path": None}, "")
+        return Finding(
+            rule_id=self.id,
+            rule_name=self.name,
+            severity=self.severity,
+            message=message,
+            hint=hint,
+            model=model.name,
+            node_id=model.node_id,
+            file=file,
+        )
+
+    def spec_finding(
+        self, ctx: RuleContext, path: tuple[str | int, ...], message: str, hint: str
+    ) -> Finding:
+        position = ctx.locate_spec(path)
+        return Finding(
+            rule_id=self.id,
+            rule_name=self.name,
+            severity=self.severity,
+            message=message,
+            hint=hint,
+            file=ctx.spec_file,
+            line=position[0] if position else None,
+            column_number=position[1] if position else None,
+        )

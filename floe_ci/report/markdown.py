@@ -1,0 +1,92 @@
+"""Markdown for the GitHub job summary (`--format markdown=$GITHUB_STEP_SUMMARY`).
+
+Written in code rather than as a template in reports/: the summary is tables computed from
+the findings, and the escaping that keeps a table intact (`|`, newlines, HTML) belongs next
+to the cells it escapes. reports/ holds the prose-heavy PR-comment templates.
+"""
+
+from __future__ import annotations
+
+from floe_ci.governance.result import CheckResult, Finding
+
+# GitHub caps a step summary at 1 MiB; a few hundred rows are all anyone reads.
+MAX_ROWS = 200
+_ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
+
+
+def cell(text: str | None) -> str:
+    """Text made safe for one GFM table cell."""
+    if not text:
+        return ""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("\r", "")
+        .replace("\n", "<br>")
+    )
+
+
+def _where(result: CheckResult, finding: Finding) -> str:
+    path = result.repo_path(finding) or "?"
+    if finding.line is not None:
+        path += f":{finding.line}"
+    subject = ".".join(p for p in (finding.model, finding.column) if p)
+    return f"`{cell(path)}`" + (f"<br>`{cell(subject)}`" if subject else "")
+
+
+def render_markdown(result: CheckResult) -> str:
+    counts = result.counts()
+    icon = "❌" if result.failed() else ("⚠️" if result.active() else "✅")
+    lines = [
+        f"## {icon} floe-ci check: {cell(result.verdict())}",
+        "",
+        f"Pipeline `{cell(result.pipeline)}` · {result.stats.models} models · "
+        f"{result.stats.classified_columns} classified columns · environments: "
+        f"{', '.join(result.environments)} · fail on: {result.fail_on}",
+        "",
+    ]
+    active = result.active()
+    if active:
+        lines += ["| | Rule | Where | Finding |", "| --- | --- | --- | --- |"]
+        for finding in active[:MAX_ROWS]:
+            text = cell(finding.message)
+            if finding.hint:
+                text += f"<br>_hint:_ {cell(finding.hint)}"
+            lines.append(
+                f"| {_ICON[finding.severity]} {finding.severity} "
+                f"| `{finding.rule_id}` {cell(finding.rule_name)} "
+                f"| {_where(result, finding)} | {text} |"
+            )
+        if len(active) > MAX_ROWS:
+            lines += [
+                "",
+                f"_{len(active) - MAX_ROWS} more findings are not listed here; the JSON or "
+                "SARIF report has all of them._",
+            ]
+        lines.append("")
+    waived = result.waived()
+    if waived:
+        lines += [
+            f"### Waived ({counts['waived']})",
+            "",
+            "| Rule | Where | Finding | Reason |",
+            "| --- | --- | --- | --- |",
+        ]
+        for finding in waived[:MAX_ROWS]:
+            lines.append(
+                f"| `{finding.rule_id}` {cell(finding.rule_name)} | {_where(result, finding)} "
+                f"| {cell(finding.message)} | {cell(finding.waiver_reason)} |"
+            )
+        lines.append("")
+    rules = sorted({(f.rule_id, f.rule_name) for f in result.findings})
+    if rules:
+        from floe_ci.governance.rules.registry import find_rule
+
+        lines += ["<details><summary>About these rules</summary>", ""]
+        for rule_id, _ in rules:
+            rule = find_rule(rule_id)
+            lines.append(f"- **{rule.id} {rule.name}** ({rule.severity}): {cell(rule.summary())}")
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
