@@ -21,6 +21,7 @@ dbt is imported only by `adapter_problems`, and only for adapters that are insta
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -378,4 +379,33 @@ def _with_placeholders(data: dict[str, Any]) -> dict[str, Any]:
     return {
         key: _ENV_REFERENCE.sub("floe-placeholder", value) if isinstance(value, str) else value
         for key, value in data.items()
+    }
+
+
+_ENV_CALL = re.compile(
+    r"\{\{\s*env_var\(\s*['\"](?P<name>[^'\"]+)['\"]\s*(?:,\s*['\"](?P<default>[^'\"]*)['\"]\s*)?\)"
+    r"\s*\}\}"
+)
+
+
+def resolve_env_references(output: Mapping[str, Any]) -> dict[str, Any]:
+    """The output with every `{{ env_var('NAME') }}` replaced by the variable's value.
+
+    For floe's own connections (run-time governance). Raises FloeUsageError naming the
+    missing variable; values are never part of a message.
+    """
+    def resolve(match: re.Match[str]) -> str:
+        name, default = match.group("name"), match.group("default")
+        value = os.environ.get(name, default)
+        if value is None:
+            raise FloeUsageError.single(
+                "floe.yaml",
+                f"environment variable {name} is not set (named by the generated dbt profile)",
+                hint=f"export {name}; its name comes from `compute.connection_secret_ref`",
+            )
+        return value
+
+    return {
+        key: _ENV_CALL.sub(resolve, value) if isinstance(value, str) else value
+        for key, value in output.items()
     }
