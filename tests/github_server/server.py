@@ -269,8 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if status == 204:
             del out["Content-Type"]
-        # Answers made up by a fault are GitHub's generic errors, not in every operation's list.
-        if fault is None and not problems:
+        # Faults and 401s are GitHub's generic errors, which operations do not list.
+        if fault is None and not problems and status != 401:
             response = ExchangeResponse(status, data, out.get("Content-Type", ""), out)
             with server._lock:
                 server.violations.extend(
