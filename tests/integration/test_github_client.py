@@ -69,10 +69,8 @@ def test_finds_the_marker_on_a_later_page_and_removes_duplicates(server: GitHubS
     assert result.comment_id == old
     assert result.duplicates_removed == 1
     assert duplicate not in server.comments
-    pages = server.seen("GET", f"/issues/9/comments$")
-    assert [p.query for p in pages][-1].endswith("page=3&per_page=100") or "page=3" in pages[
-        -1
-    ].query
+    pages = server.seen("GET", "/issues/9/comments$")
+    assert "page=3" in pages[-1].query  # all 233 comments, 100 a page
     assert len(pages) == 3
 
 
@@ -129,7 +127,7 @@ def test_read_only_token_is_reported_as_not_permitted() -> None:
 
 def test_persistent_5xx_gives_up_with_a_comment_error(server: GitHubServer) -> None:
     server.inject(Fault("GET", r"/comments$", 503, {"message": "unavailable"}, times=10))
-    with pytest.raises(CommentError, match="503|retries"):
+    with pytest.raises(CommentError, match="GitHub answered 503"):
         upsert_sticky_comment(
             connect(GitHubSettings(server.token, server.url, retries=2, backoff_factor=0.01)),
             REPO,
