@@ -1,0 +1,19 @@
+"""The Dagster code location of a floe pipeline.
+
+    FLOE_ARTIFACTS_PATH=.floe/artifacts.json dagster dev -m floe_ci.integrations.dagster.definitions
+
+Reads the compiled artifacts named by FLOE_ARTIFACTS_PATH (default `.floe/artifacts.json`),
+or compiles floe.yaml when they do not exist, and exposes `defs`.
+"""
+
+from __future__ import annotations
+
+from floe_ci.integrations.dagster.asset_factory import create_definitions
+from floe_ci.integrations.dagster.loader import load_artifacts
+from floe_ci.telemetry import configure_tracing
+
+_artifacts, _root = load_artifacts()
+configure_tracing(
+    _artifacts.observability, pipeline=_artifacts.metadata.pipeline_name, command="dagster"
+)
+defs = create_definitions(_artifacts, _root)

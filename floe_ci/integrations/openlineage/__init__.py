@@ -1,0 +1,1 @@
+"""OpenLineage run events for dbt nodes (emitter), their facets and the configured transport."""

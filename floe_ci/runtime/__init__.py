@@ -1,0 +1,1 @@
+"""Running the pipeline locally: `floe run` (Dagster in-process), `floe dev`, `floe test`."""

@@ -1,0 +1,137 @@
+"""`floe run`: compile, materialize every asset through Dagster in-process, govern, report.
+
+Dagster runs with an ephemeral instance (nothing persisted); dbt's own console output goes
+to `.floe/logs/run.log` and the user sees one line per finished dbt node instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from floe_ci.errors import FloeUsageError
+from floe_ci.runtime.summary import RunSummary
+from floe_ci.telemetry import configure_tracing, shutdown_tracing, span
+
+RUN_LOG = Path(".floe") / "logs" / "run.log"
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    summary: RunSummary
+    governance_lines: list[str]
+    dagster_run_id: str | None = None
+
+
+def run_pipeline(
+    config: Path,
+    *,
+    environment: str | None = None,
+    select: str | None = None,
+    exclude: str | None = None,
+) -> RunOutcome:
+    """Run the pipeline of `config` and print its summary; never raises for failed models."""
+    from floe_ci.spec.loader import load_spec
+
+    loaded = load_spec(config, str(config))
+    configure_tracing(loaded.spec.observability, pipeline=loaded.spec.name, command="run")
+    try:
+        with span("floe.run", pipeline=loaded.spec.name, environment=environment or "local"):
+            return _run(config, environment, select, exclude)
+    finally:
+        shutdown_tracing()
+
+
+def _run(
+    config: Path, environment: str | None, select: str | None, exclude: str | None
+) -> RunOutcome:
+    from floe_ci.compiler import artifacts_json, compile_pipeline, default_artifacts_path
+    from floe_ci.fsutil import write_atomic
+    from floe_ci.governance.runtime import apply_runtime_governance, governance_category
+
+    started = time.monotonic()
+    with span("floe.compile"):
+        artifacts = compile_pipeline(config, display=str(config))
+        write_atomic(default_artifacts_path(config), artifacts_json(artifacts))
+    category = governance_category(artifacts, environment)
+    root = config.resolve().parent
+    name = artifacts.metadata.pipeline_name
+    click.echo(f"▶ floe run `{name}` ({artifacts.compute.target.value}, {category})")
+
+    summary = RunSummary(stream=sys.stdout)
+    result = _materialize(artifacts, root, summary, select, exclude)
+    success = bool(result.success) and not summary.failures
+
+    lines: list[str] = []
+    if success:
+        with span("floe.governance", category=category):
+            report = apply_runtime_governance(
+                artifacts, root, category=category, relations=summary.relations_built()
+            )
+        lines = report.lines()
+        for line in lines:
+            click.echo(line)
+    elapsed = time.monotonic() - started
+    checks = _check_tally(result)
+    mark = "✓" if success else "✗"
+    click.echo(
+        f"{mark} floe run `{name}`: {summary.totals()}{checks} in {elapsed:.1f}s "
+        f"(Dagster run {result.run_id[:8]}; dbt output: {RUN_LOG})"
+    )
+    if not success and not summary.failures:
+        click.echo(f"  the Dagster run failed; see {root / RUN_LOG}", err=True)
+    return RunOutcome(success, summary, lines, result.run_id)
+
+
+def _materialize(
+    artifacts: Any, root: Path, summary: RunSummary, select: str | None, exclude: str | None
+) -> Any:
+    from dagster import DagsterInstance, materialize
+
+    from floe_ci.integrations.dagster.asset_factory import build_pipeline
+
+    pipeline = build_pipeline(artifacts, root, extra_observers=lambda _run, _target: [summary])
+    selection = None
+    if select or exclude:
+        selection = pipeline.selection(select, exclude)
+        if not pipeline.selects_anything(selection):
+            raise FloeUsageError.single(
+                "--select",
+                f"`{select or '*'}`"
+                + (f" minus `{exclude}`" if exclude else "")
+                + " selects no dbt model, seed or snapshot",
+                hint="use dbt selection syntax, e.g. `customers`, `stg_orders+`, `tag:daily`",
+            )
+    log_path = root / RUN_LOG
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dagster-dbt echoes every dbt log line on stdout; keep it in the log file instead.
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    with (
+        span("floe.materialize"),
+        log_path.open("w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+    ):
+        return materialize(
+            [pipeline.dbt_assets],
+            resources=pipeline.resources,
+            instance=DagsterInstance.ephemeral(),
+            selection=selection,
+            raise_on_error=False,
+            run_config=quiet,
+            tags={"floe/pipeline": artifacts.metadata.pipeline_name},
+        )
+
+
+def _check_tally(result: Any) -> str:
+    evaluations = result.get_asset_check_evaluations()
+    if not evaluations:
+        return ""
+    failed = sum(1 for e in evaluations if not e.passed)
+    return f"; {len(evaluations)} asset checks" + (f" ({failed} failed)" if failed else " passed")

@@ -1,0 +1,67 @@
+"""What a run did, node by node: printed live as dbt finishes each node, then summed up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from floe_ci.integrations.dagster.node_events import NodeEvent
+
+_MARKS = {"success": "✓", "pass": "✓", "skipped": "-", "warn": "!"}
+
+
+@dataclass
+class RunSummary:
+    """A NodeObserver that remembers every finished node and reports it on `stream`."""
+
+    stream: TextIO | None = None
+    finished: list[NodeEvent] = field(default_factory=list)
+
+    def node_started(self, event: NodeEvent) -> None:
+        return None  # only outcomes are reported
+
+    def node_finished(self, event: NodeEvent) -> None:
+        self.finished.append(event)
+        if self.stream is not None:
+            self.stream.write(node_line(event) + "\n")
+            self.stream.flush()
+
+    @property
+    def failures(self) -> list[NodeEvent]:
+        return [e for e in self.finished if e.failed]
+
+    def of_type(self, *resource_types: str) -> list[NodeEvent]:
+        return [e for e in self.finished if e.resource_type in resource_types]
+
+    def relations_built(self) -> dict[str, str]:
+        """Model name -> dbt relation name (`"db"."schema"."alias"`) of models built OK."""
+        built = {}
+        for event in self.of_type("model"):
+            rel = event.relation
+            if event.failed or event.skipped or not rel.get("schema"):
+                continue
+            parts = [rel.get("database"), rel.get("schema"), rel.get("alias") or event.name]
+            built[event.name] = ".".join('"' + p.replace('"', '""') + '"' for p in parts if p)
+        return built
+
+    def totals(self) -> str:
+        """`4 models, 2 seeds, 12 tests; 1 failed` style tally."""
+        kinds: dict[str, int] = {}
+        for event in self.finished:
+            kinds[event.resource_type] = kinds.get(event.resource_type, 0) + 1
+        text = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items()))
+        failed = len(self.failures)
+        skipped = sum(1 for e in self.finished if e.skipped)
+        extra = [f"{failed} failed"] if failed else []
+        extra += [f"{skipped} skipped"] if skipped else []
+        return (text or "no nodes") + (f"; {', '.join(extra)}" if extra else "")
+
+
+def node_line(event: NodeEvent) -> str:
+    mark = "✗" if event.failed else _MARKS.get(event.status.lower(), "·")
+    seconds = f"{event.execution_time:6.2f}s" if event.execution_time is not None else " " * 7
+    line = f"  {mark} {event.resource_type:<8} {event.name:<40} {event.status:<8} {seconds}"
+    if event.failed and event.message:
+        first = next((ln.strip() for ln in event.message.splitlines() if ln.strip()), "")
+        line += f"\n      {first[:300]}"
+    return line.rstrip()
