@@ -247,12 +247,27 @@ def profile_problems(artifacts: CompiledArtifacts, project_root: Path) -> list[P
     """What stops the matching dbt adapter from loading the generated profile (empty: fine)."""
     target = artifacts.compute.target
     output = profile_output(artifacts, project_root)
-    problems = _missing_credentials(artifacts)
+    problems = _missing_credentials(artifacts) + _threads_problems(target, output)
     if problems:
         return problems
     if adapter_installed(target):
         return adapter_problems(target, output)
     return required_key_problems(target, output)
+
+
+def _threads_problems(target: ComputeTarget, output: Mapping[str, Any]) -> list[ProfileProblem]:
+    # dbt checks `threads` itself (not the adapter): a positive whole number.
+    threads = output.get("threads", 1)
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
+        return []
+    return [
+        ProfileProblem(
+            target.value,
+            f"`threads` must be a whole number of at least 1, got {threads!r}",
+            "properties.threads",
+            hint="set `threads: 4` (how many models dbt builds at once)",
+        )
+    ]
 
 
 def adapter_installed(target: ComputeTarget) -> bool:
@@ -314,10 +329,13 @@ def _adapter_error(target: ComputeTarget, exc: Exception) -> ProfileProblem:
     match = re.match(r"'([^']+)' is a required property", text)
     if match:
         return _missing_key(target, match.group(1))
+    where = [str(part) for part in getattr(exc, "path", None) or []]
+    if where:
+        text = f"`{'.'.join(where)}`: {text}"
     return ProfileProblem(
         target.value,
         text,
-        "properties",
+        "properties" + (f".{where[0]}" if where else ""),
         hint=f"check `compute.properties` against the dbt-{target.value} profile documentation",
     )
 
@@ -394,6 +412,7 @@ def resolve_env_references(output: Mapping[str, Any]) -> dict[str, Any]:
     For floe's own connections (run-time governance). Raises FloeUsageError naming the
     missing variable; values are never part of a message.
     """
+
     def resolve(match: re.Match[str]) -> str:
         name, default = match.group("name"), match.group("default")
         value = os.environ.get(name, default)
