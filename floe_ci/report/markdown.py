@@ -7,7 +7,7 @@ to the cells it escapes. reports/ holds the prose-heavy PR-comment templates.
 
 from __future__ import annotations
 
-from floe_ci.governance.result import CheckResult, Finding
+from floe_ci.governance.result import SEVERITY_RANK, CheckResult, Finding
 
 # GitHub caps a step summary at 1 MiB; a few hundred rows are all anyone reads.
 MAX_ROWS = 200
@@ -47,7 +47,8 @@ def render_markdown(result: CheckResult) -> str:
         f"{', '.join(result.environments)} · fail on: {result.fail_on}",
         "",
     ]
-    active = result.active()
+    # Errors first: a capped table must not hide them behind warnings.
+    active = sorted(result.active(), key=lambda f: (-SEVERITY_RANK[f.severity], f.sort_key()))
     if active:
         lines += ["| | Rule | Where | Finding |", "| --- | --- | --- | --- |"]
         for finding in active[:MAX_ROWS]:
