@@ -133,7 +133,10 @@ class DbtExecutor:
         from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running
 
         with tracker:
-            outcome = dbtRunner(callbacks=[tracker.on_event]).invoke(args)
+            try:
+                outcome = dbtRunner(callbacks=[tracker.on_event]).invoke(args)
+            finally:
+                release_duckdb()
         result = _result_from(command, outcome, self.log_dir / "dbt.log")
         if progress:
             tracker.summary(result)
@@ -212,6 +215,25 @@ class _ProgressTracker:
         )
         if result.error:
             self.console.print(f"[red]{result.error}[/red]")
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open after an in-process run.
+
+    dbt-duckdb holds one database instance per process (a class attribute) beyond the end of
+    the invocation; while it is open, the file stays locked against other processes and
+    cannot be opened here with another configuration (e.g. read-only).
+    """
+    import sys
+
+    module = sys.modules.get("dbt.adapters.duckdb.connections")
+    manager = getattr(module, "DuckDBConnectionManager", None) if module else None
+    if manager is None:
+        return  # dbt-duckdb never loaded: nothing is open
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
 
 
 def _result_from(command: str, outcome: Any, log_path: Path) -> DbtRunResult:
