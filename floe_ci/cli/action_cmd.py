@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from floe_ci.integrations.github.comment import RenderedComment
     from floe_ci.integrations.github.event import EventContext
 
+# Other floe-ci commands (e.g. `validate`, `compile`) run as `floe-ci COMMAND --config CONFIG`.
 COMMANDS = ("check", "comment")
 FAIL_ON = ("error", "warning", "never")
 ARTIFACTS_SUBDIR = Path(".floe") / "github"
@@ -46,8 +47,9 @@ class ActionInputs:
         fail_on = action_input(env, "fail-on", "error")
         comment = action_input(env, "comment", "true").lower()
         problems = []
-        if command not in COMMANDS:
-            problems.append(f"input `command`: `{command}` is not one of {', '.join(COMMANDS)}")
+        known = _known_commands()
+        if command not in known:
+            problems.append(f"input `command`: `{command}` is not one of {', '.join(known)}")
         if fail_on not in FAIL_ON:
             problems.append(f"input `fail-on`: `{fail_on}` is not one of {', '.join(FAIL_ON)}")
         if comment not in ("true", "false", "on", "off", "yes", "no"):
@@ -65,6 +67,13 @@ class ActionInputs:
             token=action_input(env, "github-token", "") or env.get("GITHUB_TOKEN", ""),
             working_directory=action_input(env, "working-directory", "."),
         )
+
+
+def _known_commands() -> list[str]:
+    from floe_ci.cli.main import cli
+
+    others = sorted(name for name in cli.commands if name not in (*COMMANDS, "action"))
+    return [*COMMANDS, *others]
 
 
 def action_input(env: Mapping[str, str], name: str, default: str) -> str:
@@ -101,6 +110,8 @@ def action_command() -> None:
     _mask(values_to_mask(env, extra_values=[inputs.token]), out)
     if inputs.command == "comment":
         sys.exit(_comment_stage(inputs, workdir, env, out))
+    if inputs.command != "check":
+        sys.exit(_other_command(inputs, workdir))
     try:
         code = _check_stage(inputs, workdir, env, out)
     except FloeUsageError as exc:
@@ -181,9 +192,9 @@ def _check_stage(inputs: ActionInputs, workdir: Path, env: dict[str, str], out: 
             "verdict": verdict,
             "findings-count": str(len(result.active())),
             "comment-url": comment_url,
-            "report-path": str(artifacts / "report.json"),
-            "sarif-path": str(artifacts / "report.sarif"),
-            "artifacts-path": str(artifacts),
+            "report-path": _for_steps(artifacts / "report.json", env),
+            "sarif-path": _for_steps(artifacts / "report.sarif", env),
+            "artifacts-path": _for_steps(artifacts, env),
         }
     )
     click.echo(f"floe-ci: {result.verdict()} (report: {artifacts})")
@@ -294,6 +305,18 @@ def _post(
     return posted.url
 
 
+def _other_command(inputs: ActionInputs, workdir: Path) -> int:
+    """`floe-ci COMMAND --config CONFIG` in this process (no shell, no re-parsing of input)."""
+    from floe_ci.cli.main import cli
+
+    code = cli.main(
+        args=[inputs.command, "--config", str(workdir / inputs.config)],
+        prog_name="floe-ci",
+        standalone_mode=False,
+    )
+    return code if isinstance(code, int) else 0
+
+
 def _comment_stage(inputs: ActionInputs, workdir: Path, env: dict[str, str], out: TextIO) -> int:
     """Second stage (workflow_run): post the first stage's comment with a write token."""
     from floe_ci.errors import FloeUsageError
@@ -332,8 +355,20 @@ def _comment_stage(inputs: ActionInputs, workdir: Path, env: dict[str, str], out
             out,
         )
     wc.append_summary(body)
-    wc.write_outputs({"verdict": verdict, "comment-url": url, "artifacts-path": str(workdir)})
+    wc.write_outputs(
+        {"verdict": verdict, "comment-url": url, "artifacts-path": _for_steps(workdir, env)}
+    )
     return 0
+
+
+def _for_steps(path: Path, env: Mapping[str, str]) -> str:
+    """A path later steps can use: relative to the workspace, which a Docker action sees
+    mounted at another place (/github/workspace) than the steps that run on the host."""
+    workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
+    try:
+        return path.resolve().relative_to(workspace).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _mask(values: list[str], out: TextIO) -> None:

@@ -161,10 +161,14 @@ def test_two_runs_leave_exactly_one_comment_updated_in_place(
         r"^::error file=shop/models/staging/_staging\.yml,line=\d+", second.stdout, re.M
     )
     assert "floe-ci: failed" in second.summary and "Policy verdicts" in second.summary
-    artifacts = Path(second.outputs["artifacts-path"])
+    # Paths relative to the workspace: later steps run outside the action's container.
+    assert second.outputs["artifacts-path"] == "shop/.floe/github"
+    artifacts = workspace / second.outputs["artifacts-path"]
     assert (artifacts / "pr-number").read_text().strip() == str(PR_NUMBER)
-    assert json.loads(Path(second.outputs["report-path"]).read_text())["pipeline"] == "shop"
-    assert json.loads(Path(second.outputs["sarif-path"]).read_text())["version"] == "2.1.0"
+    report = json.loads((workspace / second.outputs["report-path"]).read_text())
+    assert report["pipeline"] == "shop"
+    sarif = json.loads((workspace / second.outputs["sarif-path"]).read_text())
+    assert sarif["version"] == "2.1.0"
 
     # The token: masked first, and never printed or written anywhere else.
     for run in (first, second):
@@ -209,7 +213,7 @@ def test_the_second_stage_posts_the_first_stages_comment(
     # Stage 1 (pull_request from a fork, read-only token) left its files; download them.
     first = run_action(workspace, server, tmp_path, "4001")
     artifact = tmp_path / "floe-pr"
-    shutil.copytree(first.outputs["artifacts-path"], artifact)
+    shutil.copytree(workspace / first.outputs["artifacts-path"], artifact)
     payload = webhook_example("workflow_run", "completed")
     payload["workflow_run"].update(pull_requests=[], head_sha=HEAD_SHA)
     payload["repository"]["full_name"] = REPO
@@ -269,6 +273,15 @@ def _stage_two(
     )
 
 
+def test_other_commands_run_with_the_config(
+    workspace: Path, server: GitHubServer, tmp_path: Path
+) -> None:
+    run = run_action(workspace, server, tmp_path, "7001", command="validate")
+    assert run.code == 0, run.stderr
+    assert "is valid: pipeline `shop`" in run.stdout
+    assert server.requests == []
+
+
 def test_a_bad_input_is_a_usage_error(
     workspace: Path, server: GitHubServer, tmp_path: Path
 ) -> None:
@@ -276,6 +289,9 @@ def test_a_bad_input_is_a_usage_error(
     assert run.code == 2
     assert "Traceback" not in run.stderr
     assert "input `fail-on`: `sometimes` is not one of error, warning, never" in run.stderr
+    run = run_action(workspace, server, tmp_path, "5002", command="rm -rf /")
+    assert run.code == 2
+    assert "input `command`: `rm -rf /` is not one of check, comment, " in run.stderr
 
 
 def test_a_broken_floe_yaml_is_annotated_and_exits_2(
