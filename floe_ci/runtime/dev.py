@@ -51,6 +51,10 @@ def run_dev_server(config: Path, *, port: int, host: str) -> int:
     root = config.resolve().parent
     home = root / DAGSTER_HOME
     home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = home / "dagster.yaml"
+    if not instance_yaml.exists():
+        # Dagster's usage statistics would try to reach the internet.
+        write_atomic(instance_yaml, "telemetry:\n  enabled: false\n")
     env = dict(os.environ)
     env.update(
         {
@@ -62,16 +66,21 @@ def run_dev_server(config: Path, *, port: int, host: str) -> int:
         }
     )
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    process = subprocess.Popen(
-        dagster_dev_command(port, host), cwd=root, env=env, start_new_session=True
-    )
-    click.echo(f"▶ Dagster for `{artifacts.metadata.pipeline_name}`: {url}  (Ctrl-C to stop)")
 
     def ask_to_stop(signum: int, frame: FrameType | None) -> None:
         raise _Stop(signal.Signals(signum).name)
 
+    # Handlers first: a signal that floe handles is reset to the default in the child, while
+    # an inherited "ignore" (e.g. floe started in the background) would be passed on and
+    # leave dagster deaf to SIGINT.
     previous = {s: signal.signal(s, ask_to_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    process: subprocess.Popen[bytes] | None = None
     try:
+        process = subprocess.Popen(
+            dagster_dev_command(port, host), cwd=root, env=env, start_new_session=True
+        )
+        name = artifacts.metadata.pipeline_name
+        click.echo(f"▶ Dagster for `{name}`: {url}  (Ctrl-C to stop)")
         announced = False
         while process.poll() is None:
             if not announced and _answers(url):
@@ -87,7 +96,8 @@ def run_dev_server(config: Path, *, port: int, host: str) -> int:
         # Further signals while shutting down must not interrupt the shutdown itself.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
-        stop_process_group(process)
+        if process is not None:
+            stop_process_group(process)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
