@@ -72,6 +72,11 @@ class SqlDialect:
         items = ", ".join(quote_literal(option) for option in options)
         return f"(ARRAY[{items}])[1 + ({index_expr}) % {len(options)}]"
 
+    def int_div(self, left: str, right: int) -> str:
+        """Integer division (DuckDB's `/` always returns a DOUBLE)."""
+        operator = "//" if self.dialect == Dialect.DUCKDB else "/"
+        return f"({left} {operator} {right})"
+
     def padded(self, number_expr: str, width: int) -> str:
         return f"lpad({self.as_text(number_expr)}, {width}, '0')"
 

@@ -46,7 +46,7 @@ def synthetic_sql(
 
 def _synthetic_text(column: str, pii_type: str | None, seed: str, sql: SqlDialect) -> str:
     first = sql.pick(FIRST_NAMES, seed)
-    last = sql.pick(LAST_NAMES, f"({seed} / {len(FIRST_NAMES)})")
+    last = sql.pick(LAST_NAMES, sql.int_div(seed, len(FIRST_NAMES)))
     number = sql.as_text
     if pii_type == "name":
         return f"{first} || ' ' || {last}"
@@ -57,7 +57,7 @@ def _synthetic_text(column: str, pii_type: str | None, seed: str, sql: SqlDialec
     if pii_type == "phone":
         return f"'+1 555 01' || {sql.padded(f'{seed} % 100', 2)}"
     if pii_type == "address":
-        street, city = sql.pick(STREETS, seed), sql.pick(CITIES, f"({seed} / 7)")
+        street, city = sql.pick(STREETS, seed), sql.pick(CITIES, sql.int_div(seed, 7))
         return f"{number(f'1 + {seed} % 999')} || ' ' || {street} || ', ' || {city}"
     if pii_type == "postal_code":
         return sql.padded(f"{seed} % 100000", 5)

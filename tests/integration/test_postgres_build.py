@@ -11,27 +11,13 @@ import yaml
 from floe_ci.compiler import compile_pipeline
 from floe_ci.integrations.dbt.executor import DbtExecutor
 from tests.conftest import copy_example
-from tests.fixtures.postgres import PostgresServer, postgres_server  # noqa: F401
+from tests.fixtures.postgres import (  # noqa: F401
+    PostgresServer,
+    postgres_server,
+    use_postgres,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def use_postgres(project: Path, server: PostgresServer, secret_ref: str) -> None:
-    """Point the copy's floe.yaml at the server; credentials only by reference."""
-    config = project / "floe.yaml"
-    spec = yaml.safe_load(config.read_text())
-    spec["compute"] = {
-        "target": "postgres",
-        "connection_secret_ref": secret_ref,
-        "properties": {
-            "host": server.host,
-            "port": server.port,
-            "dbname": server.dbname,
-            "schema": "shop",
-            "threads": 2,
-        },
-    }
-    config.write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +26,7 @@ def pg_shop(
     postgres_server: PostgresServer,  # noqa: F811
 ) -> Iterator[Path]:
     project = copy_example(tmp_path_factory.mktemp("pg") / "shop")
-    use_postgres(project, postgres_server, "shop-pg")
+    use_postgres(project, postgres_server, "shop-pg", "shop")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SHOP_PG_USER", postgres_server.user)
         patch.setenv("SHOP_PG_PASSWORD", postgres_server.password)
