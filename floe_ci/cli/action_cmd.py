@@ -107,13 +107,14 @@ def action_command() -> None:
     out = sys.stdout
     inputs = ActionInputs.from_env(env)
     workdir = (Path(env.get("GITHUB_WORKSPACE") or ".") / inputs.working_directory).resolve()
-    _mask(values_to_mask(env, extra_values=[inputs.token]), out)
+    masked = values_to_mask(env, extra_values=[inputs.token])
+    _mask(masked, out)
     if inputs.command == "comment":
         sys.exit(_comment_stage(inputs, workdir, env, out))
     if inputs.command != "check":
         sys.exit(_other_command(inputs, workdir))
     try:
-        code = _check_stage(inputs, workdir, env, out)
+        code = _check_stage(inputs, workdir, env, out, set(masked))
     except FloeUsageError as exc:
         lines = wc.annotation_lines(
             wc.Annotation(
@@ -132,12 +133,14 @@ def action_command() -> None:
     sys.exit(code)
 
 
-def _check_stage(inputs: ActionInputs, workdir: Path, env: dict[str, str], out: TextIO) -> int:
+def _check_stage(
+    inputs: ActionInputs, workdir: Path, env: dict[str, str], out: TextIO, masked: set[str]
+) -> int:
     from floe_ci.fsutil import write_atomic
     from floe_ci.governance.check import CheckOptions, run_check
     from floe_ci.integrations.github import workflow_commands as wc
     from floe_ci.integrations.github.event import PR_NUMBER_FILE, read_event
-    from floe_ci.integrations.github.masking import referenced_env_names
+    from floe_ci.integrations.github.masking import referenced_env_names, values_to_mask
     from floe_ci.report.github import render_github
     from floe_ci.report.json_report import render_json
     from floe_ci.report.sarif import render_sarif
@@ -147,7 +150,8 @@ def _check_stage(inputs: ActionInputs, workdir: Path, env: dict[str, str], out: 
     shown = inputs.config
     loaded = load_spec(config, shown)
     named = referenced_env_names(loaded.spec.model_dump(mode="json"))
-    _mask([env[name] for name in sorted(named) if len(env.get(name, "").strip()) >= 4], out)
+    more = values_to_mask({name: env[name] for name in named if name in env}, named)
+    _mask([value for value in more if value not in masked], out)
     event = read_event(env)
     if inputs.base_ref:
         wc.emit(

@@ -25,6 +25,7 @@ REPO = "floe-test/shop"
 PR_NUMBER = 42
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 FLOE_CI = Path(sys.executable).parent / "floe-ci"
+CUBE_SECRET = "cube-api-secret-value-7731"
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +101,8 @@ def run_action(workspace: Path, server: GitHubServer, tmp: Path, run_id: str, **
             "GITHUB_STEP_SUMMARY": str(summary),
             "GITHUB_OUTPUT": str(outputs),
             "FLOE_GITHUB_BACKOFF": "0.05",
+            # Named by the example's floe.yaml (`api_secret_ref`): must be masked.
+            "CUBE_API_SECRET": CUBE_SECRET,
             # Exactly as a Docker action receives inputs: upper case, hyphens kept.
             "INPUT_COMMAND": "check",
             "INPUT_CONFIG": "floe.yaml",
@@ -175,6 +178,7 @@ def test_two_runs_leave_exactly_one_comment_updated_in_place(
         lines = (run.stdout + run.stderr).splitlines()
         assert lines[0] == f"::add-mask::{server.token}"
         assert [line for line in lines if server.token in line] == [lines[0]]
+        assert [line for line in lines if CUBE_SECRET in line] == [f"::add-mask::{CUBE_SECRET}"]
         assert server.token not in run.summary + json.dumps(run.outputs)
     assert server.token not in "".join(p.read_text() for p in artifacts.iterdir())
 
