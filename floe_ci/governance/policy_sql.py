@@ -17,6 +17,8 @@ idempotent (applying them twice changes nothing). NULL stays NULL.
 
 from __future__ import annotations
 
+import re
+
 from floe_ci.governance.sql_dialect import SqlDialect, TypeFamily, quote_ident
 from floe_ci.governance.synthetic import synthetic_sql
 from floe_ci.spec.models import PolicyAction
@@ -37,7 +39,25 @@ def governed_value_sql(
     """`CAST(<governed expression> AS <sql_type>)` for the quoted column `column`."""
     ref = quote_ident(column)
     expr = _governed(action, ref, family, pii_type, sql)
+    limit = number_limit(sql_type) if family == TypeFamily.NUMBER else None
+    if expr is not None and limit is not None:
+        expr = f"(({expr}) % {limit})"  # stay inside the column's range (smallint, numeric(6,2))
     return f"CAST({expr or 'NULL'} AS {sql_type})"
+
+
+_SMALL_INTEGERS = {"tinyint": 127, "int1": 127, "smallint": 32767, "int2": 32767}
+
+
+def number_limit(sql_type: str) -> int | None:
+    """An exclusive upper bound for generated numbers when the type is narrower than 2^28."""
+    name = sql_type.strip().lower()
+    if name in _SMALL_INTEGERS:
+        return _SMALL_INTEGERS[name]
+    match = re.match(r"(?:numeric|decimal)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)", name)
+    if match:
+        digits = int(match.group(1)) - int(match.group(2) or 0)
+        return 10**digits if digits < 9 else None
+    return None
 
 
 def _governed(

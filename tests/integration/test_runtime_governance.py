@@ -217,6 +217,8 @@ SAMPLES: list[tuple[str, str, str | None, str]] = [
     ("card", "VARCHAR", "credit_card", "'4111 1111 1111 1111'"),
     ("born", "DATE", "birth_date", "DATE '1906-12-09'"),
     ("salary", "INTEGER", "other", "123456"),
+    ("age", "SMALLINT", "other", "41"),  # generated numbers must fit narrow types
+    ("score", "DECIMAL(6,2)", "other", "1234.56"),
 ]
 
 
@@ -274,6 +276,7 @@ def test_action_results() -> None:
     hashed = governed_rows(duckdb_sql, Dialect.DUCKDB, PolicyAction.HASH)
     assert hashed["email"] == hashlib.sha256(b"Grace.Hopper@navy.mil").hexdigest()
     assert hashed["salary"] == int(hashlib.md5(b"123456").hexdigest()[:7], 16)
+    assert 0 <= hashed["age"] < 32767 and 0 <= hashed["score"] < 10000
     redacted = governed_rows(duckdb_sql, Dialect.DUCKDB, PolicyAction.REDACT)
     assert redacted["email"] == "[REDACTED]" and redacted["born"] is None
     fake = governed_rows(duckdb_sql, Dialect.DUCKDB, PolicyAction.SYNTHESIZE)
