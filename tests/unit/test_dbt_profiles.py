@@ -162,6 +162,13 @@ def test_method_dependent_keys(root: Path) -> None:
     assert required_key_problems(ComputeTarget.BIGQUERY, output) == []
 
 
+def test_spark_session_needs_no_host_or_credentials(root: Path) -> None:
+    artifacts = make_artifacts(ComputeTarget.SPARK, {"method": "session", "schema": "s"}, None)
+    output = generate_profiles(artifacts, root)["shop_profile"]["outputs"][PROFILE_TARGET]
+    assert output == {"type": "spark", "method": "session", "schema": "s"}
+    assert required_key_problems(ComputeTarget.SPARK, output) == []
+
+
 def test_snowflake_key_pair_reads_the_passphrase_not_a_password(root: Path) -> None:
     props = {**COMPLETE[ComputeTarget.SNOWFLAKE], "private_key_path": "/keys/rsa.p8"}
     output = generate_profiles(make_artifacts(ComputeTarget.SNOWFLAKE, props), root)

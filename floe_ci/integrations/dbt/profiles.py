@@ -278,6 +278,9 @@ def required_key_problems(target: ComputeTarget, output: Mapping[str, Any]) -> l
     """Check the output against REQUIRED_KEYS (for adapters that are not installed)."""
     problems = []
     for alternatives in REQUIRED_KEYS[target]:
+        session = target == ComputeTarget.SPARK and output.get("method") == "session"
+        if session and alternatives == ("host",):
+            continue  # an in-process Spark session connects to no host
         if not any(output.get(name) not in (None, "") for name in alternatives):
             problems.append(_missing_key(target, alternatives[0]))
     problems.extend(_method_problems(target, output))
