@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.fsutil import write_atomic
-from floe_ci.lineage.model import Transform
-from floe_ci.lineage.sql_columns import SqlColumn, SqlColumns
+from floe_ci.lineage.model import SqlColumn, SqlColumns, Transform
 
 # Bump when sql_columns changes what it computes: old entries then miss.
 ENGINE_VERSION = "1"

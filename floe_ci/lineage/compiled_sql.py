@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -29,10 +28,9 @@ from typing import Any
 
 from floe_ci.integrations.dbt.parse import write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
+from floe_ci.lineage.dbt_compile import DbtCompileJob, start_dbt_compile
 
 _JINJA = re.compile(r"(\s*)(\{\{-?|\{%-?|\{#)(.*?)(-?\}\}|-?%\}|#\})(\s*)", re.DOTALL)
-# dbt phones home for version checks and usage statistics unless told not to.
-OFFLINE_ENV = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 @dataclass
@@ -45,8 +43,27 @@ class CompiledSql:
     rendered: int = 0
     from_dbt: int = 0
     from_cache: int = 0
-    # fingerprint -> SQL compiled by dbt, to be saved in the lineage cache
+    # unique_id -> (fingerprint, SQL compiled by dbt), to be saved in the lineage cache
     dbt_compiled: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # unique_id -> fingerprint of the models a running `dbt compile` child is compiling
+    pending: dict[str, str] = field(default_factory=dict)
+    job: DbtCompileJob | None = None
+
+    def finish(self) -> None:
+        """Wait for the `dbt compile` child, if any, and take its SQL."""
+        if self.job is None:
+            return
+        compiled, error = self.job.result()
+        for uid, fingerprint in self.pending.items():
+            sql = compiled.get(uid)
+            if sql is None:
+                self.failures[uid] = f"`dbt compile` gave no SQL: {error or 'no reason given'}"
+                continue
+            self.sql[uid] = sql
+            self.dbt_compiled[uid] = (fingerprint, sql)
+            self.from_dbt += 1
+        self.job = None
+        self.pending = {}
 
 
 def sql_nodes(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -90,8 +107,9 @@ def obtain_compiled_sql(
             result.from_cache += 1
             continue
         needs_dbt[uid] = fingerprint
+    result.pending = needs_dbt
     if needs_dbt:
-        _compile_with_dbt(manifest, project, work_dir, needs_dbt, result)
+        _start_dbt(manifest, project, work_dir, result)
     return result
 
 
@@ -233,82 +251,30 @@ def _macro_closure(macros: Mapping[str, Any], depends: Mapping[str, Any]) -> lis
     return sorted(seen)
 
 
-def _compile_with_dbt(
+def _start_dbt(
     manifest: Mapping[str, Any],
     project: DbtProject | None,
     work_dir: Path | None,
-    wanted: Mapping[str, str],
     result: CompiledSql,
 ) -> None:
     nodes = manifest.get("nodes") or {}
     if project is None or work_dir is None:
-        for uid in wanted:
+        for uid in result.pending:
             result.failures[uid] = (
                 "the model uses Jinja beyond ref/source and no dbt project was given"
             )
+        result.pending = {}
         return
     target = work_dir / "dbt-compile-target"
     target.mkdir(parents=True, exist_ok=True)
     partial = project.path / project.target_path / "partial_parse.msgpack"
-    if partial.is_file():  # reuse the parse: saves most of dbt's time on big projects
+    if partial.is_file():  # reuse the parse: dbt then skips parsing the project again
         shutil.copy2(partial, target / "partial_parse.msgpack")
-    selectors = sorted({_selector(nodes[uid]) for uid in wanted})
-    compiled, error = _run_dbt_compile(project, work_dir, target, selectors)
-    for uid, fingerprint in wanted.items():
-        sql = compiled.get(uid)
-        if sql is None:
-            result.failures[uid] = f"`dbt compile` gave no SQL: {error or 'no reason given'}"
-            continue
-        result.sql[uid] = sql
-        result.dbt_compiled[uid] = (fingerprint, sql)
-        result.from_dbt += 1
+    profiles_dir = write_parse_profile(project, work_dir)
+    selectors = sorted({_selector(nodes[uid]) for uid in result.pending})
+    result.job = start_dbt_compile(project.path, profiles_dir, target, work_dir / "logs", selectors)
 
 
 def _selector(node: Mapping[str, Any]) -> str:
     # `path:` selects exactly one file, whatever the model's name or version.
     return "path:" + str(node.get("original_file_path"))
-
-
-def _run_dbt_compile(
-    project: DbtProject, work_dir: Path, target: Path, selectors: list[str]
-) -> tuple[dict[str, str], str | None]:
-    """Run `dbt compile` for the selected models; their compiled SQL by unique_id."""
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
-    profiles_dir = write_parse_profile(project, work_dir)
-    from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): only when a model needs it
-
-    args = [
-        "compile",
-        "--project-dir",
-        str(project.path),
-        "--profiles-dir",
-        str(profiles_dir),
-        "--target",
-        "parse",
-        "--target-path",
-        str(target),
-        "--no-version-check",
-        "--log-path",
-        str(work_dir / "logs"),
-        "--log-level",
-        "none",
-        "--log-level-file",
-        "info",
-        "--select",
-        *selectors,
-    ]
-    outcome = dbtRunner().invoke(args)
-    error = str(outcome.exception).strip() if outcome.exception else None
-    if not outcome.success and error is None:
-        error = f"dbt compile failed; see {work_dir / 'logs' / 'dbt.log'}"
-    try:
-        written = json.loads((target / "manifest.json").read_bytes())
-    except (OSError, ValueError):
-        return {}, error or "dbt compile wrote no manifest"
-    compiled = {
-        uid: code
-        for uid, node in (written.get("nodes") or {}).items()
-        if isinstance(code := node.get("compiled_code"), str)
-    }
-    return compiled, error

@@ -19,8 +19,14 @@ from typing import Any
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.lineage.cache import LineageCache, cache_key, load_cache, save_cache
 from floe_ci.lineage.compiled_sql import obtain_compiled_sql, sql_nodes
-from floe_ci.lineage.model import ColumnOrigin, ColumnRef, LineageStats
-from floe_ci.lineage.sql_columns import RelationKey, SqlColumns, analyse_sql, relation_key
+from floe_ci.lineage.model import (
+    ColumnOrigin,
+    ColumnRef,
+    LineageStats,
+    RelationKey,
+    SqlColumns,
+    relation_key,
+)
 
 _RELATION_TYPES = ("model", "seed", "snapshot")
 
@@ -154,6 +160,8 @@ def build_column_lineage(
             print(" -> ".join(map(str, path)))  # stg_customers.email -> customers.email
         lineage.unresolved("model.shop.customers")  # {} when every column was traced
     """
+    from floe_ci.lineage.sql_columns import analyse_sql  # imports sqlglot
+
     dbt_project = _as_project(project)
     adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
     sql_dialect = dialect or _DIALECTS.get(adapter, adapter) or None
@@ -163,29 +171,46 @@ def build_column_lineage(
 
     relations = _RelationIndex(manifest, dbt_project)
     models = sql_nodes(manifest)
-    new_cache = LineageCache(compiled=dict(compiled.dbt_compiled))
+    new_cache = LineageCache()
     results: dict[str, SqlColumns] = {}
-    hits = analysed = 0
-    for uid in _dag_order(models):
+    counts = {"hits": 0, "analysed": 0}
+
+    def process(uid: str) -> None:
         node = models[uid]
         sql = compiled.sql.get(uid)
         if sql is None:
             results[uid] = SqlColumns(None, compiled.failures.get(uid, "no compiled SQL"))
             relations.set_columns(uid, _declared(node))
-            continue
+            return
         parents = sorted(set((node.get("depends_on") or {}).get("nodes") or []))
         key = cache_key(sql, sql_dialect or "", ((p, relations.columns_of(p)) for p in parents))
         entry = cache.lineage.get(uid)
         if entry is not None and entry[0] == key:
             result = entry[1]
-            hits += 1
+            counts["hits"] += 1
         else:
             result = analyse_sql(sql, sql_dialect or "", relations.columns_by_key)
-            analysed += 1
+            counts["analysed"] += 1
         new_cache.lineage[uid] = (key, result)
         results[uid] = result
         outputs = [c.name for c in result.columns] if result.columns is not None else None
         relations.set_columns(uid, outputs if outputs else _declared(node))
+
+    # Models waiting for `dbt compile` (and their descendants) go last, so the analysis of
+    # the others overlaps with dbt's run in its child process.
+    deferred: list[str] = []
+    blocked: set[str] = set(compiled.pending)
+    for uid in _dag_order(models):
+        parents = (models[uid].get("depends_on") or {}).get("nodes") or []
+        if uid in blocked or any(p in blocked for p in parents):
+            blocked.add(uid)
+            deferred.append(uid)
+        else:
+            process(uid)
+    compiled.finish()
+    for uid in deferred:
+        process(uid)
+    new_cache.compiled = dict(compiled.dbt_compiled)
 
     if cache_dir is not None and (
         new_cache.lineage != cache.lineage or new_cache.compiled != cache.compiled
@@ -195,15 +220,16 @@ def build_column_lineage(
     origins, errors = _to_refs(results, relations)
     stats = LineageStats(
         models=len(models),
-        analysed=analysed,
-        cache_hits=hits,
+        analysed=counts["analysed"],
+        cache_hits=counts["hits"],
         unresolved_columns=sum(
             1 for cols in origins.values() for o in cols.values() if o.unresolved
         ),
         failed_models=len(errors),
         compiled_sql_rendered=compiled.rendered,
         compiled_sql_from_manifest=compiled.from_manifest,
-        compiled_sql_from_dbt=compiled.from_dbt + compiled.from_cache,
+        compiled_sql_from_dbt=compiled.from_dbt,
+        compiled_sql_cached=compiled.from_cache,
     )
     return ColumnLineage(relations.nodes, origins, errors, stats)
 

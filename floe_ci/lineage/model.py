@@ -5,6 +5,7 @@ Kept free of sqlglot and dbt so that importing them costs nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,3 +56,36 @@ class LineageStats:
     compiled_sql_rendered: int
     compiled_sql_from_manifest: int
     compiled_sql_from_dbt: int
+    compiled_sql_cached: int
+
+
+# -- results of analysing one statement (floe_ci.lineage.sql_columns) ------------------
+
+# (database, schema, identifier), lower-cased, "" for a part the SQL leaves out.
+RelationKey = tuple[str, str, str]
+SourceColumn = tuple[RelationKey, str]
+# Columns of a relation in order, or None when unknown (needed only to expand `*` and to
+# find which of several joined relations holds an unqualified column).
+RelationColumns = Callable[[RelationKey], Sequence[str] | None]
+
+
+@dataclass(frozen=True)
+class SqlColumn:
+    name: str
+    sources: tuple[SourceColumn, ...]
+    transform: Transform
+    unresolved: str | None = None
+
+
+@dataclass(frozen=True)
+class SqlColumns:
+    """Output columns of a statement in order; `columns` is None when they are unknown."""
+
+    columns: tuple[SqlColumn, ...] | None
+    error: str | None = None
+
+
+def relation_key(parts: Sequence[str]) -> RelationKey:
+    """Normalize 1 to 3 name parts (identifier last) into a RelationKey."""
+    padded = ["", "", "", *(p.lower() for p in parts)][-3:]
+    return (padded[0], padded[1], padded[2])

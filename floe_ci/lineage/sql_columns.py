@@ -11,55 +11,31 @@ carries the reason, and the parts that were traced are kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from floe_ci.lineage.model import Transform
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.scope import Scope, build_scope
 
-if TYPE_CHECKING:
-    from sqlglot import exp
-    from sqlglot.optimizer.scope import Scope
+from floe_ci.lineage.model import (
+    RelationColumns,
+    RelationKey,
+    SourceColumn,
+    SqlColumn,
+    SqlColumns,
+    Transform,
+    relation_key,
+)
 
-# (database, schema, identifier), lower-cased, "" for a part the SQL leaves out.
-RelationKey = tuple[str, str, str]
-SourceColumn = tuple[RelationKey, str]
-# Columns of a relation in order, or None when unknown (needed only to expand `*` and to
-# find which of several joined relations holds an unqualified column).
-RelationColumns = Callable[[RelationKey], Sequence[str] | None]
-
+__all__ = ["RelationKey", "SqlColumn", "SqlColumns", "analyse_sql", "relation_key"]
 _RANK: dict[Transform, int] = {"copy": 0, "expression": 1, "aggregate": 2}
-
-
-@dataclass(frozen=True)
-class SqlColumn:
-    name: str
-    sources: tuple[SourceColumn, ...]
-    transform: Transform
-    unresolved: str | None = None
-
-
-@dataclass(frozen=True)
-class SqlColumns:
-    """Output columns of a statement in order; `columns` is None when they are unknown."""
-
-    columns: tuple[SqlColumn, ...] | None
-    error: str | None = None
-
-
-def relation_key(parts: Sequence[str]) -> RelationKey:
-    """Normalize 1 to 3 name parts (identifier last) into a RelationKey."""
-    padded = ["", "", "", *(p.lower() for p in parts)][-3:]
-    return (padded[0], padded[1], padded[2])
 
 
 def analyse_sql(sql: str, dialect: str, relation_columns: RelationColumns) -> SqlColumns:
     """Lineage of every output column of `sql` (the last statement, which must be a query)."""
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-    from sqlglot.optimizer.scope import build_scope
-
     try:
         statements = sqlglot.parse(sql, read=dialect)
     except SqlglotError as exc:
@@ -115,9 +91,7 @@ class _Analyser:
         return self.memo[key]
 
     def _compute(self, scope: Scope) -> SqlColumns:
-        from sqlglot import exp
-
-        if scope.is_set_operation:
+        if isinstance(scope.expression, exp.SetOperation):
             return self._set_operation(scope)
         select = scope.expression
         if not isinstance(select, exp.Select):
@@ -163,9 +137,6 @@ class _Analyser:
 
     def _source_columns(self, source: Any) -> tuple[list[SqlColumn] | None, str]:
         """Columns a FROM source offers (traced to relations), or None and why not."""
-        from sqlglot import exp
-        from sqlglot.optimizer.scope import Scope
-
         if isinstance(source, Scope):
             if source.is_udtf:
                 return None, f"reads from the table function {_short(source.expression)}"
@@ -182,8 +153,6 @@ class _Analyser:
         return None, f"reads from the table function {_short(source)}"
 
     def _star_reason(self, scope: Scope, projection: exp.Expression) -> str:
-        from sqlglot import exp
-
         reasons = []
         only = projection.table if isinstance(projection, exp.Column) else ""
         for alias, (_node, source) in self._selected(scope).items():
@@ -200,8 +169,6 @@ class _Analyser:
     def _projection(
         self, scope: Scope, projection: exp.Expression, earlier: list[SqlColumn]
     ) -> list[SqlColumn] | None:
-        from sqlglot import exp
-
         if isinstance(projection, exp.Star):
             return self._expand_star(scope, None, projection)
         if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
@@ -213,8 +180,6 @@ class _Analyser:
     def _expand_star(
         self, scope: Scope, table: str | None, star: exp.Expression
     ) -> list[SqlColumn] | None:
-        from sqlglot import exp
-
         selected = self._selected(scope)
         if table:
             entry = selected.get(table.lower())
@@ -261,33 +226,36 @@ class _Analyser:
     def _expression(
         self, scope: Scope, projection: exp.Expression, earlier: list[SqlColumn]
     ) -> _Resolved:
-        from sqlglot import exp
-
         body = projection.this if isinstance(projection, exp.Alias) else projection
-        transform = _transform_of(body)
-        subqueries = {id(s.expression): s for s in scope.subquery_scopes}
-        lambda_vars = _lambda_variables(body)
+        if isinstance(body, exp.Column) and not isinstance(body.this, exp.Star):
+            return self._column(scope, body, earlier)  # the common case: no walk needed
+        columns, queries, lambda_vars, aggregates = _scan(body)
+        if aggregates:
+            transform: Transform = "aggregate"
+        elif isinstance(body, exp.Cast | exp.TryCast) and isinstance(body.this, exp.Column):
+            transform = "copy"
+        else:
+            transform = "expression"
         parts: list[_Resolved] = []
-        for node in _walk_local(body):
-            if isinstance(node, exp.Column):
-                if isinstance(node.this, exp.Star):
-                    continue  # count(t.*): row count, reads no column's value
-                if not node.table and node.name.lower() in lambda_vars:
-                    continue
-                parts.append(self._column(scope, node, earlier))
-            elif isinstance(node, exp.Query):
-                sub = subqueries.get(id(node)) or subqueries.get(id(node.this))
-                if sub is None:
-                    parts.append(
-                        _Resolved((), "expression", "a nested query sqlglot could not scope")
-                    )
-                    continue
-                out = self.outputs(sub)
-                if out.columns is None:
-                    parts.append(_Resolved((), "expression", out.error))
-                    continue
-                parts.extend(_Resolved(c.sources, c.transform, c.unresolved) for c in out.columns)
-                transform = "expression" if transform == "copy" else transform
+        for column in columns:
+            if isinstance(column.this, exp.Star):
+                continue  # count(t.*): row count, reads no column's value
+            if not column.table and column.name.lower() in lambda_vars:
+                continue
+            parts.append(self._column(scope, column, earlier))
+        if queries:
+            subqueries = {id(s.expression): s for s in scope.subquery_scopes}
+            transform = "expression" if transform == "copy" else transform
+        for query in queries:
+            sub = subqueries.get(id(query)) or subqueries.get(id(query.this))
+            if sub is None:
+                parts.append(_Resolved((), "expression", "a nested query sqlglot could not scope"))
+                continue
+            out = self.outputs(sub)
+            if out.columns is None:
+                parts.append(_Resolved((), "expression", out.error))
+                continue
+            parts.extend(_Resolved(c.sources, c.transform, c.unresolved) for c in out.columns)
         return _merge(parts, transform)
 
     # -- single column references ---------------------------------------------------------
@@ -307,10 +275,13 @@ class _Analyser:
                     return found
             current = current.parent
         if table:
-            # `struct_column.field` is parsed like `table.column`: trace the struct column.
-            outer = self._unqualified(scope, table, earlier)
-            if outer is not None and outer.unresolved is None:
-                return _Resolved(outer.sources, "expression", None)
+            # `struct_column.field` parses like `table.column`: trace a struct column that a
+            # source is known to have; anything else names no table.
+            for alias, (_node, source) in self._selected(scope).items():
+                columns, _why = self._source_columns(source)
+                if columns is not None and any(c.name == table for c in columns):
+                    found = self._from_source(source, alias, table)
+                    return _Resolved(found.sources, "expression", found.unresolved)
             return _Resolved((), "copy", f"`{column.sql()}` names no table of its query")
         return _Resolved((), "copy", f"no source of the query has a column `{name}`")
 
@@ -353,8 +324,6 @@ class _Analyser:
         return None
 
     def _from_source(self, source: Any, alias: str, name: str) -> _Resolved:
-        from sqlglot import exp
-
         if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
             # A relation: the reference itself is exact even when its column list is unknown.
             return _Resolved(((_table_key(source), name),), "copy", None)
@@ -382,8 +351,6 @@ def _short(node: Any) -> str:
 
 def _walk_local(node: exp.Expression) -> Iterator[exp.Expression]:
     """Every node under `node`, stopping at nested queries (they are their own scopes)."""
-    from sqlglot import exp
-
     stack = [node]
     while stack:
         current = stack.pop()
@@ -393,27 +360,24 @@ def _walk_local(node: exp.Expression) -> Iterator[exp.Expression]:
         stack.extend(reversed(list(current.iter_expressions())))
 
 
-def _transform_of(body: exp.Expression) -> Transform:
-    from sqlglot import exp
-
-    if isinstance(body, exp.Column):
-        return "copy"
-    if isinstance(body, exp.Cast | exp.TryCast) and isinstance(body.this, exp.Column):
-        return "copy"
+def _scan(
+    body: exp.Expression,
+) -> tuple[list[exp.Column], list[exp.Expression], set[str], bool]:
+    """One walk: column references, nested queries, lambda variables, any aggregate."""
+    columns: list[exp.Column] = []
+    queries: list[exp.Expression] = []
+    lambda_vars: set[str] = set()
+    aggregates = False
     for node in _walk_local(body):
-        if isinstance(node, exp.AggFunc):
-            return "aggregate"
-    return "expression"
-
-
-def _lambda_variables(body: exp.Expression) -> set[str]:
-    from sqlglot import exp
-
-    names: set[str] = set()
-    for node in _walk_local(body):
-        if isinstance(node, exp.Lambda):
-            names.update(e.name.lower() for e in node.expressions)
-    return names
+        if isinstance(node, exp.Column):
+            columns.append(node)
+        elif isinstance(node, exp.Query) and node is not body:
+            queries.append(node)
+        elif isinstance(node, exp.Lambda):
+            lambda_vars.update(e.name.lower() for e in node.expressions)
+        elif isinstance(node, exp.AggFunc):
+            aggregates = True
+    return columns, queries, lambda_vars, aggregates
 
 
 def _joined_using(scope: Scope, name: str) -> bool:
