@@ -182,8 +182,8 @@ def run_check(
     """Load floe.yaml, obtain the manifest and the lineage, and evaluate the rules."""
     from floe_ci.compiler import dbt_project_of, state_dir_for
     from floe_ci.errors import FloeUsageError
+    from floe_ci.governance.locate import FastColumnLocations
     from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
-    from floe_ci.integrations.dbt.properties import ColumnLocations
     from floe_ci.spec.loader import load_spec
 
     shown = options.config_file
@@ -214,7 +214,7 @@ def run_check(
         manifest,
         lineage,
         options,
-        locate_column=ColumnLocations(project.path, root),
+        locate_column=FastColumnLocations(project.path, root),
         locate_spec=locate_spec,
     )
 
