@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from floe_ci.governance.result import CheckResult, FailOn
     from floe_ci.integrations.github.comment import RenderedComment
     from floe_ci.integrations.github.event import EventContext
+    from floe_ci.plan.model import Plan
 
 # Other floe-ci commands (e.g. `validate`, `compile`) run as `floe-ci COMMAND --config CONFIG`.
 COMMANDS = ("check", "comment")
@@ -153,25 +154,20 @@ def _check_stage(
     more = values_to_mask({name: env[name] for name in named if name in env}, named)
     _mask([value for value in more if value not in masked], out)
     event = read_event(env)
-    if inputs.base_ref:
-        wc.emit(
-            [
-                wc.command(
-                    "notice",
-                    f"base-ref `{inputs.base_ref}`: this version reports the head's verdict only",
-                )
-            ],
-            out,
-        )
-
     fail_on = cast("FailOn", inputs.fail_on)  # checked against FAIL_ON when read
     result = run_check(config, CheckOptions(fail_on=fail_on, config_file=shown))
+    plan = None
+    # SARIF's rule table holds the governance rules; the plan's review findings (FLOE5xx)
+    # are reported in the comment, summary, annotations and JSON.
+    sarif = render_sarif(result)
+    if inputs.base_ref:
+        result, plan = _review(config, inputs.base_ref, shown, result)
     verdict = "failed" if result.failed() else "passed"
     artifacts = config.resolve().parent / ARTIFACTS_SUBDIR
-    comment, full = _render(result, env, event)
+    comment, full = _render(result, plan, env, event)
     files = {
         "report.json": render_json(result),
-        "report.sarif": render_sarif(result),
+        "report.sarif": sarif,
         "comment.md": comment.text,
         "summary.md": full.text,
         "verdict": verdict + "\n",
@@ -205,8 +201,22 @@ def _check_stage(
     return EXIT_FINDINGS if result.failed() else 0
 
 
+def _review(
+    config: Path, base_ref: str, shown: str, result: CheckResult
+) -> tuple[CheckResult, Plan]:
+    """The base-vs-head plan; its review findings (declassification, breaking change, weaker
+    policy) count toward the verdict like the rules' findings."""
+    from floe_ci.plan.base_revision import base_snapshot
+    from floe_ci.plan.build import build_plan
+    from floe_ci.plan.collect import snapshot_of
+
+    plan = build_plan(base_snapshot(config, base_ref, shown), snapshot_of(config, "HEAD", shown))
+    findings = sorted([*result.findings, *plan.review_findings], key=lambda f: f.sort_key())
+    return result.model_copy(update={"findings": findings}), plan
+
+
 def _render(
-    result: CheckResult, env: Mapping[str, str], event: EventContext
+    result: CheckResult, plan: Plan | None, env: Mapping[str, str], event: EventContext
 ) -> tuple[RenderedComment, RenderedComment]:
     from floe_ci import __version__
     from floe_ci.integrations.github.check_sections import headline_for_check, sections_for_check
@@ -225,6 +235,11 @@ def _render(
         )
     headline = headline_for_check(result)
     sections = sections_for_check(result)
+    if plan is not None:
+        from floe_ci.integrations.github.plan_sections import plan_headline, plan_sections
+
+        headline += "\n\n" + plan_headline(plan)
+        sections = [sections[0], *plan_sections(plan), *sections[1:]]
     comment = render_comment(headline, sections, " · ".join(footer))
     # The job summary holds everything the comment had to cut (4 bytes per character at worst).
     full = render_comment(headline, sections, " · ".join(footer), limit=MAX_SUMMARY_BYTES // 4)

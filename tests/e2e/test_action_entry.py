@@ -315,3 +315,45 @@ def test_a_broken_floe_yaml_is_annotated_and_exits_2(
     assert run.outputs["verdict"] == "error"
     assert "configuration error" in run.summary
     assert server.comments_on(REPO, PR_NUMBER)[0]["user"]["login"] == "reviewer"
+
+
+@pytest.fixture(scope="module")
+def declassifying_checkout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A git checkout of the example whose working tree drops one column's classification."""
+    root = tmp_path_factory.mktemp("review")
+    copy_example(root / "shop")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(root)]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+    base = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    staging = root / "shop" / "models" / "staging" / "_staging.yml"
+    text = staging.read_text()
+    flipped = text.replace(
+        "      - name: birth_date\n        data_type: date\n        meta:\n"
+        "          floe: {classification: pii, pii_type: birth_date, sensitivity: high}\n",
+        "      - name: birth_date\n        data_type: date\n",
+    )
+    assert flipped != text
+    staging.write_text(flipped)
+    return root, base
+
+
+def test_a_declassification_is_reviewed_and_fails_with_fail_on_warning(
+    declassifying_checkout: tuple[Path, str], server: GitHubServer, tmp_path: Path
+) -> None:
+    root, base = declassifying_checkout
+    run = run_action(root, server, tmp_path, "8001", base_ref=base, fail_on="warning")
+    assert server.violations == [], "\n".join(server.violations)
+    assert run.code == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.outputs["verdict"] == "failed"
+    (comment,) = [c for c in server.comments_on(REPO, PR_NUMBER) if STICKY_MARKER in c["body"]]
+    body = comment["body"]
+    assert "1 declassification(s) to review" in body
+    assert "FLOE501" in body and "stg_customers" in body
+    assert "<summary><b>Policy impact</b></summary>" in body
+    assert "`stg_customers.birth_date` | `pii` → `none`" in body and "needs review" in body
+    assert body.index("Policy verdicts") < body.index("Policy impact")
