@@ -17,8 +17,9 @@ from floe_ci.governance.sql_dialect import Dialect, SqlDialect, quote_ident, quo
 GOVERNED_MARK = "floe-governed:non_production"
 RelationKind = Literal["table", "view"]
 
+_NAME_PART = r"(?:\"(?:[^\"]|\"\")*\"|[^\s(.\"]+)"
 _VIEW_DDL = re.compile(
-    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:\"(?:[^\"]|\"\")*\"|[^\s(]+)\s*"
+    rf"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+{_NAME_PART}(?:\.{_NAME_PART})*\s*"
     r"(?P<columns>\([^)]*\))?\s*AS\s+(?P<query>.*?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )

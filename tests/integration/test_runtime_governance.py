@@ -369,3 +369,19 @@ def test_postgres_restrict_removes_access_for_roles_not_listed(pg_governed: dict
     restricted = {(o.model, o.status) for o in report.outcomes if o.action == "restrict"}
     assert restricted == {("orders", "applied"), ("stg_orders", "applied")}
     assert any("`auditor` (requires_role) does not exist" in note for note in report.notes)
+
+
+def test_view_definitions_are_read_back_for_odd_names(tmp_path: Path) -> None:
+    from floe_ci.governance.warehouse import DuckDBWarehouse
+
+    db = tmp_path / "odd.duckdb"
+    with duckdb.connect(str(db)) as conn:
+        conn.sql('CREATE SCHEMA "my schema"')
+        conn.sql('CREATE VIEW "my schema"."v x" AS WITH a AS (SELECT 1 AS x) SELECT x FROM a')
+        conn.sql('CREATE VIEW "my schema".v2 (renamed) AS SELECT 2')
+    with DuckDBWarehouse.open(str(db)) as warehouse:
+        query, columns = warehouse.view_query(Relation("odd", "my schema", "v x"))
+        assert columns is None and warehouse.query(query) == [(1,)]
+        query, columns = warehouse.view_query(Relation("odd", "my schema", "v2"))
+        assert columns == "(renamed)"
+        assert warehouse.query(f"SELECT renamed FROM ({query}) AS t {columns}") == [(2,)]
