@@ -121,7 +121,7 @@ def action_command() -> None:
             wc.Annotation(
                 "error",
                 p.message + (f"\nhint: {p.hint}" if p.hint else ""),
-                p.file,
+                _in_repository(p.file, workdir, env),
                 p.line,
                 p.column,
             )
@@ -378,6 +378,14 @@ def _comment_stage(inputs: ActionInputs, workdir: Path, env: dict[str, str], out
         {"verdict": verdict, "comment-url": url, "artifacts-path": _for_steps(workdir, env)}
     )
     return 0
+
+
+def _in_repository(file: str, workdir: Path, env: Mapping[str, str]) -> str:
+    """A problem's file as GitHub wants it in an annotation: relative to the repository."""
+    path = Path(file)
+    if not path.is_absolute():
+        path = workdir / path
+    return _for_steps(path, env)
 
 
 def _for_steps(path: Path, env: Mapping[str, str]) -> str:

@@ -310,7 +310,9 @@ def test_a_broken_floe_yaml_is_annotated_and_exits_2(
     assert run.code == 2, run.stderr
     assert "Traceback" not in run.stderr
     assert re.search(
-        r"^::error file=floe\.yaml,line=\d+,col=\d+::unknown key `consumtion`", run.stdout, re.M
+        r"^::error file=broken/floe\.yaml,line=\d+,col=\d+::unknown key `consumtion`",
+        run.stdout,
+        re.M,
     )
     assert run.outputs["verdict"] == "error"
     assert "configuration error" in run.summary
