@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from floe_ci.artifacts import ColumnClassification, CompiledArtifacts
-from floe_ci.errors import FloeUsageError
+from floe_ci.errors import FloeUsageError, Problem
 from floe_ci.governance.policy_sql import governed_value_sql
 from floe_ci.governance.sql_dialect import quote_ident, type_family
 from floe_ci.governance.warehouse import (
@@ -149,15 +149,32 @@ def apply_runtime_governance(
         )
     output = resolve_env_references(profile_output(artifacts, project_root))
     located = dict(relations or _relations_from_manifest(artifacts, project_root, output))
+    failures: list[Problem] = []
     with _open_warehouse(target, output) as warehouse:
         for model in sorted(classified):
             if model not in located:
                 continue
             relation = Relation.parse(located[model])
-            _govern_relation(
-                warehouse, artifacts, project_root, model, relation, classified[model], report
-            )
+            try:
+                _govern_relation(
+                    warehouse, artifacts, project_root, model, relation, classified[model], report
+                )
+            except Exception as exc:  # the engine's error; the relation's transaction rolled back
+                failures.append(_failure(model, relation, exc))
+    if failures:
+        raise FloeUsageError(failures)
     return report
+
+
+def _failure(model: str, relation: Relation, exc: Exception) -> Problem:
+    # Only the first line: PostgreSQL's DETAIL lines can quote row values.
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return Problem(
+        str(relation),
+        f"could not apply the non-production policies to model `{model}`: {reason}",
+        hint="its classified columns may still hold raw values; fix the cause (e.g. a NOT NULL "
+        "constraint on a column that mask or redact sets to NULL) and run again",
+    )
 
 
 def _open_warehouse(target: ComputeTarget, output: Mapping[str, Any]) -> Warehouse:

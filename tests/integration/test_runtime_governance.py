@@ -385,3 +385,24 @@ def test_view_definitions_are_read_back_for_odd_names(tmp_path: Path) -> None:
         query, columns = warehouse.view_query(Relation("odd", "my schema", "v2"))
         assert columns == "(renamed)"
         assert warehouse.query(f"SELECT renamed FROM ({query}) AS t {columns}") == [(2,)]
+
+
+def test_a_relation_that_cannot_be_governed_is_an_error_naming_it(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "shop")
+    artifacts = compile_pipeline(project / "floe.yaml")
+    artifacts.governance.policies["financial"].non_production = EnvironmentPolicy(
+        action=PolicyAction.REDACT
+    )
+    run = DbtExecutor(artifacts, project).build()
+    assert run.success
+    db = project / "target" / "shop.duckdb"
+    with duckdb.connect(str(db)) as conn:
+        conn.sql("ALTER TABLE orders ALTER card_last4 SET NOT NULL")  # redact needs NULL
+    relations = {n.name: str(n.relation) for n in run.built()}
+    with pytest.raises(FloeUsageError) as caught:
+        apply_runtime_governance(artifacts, project, category="non_production", relations=relations)
+    [problem] = caught.value.problems
+    assert "model `orders`" in problem.message and "NOT NULL" in problem.message
+    governed = dump(db)
+    assert {r[5] for r in governed["orders"]} >= {4242}  # rolled back, and said so
+    assert all(r[5] is None for r in governed["stg_orders"])  # the others were governed
