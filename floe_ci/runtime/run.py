@@ -7,8 +7,10 @@ to `.floe/logs/run.log` and the user sees one line per finished dbt node instead
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,9 @@ def _run(
         f"(Dagster run {result.run_id[:8]}; dbt output: {RUN_LOG})"
     )
     if not success and not summary.failures:
-        click.echo(f"  the Dagster run failed; see {root / RUN_LOG}", err=True)
+        for message in _step_errors(result):
+            click.echo(f"  {message}", err=True)
+        click.echo(f"  the Dagster run failed; dbt output: {root / RUN_LOG}", err=True)
     return RunOutcome(success, summary, lines, result.run_id)
 
 
@@ -112,8 +116,11 @@ def _materialize(
     log_path = root / RUN_LOG
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes every dbt log line on stdout; keep it in the log file instead.
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    # Dagster's console logger would print a stack for a failed dbt model; floe reports
+    # failures itself (per node, and the step's error when no node failed).
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     with (
+        _dagster_logs_stay_in_dagster(),
         span("floe.materialize"),
         log_path.open("w", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
@@ -129,9 +136,33 @@ def _materialize(
         )
 
 
+@contextlib.contextmanager
+def _dagster_logs_stay_in_dagster() -> Iterator[None]:
+    """dbt's snowplow tracker calls logging.basicConfig() on import, so Dagster's INFO
+    records would reach standard error through the root logger; keep them in Dagster."""
+    logger = logging.getLogger("dagster")
+    before = logger.propagate
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.propagate = before
+
+
 def _check_tally(result: Any) -> str:
     evaluations = result.get_asset_check_evaluations()
     if not evaluations:
         return ""
     failed = sum(1 for e in evaluations if not e.passed)
     return f"; {len(evaluations)} asset checks" + (f" ({failed} failed)" if failed else " passed")
+
+
+def _step_errors(result: Any) -> list[str]:
+    """The first line of each failed Dagster step's error."""
+    messages = []
+    for event in result.get_step_failure_events():
+        error = getattr(event.event_specific_data, "error", None)
+        text = str(getattr(error, "message", "") or "").strip()
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        messages.append(f"{event.step_key}: {first or 'failed'}")
+    return messages

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from floe_ci.integrations.dagster.node_events import NodeEvent
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MARKS = {"success": "✓", "pass": "✓", "skipped": "-", "warn": "!"}
 
 
@@ -16,6 +18,7 @@ class RunSummary:
 
     stream: TextIO | None = None
     finished: list[NodeEvent] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # unique_id -> dbt's error message
 
     def node_started(self, event: NodeEvent) -> None:
         return None  # only outcomes are reported
@@ -24,6 +27,12 @@ class RunSummary:
         self.finished.append(event)
         if self.stream is not None:
             self.stream.write(node_line(event) + "\n")
+            self.stream.flush()
+
+    def node_error(self, event: NodeEvent) -> None:
+        self.errors[event.unique_id] = event.message
+        if self.stream is not None:
+            self.stream.write(f"    {event.name}: {first_line(event.message)}\n")
             self.stream.flush()
 
     @property
@@ -61,7 +70,14 @@ def node_line(event: NodeEvent) -> str:
     mark = "✗" if event.failed else _MARKS.get(event.status.lower(), "·")
     seconds = f"{event.execution_time:6.2f}s" if event.execution_time is not None else " " * 7
     line = f"  {mark} {event.resource_type:<8} {event.name:<40} {event.status:<8} {seconds}"
-    if event.failed and event.message:
-        first = next((ln.strip() for ln in event.message.splitlines() if ln.strip()), "")
-        line += f"\n      {first[:300]}"
     return line.rstrip()
+
+
+def first_line(message: str) -> str:
+    """The first meaningful line of a dbt message, without colours, at most 300 characters.
+
+    dbt's errors start with a header such as `Runtime Error in model orders (...)`; the
+    cause is on the next line, so both are kept.
+    """
+    lines = [ln.strip() for ln in _ANSI.sub("", message).splitlines() if ln.strip()]
+    return " - ".join(lines[:2])[:300]

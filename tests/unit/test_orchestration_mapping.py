@@ -18,7 +18,7 @@ from floe_ci.integrations.dagster.orchestration import (
 )
 from floe_ci.integrations.openlineage.naming import dataset_name, dataset_namespace, job_name
 from floe_ci.integrations.openlineage.transport import split_endpoint, transport_kind
-from floe_ci.runtime.summary import RunSummary, node_line
+from floe_ci.runtime.summary import RunSummary, first_line, node_line
 from floe_ci.spec.models import ComputeTarget, ObservabilityConfig, OrchestrationConfig
 from floe_ci.telemetry import span, traces_url, tracing_endpoint
 
@@ -140,6 +140,15 @@ def test_parse_dbt_start_and_result_lines() -> None:
     assert skipped is not None and skipped.skipped and not skipped.failed
 
 
+def test_dbt_error_message_reaches_observers_that_want_it() -> None:
+    error = parse_dbt_event(_raw("RunResultError", node_status="error", msg="Binder Error: x"))
+    assert error is not None and error.phase == "error" and error.message == "Binder Error: x"
+    summary = RunSummary()
+    notify([summary], error)
+    assert summary.errors == {"model.shop.customers": "Binder Error: x"}
+    assert summary.finished == []
+
+
 def test_other_dbt_lines_are_not_node_events() -> None:
     assert parse_dbt_event({"info": {"name": "MainReportVersion"}, "data": {}}) is None
     assert parse_dbt_event({"info": {"name": "LogStartLine"}, "data": {"node_info": {}}}) is None
@@ -195,8 +204,10 @@ def test_run_summary_lines_totals_and_relations() -> None:
     assert summary.totals() == "2 models, 1 seed, 1 test; 1 failed, 1 skipped"
     assert summary.relations_built() == {"customers": '"shop"."main"."customers"'}
     assert [e.name for e in summary.failures] == ["orders"]
-    failed = node_line(events[2])
-    assert failed.startswith("  ✗ model    orders") and failed.endswith("Runtime Error")
+    assert node_line(events[2]).startswith("  ✗ model    orders")
+    assert first_line("\x1b[31mRuntime Error in model orders\x1b[0m\n  column x\nmore") == (
+        "Runtime Error in model orders - column x"
+    )
     assert "0.30s" in node_line(events[0])
 
 

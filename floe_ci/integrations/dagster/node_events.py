@@ -21,6 +21,8 @@ _RESULT_EVENTS = frozenset(
     {"LogModelResult", "LogSeedResult", "LogSnapshotResult", "LogTestResult", "LogSkipResult"}
 )
 _START_EVENTS = frozenset({"LogStartLine", "NodeStart"})
+# Sent after the run for each node that failed, with dbt's error message.
+_ERROR_EVENT = "RunResultError"
 # Statuses dbt reports for a node that did not produce its output.
 _FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 
@@ -29,7 +31,7 @@ _FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 class NodeEvent:
     """One dbt node starting or finishing."""
 
-    phase: Literal["start", "finish"]
+    phase: Literal["start", "finish", "error"]
     unique_id: str
     name: str
     resource_type: str
@@ -55,7 +57,11 @@ class NodeEvent:
 
 
 class NodeObserver(Protocol):
-    """Something that wants to know when dbt nodes start and finish."""
+    """Something that wants to know when dbt nodes start and finish.
+
+    An observer may also define `node_error(event)`: dbt's error message for a failed
+    node, which dbt reports after the run.
+    """
 
     def node_started(self, event: NodeEvent) -> None: ...
 
@@ -66,7 +72,7 @@ def parse_dbt_event(raw: Mapping[str, Any]) -> NodeEvent | None:
     """The node event carried by one dbt JSON log line, or None for any other line."""
     info = raw.get("info") or {}
     name = info.get("name")
-    if name not in _START_EVENTS and name not in _RESULT_EVENTS:
+    if name not in _START_EVENTS and name not in _RESULT_EVENTS and name != _ERROR_EVENT:
         return None
     data = raw.get("data") or {}
     node = data.get("node_info") or {}
@@ -74,6 +80,16 @@ def parse_dbt_event(raw: Mapping[str, Any]) -> NodeEvent | None:
     if not unique_id:
         return None
     relation = node.get("node_relation") or {}
+    if name == _ERROR_EVENT:
+        return NodeEvent(
+            phase="error",
+            unique_id=unique_id,
+            name=node.get("node_name") or unique_id.split(".")[-1],
+            resource_type=node.get("resource_type") or unique_id.split(".")[0],
+            status=str(node.get("node_status") or "error"),
+            message=str(info.get("msg") or ""),
+            relation={k: str(v) for k, v in relation.items() if v},
+        )
     if name in _START_EVENTS:
         return NodeEvent(
             phase="start",
@@ -108,8 +124,12 @@ def notify(observers: Iterable[NodeObserver], event: NodeEvent) -> None:
         try:
             if event.phase == "start":
                 observer.node_started(event)
-            else:
+            elif event.phase == "finish":
                 observer.node_finished(event)
+            else:
+                on_error = getattr(observer, "node_error", None)
+                if callable(on_error):
+                    on_error(event)
         except Exception as exc:  # an observer must never fail the pipeline
             log.warning("%s failed on %s: %s", type(observer).__name__, event.unique_id, exc)
 
