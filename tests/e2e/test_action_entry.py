@@ -319,10 +319,8 @@ def test_a_broken_floe_yaml_is_annotated_and_exits_2(
     assert server.comments_on(REPO, PR_NUMBER)[0]["user"]["login"] == "reviewer"
 
 
-@pytest.fixture(scope="module")
-def declassifying_checkout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A git checkout of the example whose working tree drops one column's classification."""
-    root = tmp_path_factory.mktemp("review")
+def _reviewed_checkout(root: Path, edits: dict[str, tuple[str, str]]) -> tuple[Path, str]:
+    """A git checkout of the example (committed: the base) with `edits` in its working tree."""
     copy_example(root / "shop")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(root)]
     subprocess.run(["git", "init", "-q", str(root)], check=True)
@@ -331,16 +329,42 @@ def declassifying_checkout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     base = subprocess.run(
         [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
     ).stdout.strip()
-    staging = root / "shop" / "models" / "staging" / "_staging.yml"
-    text = staging.read_text()
-    flipped = text.replace(
-        "      - name: birth_date\n        data_type: date\n        meta:\n"
-        "          floe: {classification: pii, pii_type: birth_date, sensitivity: high}\n",
-        "      - name: birth_date\n        data_type: date\n",
-    )
-    assert flipped != text
-    staging.write_text(flipped)
+    for relative, (old, new) in edits.items():
+        path = root / "shop" / relative
+        text = path.read_text()
+        assert old in text, f"{relative} lacks {old!r}"
+        path.write_text(text.replace(old, new))
     return root, base
+
+
+@pytest.fixture(scope="module")
+def declassifying_checkout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Only one column's classification is removed: dbt's state:modified would not notice."""
+    return _reviewed_checkout(
+        tmp_path_factory.mktemp("declassify"),
+        {
+            "models/staging/_staging.yml": (
+                "      - name: birth_date\n        data_type: date\n        meta:\n"
+                "          floe: {classification: pii, pii_type: birth_date, sensitivity: high}\n",
+                "      - name: birth_date\n        data_type: date\n",
+            )
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def column_dropping_checkout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`stg_customers.country` is dropped; the marts and their Cube cubes read it."""
+    return _reviewed_checkout(
+        tmp_path_factory.mktemp("drop"),
+        {
+            "models/staging/stg_customers.sql": ("    country,\n", ""),
+            "models/staging/_staging.yml": (
+                "      - name: country\n        data_type: varchar\n",
+                "",
+            ),
+        },
+    )
 
 
 def test_a_declassification_is_reviewed_and_fails_with_fail_on_warning(
@@ -359,3 +383,21 @@ def test_a_declassification_is_reviewed_and_fails_with_fail_on_warning(
     assert "<summary><b>Policy impact</b></summary>" in body
     assert "`stg_customers.birth_date` | `pii` → `none`" in body and "needs review" in body
     assert body.index("Policy verdicts") < body.index("Policy impact")
+
+
+def test_a_dropped_column_used_downstream_is_breaking_and_names_models_and_cubes(
+    column_dropping_checkout: tuple[Path, str], server: GitHubServer, tmp_path: Path
+) -> None:
+    root, base = column_dropping_checkout
+    run = run_action(root, server, tmp_path, "9001", base_ref=base, fail_on="warning")
+    assert server.violations == [], "\n".join(server.violations)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.code == 1 and run.outputs["verdict"] == "failed"
+    (comment,) = [c for c in server.comments_on(REPO, PR_NUMBER) if STICKY_MARKER in c["body"]]
+    body = comment["body"]
+    assert "**1 breaking**" in body
+    assert "FLOE502" in body
+    row = next(line for line in body.splitlines() if line.startswith("| `stg_customers` |"))
+    assert row.endswith("| `customers`, `orders` |  | `customers`, `orders` |")  # models, cubes
+    assert "Cube cubes `customers`, `orders`" in body
+    assert "| `stg_customers.country` | removed | 💥 breaking |" in body
