@@ -1,10 +1,11 @@
 """The lineage cache: one JSON file under `.floe/cache/lineage/`, loaded and written whole.
 
-One file rather than one per model: 5,000 small files cost more to open than one file of a
-few MB costs to parse (see bench/bench_lineage.py). An entry is keyed by a hash of the
-model's compiled SQL, the SQL dialect, the engine version and its parents' column lists, so a
-change to a model invalidates it and, when its output columns change, its children.
-Anything unreadable is treated as empty: a cache can always be rebuilt.
+One file rather than one per model: opening 5,000 small files costs more than parsing one
+file of ~3 MB (see bench/bench_lineage.py). Entries stay in their compact JSON form in
+memory (`Encoded`); `ColumnLineage` turns a model's entry into objects only when asked.
+An entry is keyed by a hash of the model's compiled SQL, the dialect, the engine version and
+its parents' column lists: a change to a model invalidates it and, when its output columns
+change, its children. Anything unreadable counts as empty: a cache can always be rebuilt.
 """
 
 from __future__ import annotations
@@ -17,24 +18,47 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.fsutil import write_atomic
-from floe_ci.lineage.model import SqlColumn, SqlColumns, Transform
+from floe_ci.lineage.model import RelationKey, SqlColumns
 
 # Bump when sql_columns changes what it computes: old entries then miss.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 CACHE_FILE = "lineage-cache.json"
-_TRANSFORMS: dict[str, Transform] = {
-    "copy": "copy",
-    "expression": "expression",
-    "aggregate": "aggregate",
-}
+
+# (error, columns): columns are [name, [relation index, column, ...], transform, unresolved]
+# with relation indexes into LineageCache.relations; None when the SQL gave no columns.
+Encoded = tuple[str | None, list[list[Any]] | None]
 
 
 @dataclass
 class LineageCache:
-    """Entries by model unique_id: lineage (key, result) and dbt-compiled SQL (fingerprint, sql)."""
+    """Lineage entries (key, Encoded) and dbt-compiled SQL (fingerprint, sql) by unique_id."""
 
-    lineage: dict[str, tuple[str, SqlColumns]] = field(default_factory=dict)
+    relations: list[RelationKey] = field(default_factory=list)
+    lineage: dict[str, tuple[str, Encoded]] = field(default_factory=dict)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _index: dict[RelationKey, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._index = {key: i for i, key in enumerate(self.relations)}
+
+    def encode(self, result: SqlColumns) -> Encoded:
+        if result.columns is None:
+            return (result.error, None)
+        columns = []
+        for column in result.columns:
+            flat: list[Any] = []
+            for key, name in column.sources:
+                index = self._index.get(key)
+                if index is None:
+                    index = self._index[key] = len(self.relations)
+                    self.relations.append(key)
+                flat += (index, name)
+            columns.append([column.name, flat, column.transform, column.unresolved])
+        return (result.error, columns)
+
+
+def output_names(entry: Encoded) -> list[str] | None:
+    return [c[0] for c in entry[1]] if entry[1] is not None else None
 
 
 def cache_key(sql: str, dialect: str, parents: Iterable[tuple[str, Sequence[str] | None]]) -> str:
@@ -54,43 +78,39 @@ def load_cache(directory: Path | None) -> LineageCache:
         data = json.loads((directory / CACHE_FILE).read_bytes())
         if data.get("engine") != ENGINE_VERSION:
             return LineageCache()
-        lineage = {uid: (key, _decode(value)) for uid, (key, value) in data["lineage"].items()}
+        relations = [(str(a), str(b), str(c)) for a, b, c in data["relations"]]
+        lineage = {uid: (key, (err, cols)) for uid, (key, err, cols) in data["lineage"].items()}
         compiled = {uid: (key, sql) for uid, (key, sql) in data["compiled"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return LineageCache()
-    return LineageCache(lineage, compiled)
+    return LineageCache(relations, lineage, compiled)
 
 
 def save_cache(directory: Path, cache: LineageCache) -> None:
+    """Write the cache, keeping only the relations its entries still use."""
+    used: dict[int, int] = {}
+    lineage = {}
+    for uid, (key, (error, columns)) in sorted(cache.lineage.items()):
+        if columns is not None:
+            columns = [
+                [name, _renumber(flat, used), transform, unresolved]
+                for name, flat, transform, unresolved in columns
+            ]
+        lineage[uid] = [key, error, columns]
+    relations = [
+        list(cache.relations[old]) for old, _new in sorted(used.items(), key=lambda i: i[1])
+    ]
     data = {
         "engine": ENGINE_VERSION,
-        "lineage": {uid: [key, _encode(v)] for uid, (key, v) in sorted(cache.lineage.items())},
+        "relations": relations,
+        "lineage": lineage,
         "compiled": {uid: [key, sql] for uid, (key, sql) in sorted(cache.compiled.items())},
     }
     write_atomic(directory / CACHE_FILE, json.dumps(data, separators=(",", ":")))
 
 
-def _encode(result: SqlColumns) -> list[Any]:
-    columns = None
-    if result.columns is not None:
-        columns = [
-            [c.name, [[*rel, col] for rel, col in c.sources], c.transform, c.unresolved]
-            for c in result.columns
-        ]
-    return [columns, result.error]
-
-
-def _decode(value: Sequence[Any]) -> SqlColumns:
-    raw_columns, error = value
-    if raw_columns is None:
-        return SqlColumns(None, error)
-    columns = tuple(
-        SqlColumn(
-            name,
-            tuple(((s[0], s[1], s[2]), s[3]) for s in sources),
-            _TRANSFORMS[transform],
-            unresolved,
-        )
-        for name, sources, transform, unresolved in raw_columns
-    )
-    return SqlColumns(columns, error)
+def _renumber(flat: list[Any], used: dict[int, int]) -> list[Any]:
+    out = list(flat)
+    for i in range(0, len(out), 2):
+        out[i] = used.setdefault(out[i], len(used))
+    return out

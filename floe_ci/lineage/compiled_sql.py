@@ -30,7 +30,15 @@ from floe_ci.integrations.dbt.parse import write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.lineage.dbt_compile import DbtCompileJob, start_dbt_compile
 
-_JINJA = re.compile(r"(\s*)(\{\{-?|\{%-?|\{#)(.*?)(-?\}\}|-?%\}|#\})(\s*)", re.DOTALL)
+# One Jinja tag with the whitespace around it (`{{-`/`-}}` strip it, as Jinja does).
+_JINJA = re.compile(
+    r"(?P<before>\s*)(?:\{\{(?P<left>-?)(?P<expr>.*?)(?P<right>-?)\}\}|(?P<stmt>\{%)|\{#.*?#\})"
+    r"(?P<after>\s*)",
+    re.DOTALL,
+)
+# The two calls nearly every model makes, matched without Python's parser.
+_SIMPLE_REF = re.compile(r"ref\(\s*(['\"])([^'\"]+)\1\s*\)")
+_SIMPLE_SOURCE = re.compile(r"source\(\s*(['\"])([^'\"]+)\1\s*,\s*(['\"])([^'\"]+)\3\s*\)")
 
 
 @dataclass
@@ -48,6 +56,12 @@ class CompiledSql:
     # unique_id -> fingerprint of the models a running `dbt compile` child is compiling
     pending: dict[str, str] = field(default_factory=dict)
     job: DbtCompileJob | None = None
+
+    def cancel(self) -> None:
+        """Stop a `dbt compile` child still running (the caller failed before waiting)."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
 
     def finish(self) -> None:
         """Wait for the `dbt compile` child, if any, and take its SQL."""
@@ -138,19 +152,18 @@ class _Renderer:
 
         def substitute(match: re.Match[str]) -> str:
             nonlocal failed
-            before, opening, inner, closing, after = match.groups()
-            if opening.startswith("{%"):
+            if match.group("stmt"):
                 failed = True
                 return ""
-            text = "" if opening == "{#" else self._expression(inner.strip(), node)
+            expr = match.group("expr")
+            text = "" if expr is None else self._expression(expr.strip(), node)
             if text is None:
                 failed = True
                 return ""
-            # `{{-` / `-}}` strip the whitespace on their side, as Jinja does.
             return (
-                ("" if opening.endswith("-") else before)
+                ("" if match.group("left") else match.group("before"))
                 + text
-                + ("" if closing.startswith("-") else after)
+                + ("" if match.group("right") else match.group("after"))
             )
 
         rendered = _JINJA.sub(substitute, raw)
@@ -162,6 +175,12 @@ class _Renderer:
         if text == "this":
             relation = node.get("relation_name")
             return relation if isinstance(relation, str) else None
+        simple = _SIMPLE_REF.fullmatch(text)
+        if simple:
+            return self._ref(node, [simple.group(2)], {})
+        simple = _SIMPLE_SOURCE.fullmatch(text)
+        if simple:
+            return self._source(simple.group(2), simple.group(4))
         try:
             call = ast.parse(text, mode="eval").body
         except SyntaxError:
@@ -181,10 +200,13 @@ class _Renderer:
         if call.func.id == "ref":
             return self._ref(node, [str(a) for a in args], keywords)
         if call.func.id == "source" and len(args) == 2 and not keywords:
-            source = self.sources.get((str(args[0]), str(args[1])))
-            relation = source.get("relation_name") if source else None
-            return relation if isinstance(relation, str) else None
+            return self._source(str(args[0]), str(args[1]))
         return None
+
+    def _source(self, source_name: str, table: str) -> str | None:
+        source = self.sources.get((source_name, table))
+        relation = source.get("relation_name") if source else None
+        return relation if isinstance(relation, str) else None
 
     def _ref(
         self, node: Mapping[str, Any], args: list[str], keywords: dict[str, Any]

@@ -34,6 +34,11 @@ class DbtCompileJob:
     response: Path
     log: Path
 
+    def cancel(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
     def result(self) -> tuple[dict[str, str], str | None]:
         _out, err = self.process.communicate()
         try:

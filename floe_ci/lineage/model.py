@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # How an output column is made from its upstream columns:
 # "copy": the value is passed through unchanged (possibly renamed or cast);
@@ -16,12 +16,12 @@ from typing import Literal
 Transform = Literal["copy", "expression", "aggregate"]
 
 
-@dataclass(frozen=True, order=True)
-class ColumnRef:
+class ColumnRef(NamedTuple):
     """One column of one dbt node (model, seed, snapshot or source).
 
     `node_id` is the manifest's unique_id; `column` is lower-cased (SQL identifiers in the
-    warehouses dbt targets compare case-insensitively unless quoted).
+    warehouses dbt targets compare case-insensitively unless quoted). A NamedTuple: tens of
+    thousands are made per project, and tuples are the cheapest hashable value to make.
     """
 
     node_id: str
@@ -32,8 +32,7 @@ class ColumnRef:
         return f"{self.model_name}.{self.column}"
 
 
-@dataclass(frozen=True)
-class ColumnOrigin:
+class ColumnOrigin(NamedTuple):
     """Lineage of one output column of one model."""
 
     column: str
@@ -51,7 +50,7 @@ class LineageStats:
     models: int
     analysed: int
     cache_hits: int
-    unresolved_columns: int
+    unresolved_columns: int  # a model whose SQL gave no columns counts once
     failed_models: int
     compiled_sql_rendered: int
     compiled_sql_from_manifest: int
