@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,22 @@ def test_the_readme_shows_the_linted_workflows() -> None:
     section = readme.split("<!-- section:github -->")[1].split("<!-- /section:github -->")[0]
     for name, text in _examples().items():
         assert text.strip() in section, f"README's GitHub section lacks {name} as linted"
+
+
+def test_the_image_pins_every_dependency_within_pyprojects_ranges() -> None:
+    # Not an equality with this .venv: CI resolves a fresh one, perhaps with newer releases.
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = {}
+    for line in (REPO_ROOT / "docker" / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[canonicalize_name(name)] = version
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    for raw in project["dependencies"]:
+        requirement = Requirement(raw)
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version is not None, f"{requirement.name} is not pinned in docker/constraints.txt"
+        assert requirement.specifier.contains(version), f"{requirement.name}=={version} vs {raw}"
+    assert "--constraint docker/constraints.txt" in (REPO_ROOT / "Dockerfile").read_text()
