@@ -196,7 +196,7 @@ def _dbt_assets(
     @dbt_assets(manifest=manifest, name=asset_name(artifacts))
     def _models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         invocation = dbt.cli(["build"], context=context)
-        watching = observers(context.run_id, Path(invocation.target_path))
+        watching = observers(context.run.run_id, Path(invocation.target_path))
         try:
             for event in invocation.stream_raw_events():
                 node_event = parse_dbt_event(event.raw_event)
