@@ -219,8 +219,7 @@ def _render(
     result: CheckResult, plan: Plan | None, env: Mapping[str, str], event: EventContext
 ) -> tuple[RenderedComment, RenderedComment]:
     from floe_ci import __version__
-    from floe_ci.integrations.github.check_sections import headline_for_check, sections_for_check
-    from floe_ci.integrations.github.comment import render_comment
+    from floe_ci.integrations.github.review_comment import render_review_comment
     from floe_ci.integrations.github.workflow_commands import MAX_SUMMARY_BYTES
 
     footer = [f"floe-ci {__version__}"]
@@ -233,16 +232,10 @@ def _render(
         footer.append(
             f"[run {run_id}]({server}/{repository}/actions/runs/{run_id}/attempts/{attempt})"
         )
-    headline = headline_for_check(result)
-    sections = sections_for_check(result)
-    if plan is not None:
-        from floe_ci.integrations.github.plan_sections import plan_headline, plan_sections
-
-        headline += "\n\n" + plan_headline(plan)
-        sections = [sections[0], *plan_sections(plan), *sections[1:]]
-    comment = render_comment(headline, sections, " · ".join(footer))
+    text = " · ".join(footer)
+    comment = render_review_comment(result, plan, text)
     # The job summary holds everything the comment had to cut (4 bytes per character at worst).
-    full = render_comment(headline, sections, " · ".join(footer), limit=MAX_SUMMARY_BYTES // 4)
+    full = render_review_comment(result, plan, text, limit=MAX_SUMMARY_BYTES // 4)
     return comment, full
 
 

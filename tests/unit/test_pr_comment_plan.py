@@ -7,9 +7,10 @@ import cmarkgfm
 from cmarkgfm.cmark import Options
 
 from floe_ci.governance.result import CheckResult, CheckStats, Finding
-from floe_ci.integrations.github.check_sections import headline_for_check, sections_for_check
-from floe_ci.integrations.github.comment import GITHUB_COMMENT_LIMIT, render_comment
+from floe_ci.integrations.github.check_sections import sections_for_check
+from floe_ci.integrations.github.comment import GITHUB_COMMENT_LIMIT
 from floe_ci.integrations.github.plan_sections import plan_headline, plan_sections
+from floe_ci.integrations.github.review_comment import render_review_comment
 from floe_ci.plan.model import (
     ClassificationChange,
     ColumnChange,
@@ -130,9 +131,7 @@ def test_a_plan_far_over_the_limit_drops_the_graph_first_and_keeps_policy_verdic
         *sections_for_check(result)[1:],
     ]
     assert sum(len(s.render()) for s in sections) > 3 * GITHUB_COMMENT_LIMIT
-    rendered = render_comment(
-        headline_for_check(result) + "\n\n" + plan_headline(plan), sections, "footer"
-    )
+    rendered = render_review_comment(result, plan, "footer")
     assert len(rendered.text) <= GITHUB_COMMENT_LIMIT
     assert rendered.dropped[0] == "Lineage graph of the change"
     assert "Models changed (3000)" in rendered.dropped
