@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Session fixtures shared by several modules live here so that each starts once.
+from tests.fixtures.postgres import postgres_server  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SHOP = REPO_ROOT / "examples" / "shop"
 

@@ -11,11 +11,7 @@ import yaml
 from floe_ci.compiler import compile_pipeline
 from floe_ci.integrations.dbt.executor import DbtExecutor
 from tests.conftest import copy_example
-from tests.fixtures.postgres import (  # noqa: F401
-    PostgresServer,
-    postgres_server,
-    use_postgres,
-)
+from tests.fixtures.postgres import PostgresServer, use_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +19,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def pg_shop(
     tmp_path_factory: pytest.TempPathFactory,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> Iterator[Path]:
     project = copy_example(tmp_path_factory.mktemp("pg") / "shop")
     use_postgres(project, postgres_server, "shop-pg", "shop")
@@ -35,7 +31,7 @@ def pg_shop(
 
 def test_generated_profile_names_env_vars_not_values(
     pg_shop: Path,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     artifacts = compile_pipeline(pg_shop / "floe.yaml")
     assert artifacts.dbt_profiles_path == ".floe/profiles"
@@ -49,7 +45,7 @@ def test_generated_profile_names_env_vars_not_values(
 
 def test_example_builds_on_postgres(
     pg_shop: Path,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> None:
     artifacts = compile_pipeline(pg_shop / "floe.yaml")
     result = DbtExecutor(artifacts, pg_shop).build()

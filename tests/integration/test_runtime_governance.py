@@ -28,11 +28,7 @@ from floe_ci.governance.warehouse import Relation
 from floe_ci.integrations.dbt.executor import DbtExecutor
 from floe_ci.spec.models import EnvironmentPolicy, PolicyAction
 from tests.conftest import copy_example
-from tests.fixtures.postgres import (  # noqa: F401
-    PostgresServer,
-    postgres_server,
-    use_postgres,
-)
+from tests.fixtures.postgres import PostgresServer, use_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -245,7 +241,7 @@ def duckdb_sql(query: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def postgres_sql(postgres_server: PostgresServer) -> Any:  # noqa: F811
+def postgres_sql(postgres_server: PostgresServer) -> Any:
     def run(query: str) -> list[tuple[Any, ...]]:
         conn = postgres_server.connect()
         try:
@@ -305,7 +301,7 @@ def test_type_families_and_relation_names() -> None:
 @pytest.fixture(scope="module")
 def pg_governed(
     tmp_path_factory: pytest.TempPathFactory,
-    postgres_server: PostgresServer,  # noqa: F811
+    postgres_server: PostgresServer,
 ) -> Iterator[dict[str, Any]]:
     project = copy_example(tmp_path_factory.mktemp("pggov") / "shop")
     use_postgres(project, postgres_server, "gov_pg", "gov")
