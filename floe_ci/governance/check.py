@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci import __version__
-from floe_ci.governance.classifications import extract_classifications, floe_meta
+from floe_ci.governance.classifications import floe_meta, read_classification
 from floe_ci.governance.result import CheckResult, CheckStats, Environment, FailOn, Finding
 from floe_ci.governance.rules.base import (
     ColumnFacts,
@@ -86,13 +86,11 @@ def build_context(
     locate_column: ColumnLocator,
     locate_spec: SpecLocator,
 ) -> RuleContext:
-    classified = extract_classifications(manifest).classifications
     models: dict[str, ModelFacts] = {}
     for node_id, node in manifest.get("nodes", {}).items():
         if node.get("resource_type") != "model":
             continue
         model = ModelFacts(node_id=node_id, name=str(node["name"]), node=node)
-        per_model = classified.get(model.name, {})
         for name, column in (node.get("columns") or {}).items():
             meta = floe_meta(column)
             waive, reason = _waiver(meta)
@@ -101,7 +99,7 @@ def build_context(
                 declared=True,
                 data_type=column.get("data_type"),
                 meta=meta,
-                classification=per_model.get(name),
+                classification=None if meta is None else read_classification(meta),
                 waive=waive,
                 waive_reason=reason,
             )
@@ -163,7 +161,7 @@ def _stats(ctx: RuleContext) -> CheckStats:
     if lineage is not None:
         for node_id in ctx.models:
             with_lineage += len(lineage.columns(node_id) or ())
-            unresolved += 1 if lineage.unresolved(node_id) else 0
+            unresolved += 1 if lineage.model_error(node_id) is not None else 0
     return CheckStats(
         models=len(ctx.models),
         classified_columns=columns,

@@ -86,6 +86,15 @@ def extract_classifications(
     return ClassificationResult(classifications, findings)
 
 
+def read_classification(meta: Any) -> ColumnClassification | None:
+    """The classification a column's `floe` meta declares, problems aside (rules report them)."""
+    return _read_column(meta, _ignore_problem)
+
+
+def _ignore_problem(message: str, hint: str, rule: str) -> None:
+    """Problems are reported by `floe-ci check`'s rules; here only the value matters."""
+
+
 def _read_column(
     meta: Any, finding: Callable[[str, str, str], None]
 ) -> ColumnClassification | None:

@@ -17,8 +17,6 @@ from typing import Any
 from floe_ci.integrations.dbt.properties import ColumnLocations
 
 _SECTIONS = ("models", "seeds", "snapshots")
-_ITEM = re.compile(r"^(\s*)-\s+name:\s*(.*?)\s*$")
-_KEY = re.compile(r"^(\s*)([A-Za-z_][\w-]*):\s*(#.*)?$")
 
 
 @dataclass
@@ -34,6 +32,15 @@ def _name(raw: str) -> str:
     return value
 
 
+# Only the lines that shape the structure: `- name:` items and keys without a value
+# (`models:`, `columns:`, `meta:`...). Everything else is skipped at regex speed.
+_EVENT = re.compile(
+    r"^(?P<indent> *)(?:-[ \t]+name:[ \t]*(?P<name>.*?)|(?P<key>[A-Za-z_][\w-]*):[ \t]*(?:#.*)?)"
+    r"[ \t]*$",
+    re.MULTILINE,
+)
+
+
 def scan_properties(text: str) -> dict[str, _Entry]:
     """Model name -> its line and its columns' lines, for block-style properties YAML."""
     entries: dict[str, _Entry] = {}
@@ -42,48 +49,47 @@ def scan_properties(text: str) -> dict[str, _Entry]:
     model_indent: int | None = None
     columns_indent: int | None = None  # indent of the `columns:` key of the current model
     column_indent: int | None = None  # indent of its `- name:` items
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        indent = len(line) - len(line.lstrip())
-        if indent == 0 and not stripped.startswith("-"):
-            key = _KEY.match(line)
-            section = key.group(2) if key and key.group(2) in _SECTIONS else None
-            model = model_indent = columns_indent = column_indent = None
+    checkpoint = 0  # where the columns list was last known to continue
+    line, counted = 1, 0
+    for match in _EVENT.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        indent = len(match.group("indent"))
+        key = match.group("key")
+        if key is not None:
+            if indent == 0:
+                section = key if key in _SECTIONS else None
+                model = model_indent = columns_indent = column_indent = None
+            elif key == "columns" and model is not None and model_indent is not None:
+                if indent > model_indent:
+                    columns_indent, column_indent, checkpoint = indent, None, match.end()
+            elif columns_indent is not None and indent <= columns_indent:
+                columns_indent = column_indent = None
             continue
         if section is None:
             continue
-        if columns_indent is not None and indent <= columns_indent:
-            # An indentless list (`columns:` then `- name:` at the same indent) is still ours.
-            expected = column_indent if column_indent is not None else columns_indent
-            if not (stripped.startswith("-") and indent == expected):
-                columns_indent = column_indent = None
-        item = _ITEM.match(line)
-        if item:
-            item_indent = len(item.group(1))
-            if model_indent is None or item_indent == model_indent:
-                model_indent = item_indent
-                model = _Entry(number)
-                entries.setdefault(_name(item.group(2)), model)
-                columns_indent = column_indent = None
-                continue
-            if columns_indent is not None and model is not None:
-                if column_indent is None:
-                    column_indent = item_indent
-                if item_indent == column_indent:
-                    model.columns.setdefault(_name(item.group(2)).lower(), number)
+        if model_indent is None or indent == model_indent:
+            model_indent, model = indent, _Entry(line)
+            entries.setdefault(_name(match.group("name")), model)
+            columns_indent = column_indent = None
             continue
-        key = _KEY.match(line)
-        if (
-            key
-            and key.group(2) == "columns"
-            and model is not None
-            and model_indent is not None
-            and indent > model_indent
-        ):
-            columns_indent, column_indent = indent, None
+        if columns_indent is None or model is None:
+            continue
+        # A shallower line since the last column item ends the list (another model key).
+        if _ends_columns(text, checkpoint, match.start(), columns_indent):
+            columns_indent = column_indent = None
+            continue
+        if column_indent is None:
+            column_indent = indent
+        if indent == column_indent:
+            model.columns.setdefault(_name(match.group("name")).lower(), line)
+            checkpoint = match.end()
     return entries
+
+
+def _ends_columns(text: str, start: int, end: int, columns_indent: int) -> bool:
+    shallow = re.compile(rf"^ {{0,{columns_indent}}}[^\s#]", re.MULTILINE)
+    return shallow.search(text, start, end) is not None
 
 
 class FastColumnLocations:
@@ -93,6 +99,7 @@ class FastColumnLocations:
         self.exact = ColumnLocations(project_dir, display_root)
         self.project_dir = project_dir
         self._scans: dict[str, dict[str, _Entry]] = {}
+        self._shown: dict[str, str] = {}
 
     def __call__(self, node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
         patch = node.get("patch_path")
@@ -103,7 +110,9 @@ class FastColumnLocations:
         line = entry.columns.get(column.lower()) if entry else None
         if line is None:
             return self.exact(node, column)
-        return self.exact._display(relative), line
+        if relative not in self._shown:
+            self._shown[relative] = self.exact._display(relative)
+        return self._shown[relative], line
 
     def _scan(self, relative: str) -> dict[str, _Entry]:
         if relative not in self._scans:

@@ -70,7 +70,9 @@ class CheckStats(_Frozen):
     models: int = 0
     classified_columns: int = 0
     columns_with_lineage: int = 0
-    models_unresolved: int = 0
+    models_unresolved: int = Field(
+        default=0, description="Models whose SQL could not be analysed at all."
+    )
 
 
 class CheckResult(_Frozen):

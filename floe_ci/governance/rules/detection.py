@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import Rule, RuleContext
@@ -25,6 +25,7 @@ class PiiPatterns:
     types: tuple[tuple[str, re.Pattern[str]], ...]
     exclusions: re.Pattern[str]
     ignore: tuple[str, ...]
+    seen: dict[tuple[str, str | None], tuple[str, str] | None] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: PiiDetectionConfig) -> PiiPatterns:
@@ -41,6 +42,12 @@ class PiiPatterns:
 
     def suspected_type(self, name: str, data_type: str | None) -> tuple[str, str] | None:
         """(pii_type, what matched) when the column looks like personal data."""
+        key = (name, data_type)
+        if key not in self.seen:  # big projects repeat a few hundred names thousands of times
+            self.seen[key] = self._suspected_type(name, data_type)
+        return self.seen[key]
+
+    def _suspected_type(self, name: str, data_type: str | None) -> tuple[str, str] | None:
         if data_type:
             for pii_type, pattern in self.types:
                 if pattern.search(data_type.strip()):

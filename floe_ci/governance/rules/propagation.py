@@ -30,11 +30,17 @@ def rank(classification: ColumnClassification) -> int:
 
 
 def topological_order(ctx: RuleContext) -> list[str]:
+    """Models, parents before children (computed once per check)."""
+    cached = ctx.cache.get("topological_order")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     graph = {nid: [p for p in m.parents if p in ctx.models] for nid, m in ctx.models.items()}
     try:
-        return list(graphlib.TopologicalSorter(graph).static_order())
+        order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError:  # dbt refuses cycles; never fail a check on one anyway
-        return sorted(graph)
+        order = sorted(graph)
+    ctx.cache["topological_order"] = order
+    return order
 
 
 def inherited_classifications(ctx: RuleContext) -> dict[tuple[str, str], Inherited]:
