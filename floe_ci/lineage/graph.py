@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -222,7 +223,11 @@ def build_column_lineage(
     if freeze:
         gc.freeze()
     try:
-        return _build(manifest, project, cache_dir, dialect)
+        if cache_dir is not None:
+            return _build(manifest, project, cache_dir, cache_dir / "work", dialect)
+        # `dbt compile` needs somewhere to write, even without a cache
+        with tempfile.TemporaryDirectory(prefix="floe-lineage-") as scratch:
+            return _build(manifest, project, None, Path(scratch), dialect)
     finally:
         if freeze:
             gc.unfreeze()
@@ -232,6 +237,7 @@ def _build(
     manifest: Mapping[str, Any],
     project: DbtProject | Path | None,
     cache_dir: Path | None,
+    work_dir: Path,
     dialect: str | None,
 ) -> ColumnLineage:
     from floe_ci.lineage.sql_columns import analyse_sql  # imports sqlglot
@@ -240,7 +246,6 @@ def _build(
     adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
     sql_dialect = dialect or _DIALECTS.get(adapter, adapter) or None
     cache = load_cache(cache_dir)
-    work_dir = cache_dir / "work" if cache_dir is not None else None
     compiled = obtain_compiled_sql(manifest, dbt_project, work_dir, cache.compiled)
 
     relations = _RelationIndex(manifest, dbt_project)
