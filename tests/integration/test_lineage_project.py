@@ -1,4 +1,4 @@
-"""Column lineage on real `dbt parse` output: paths, star expansion, Jinja, cache, warehouse truth."""
+"""Column lineage on real dbt output: paths, star expansion, Jinja, cache, warehouse truth."""
 
 from __future__ import annotations
 
