@@ -100,6 +100,14 @@ def test_honours_retry_after_on_a_secondary_rate_limit(server: GitHubServer) -> 
     assert patches[1].at - patches[0].at >= 0.95
 
 
+def test_a_429_with_retry_after_is_retried(server: GitHubServer) -> None:
+    server.inject(Fault("GET", r"/comments$", 429, {"message": "Too many"}, {"Retry-After": "1"}))
+    upsert_sticky_comment(_gh(server), REPO, 11, "x")
+    gets = server.seen("GET", "/issues/11/comments$")
+    assert [g.status for g in gets] == [429, 200]
+    assert gets[1].at - gets[0].at >= 0.95
+
+
 def test_secondary_rate_limit_without_retry_after_waits_the_configured_time(
     server: GitHubServer,
 ) -> None:

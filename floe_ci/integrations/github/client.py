@@ -82,6 +82,8 @@ def _retry(settings: GitHubSettings) -> Any:
         secondary_rate_wait=settings.secondary_rate_wait,
         max_rate_limit_wait=settings.max_wait,
         raise_on_status=False,
+        # 5xx and 429 always; GithubRetry adds 403, retried only when it is a rate limit.
+        status_forcelist=[429, *range(500, 600)],
         # Editing a comment sets its whole body, so a repeated PATCH is harmless.
         allowed_methods=frozenset({"GET", "POST", "PATCH", "DELETE", "HEAD"}),
     )
