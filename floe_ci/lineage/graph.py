@@ -244,7 +244,7 @@ def _build(
 
     dbt_project = _as_project(project)
     adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
-    sql_dialect = dialect or _DIALECTS.get(adapter, adapter) or None
+    sql_dialect = _sqlglot_dialect(dialect or _DIALECTS.get(adapter, adapter))
     cache = load_cache(cache_dir)
     compiled = obtain_compiled_sql(manifest, dbt_project, work_dir, cache.compiled)
 
@@ -262,13 +262,13 @@ def _build(
             relations.set_columns(uid, _declared(node))
             return
         parents = sorted(set((node.get("depends_on") or {}).get("nodes") or []))
-        key = cache_key(sql, sql_dialect or "", ((p, relations.columns_of(p)) for p in parents))
+        key = cache_key(sql, sql_dialect, ((p, relations.columns_of(p)) for p in parents))
         cached = cache.lineage.get(uid)
         if cached is not None and cached[0] == key:
             entry = cached[1]
             counts["hits"] += 1
         else:
-            entry = cache.encode(analyse_sql(sql, sql_dialect or "", relations.columns_by_key))
+            entry = cache.encode(analyse_sql(sql, sql_dialect, relations.columns_by_key))
             counts["analysed"] += 1
         fresh[uid] = (key, entry)
         entries[uid] = entry
@@ -320,6 +320,13 @@ _EMPTY_STATS = LineageStats(0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 # sqlglot dialect names for dbt adapter types that differ.
 _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "bigquery": "bigquery"}
+
+
+def _sqlglot_dialect(name: str) -> str:
+    """sqlglot's name for the dialect, or "" (its generic SQL) when sqlglot has none."""
+    from sqlglot.dialects.dialect import Dialect
+
+    return name if name and Dialect.get(name) is not None else ""
 
 
 def _as_project(project: DbtProject | Path | None) -> DbtProject | None:
