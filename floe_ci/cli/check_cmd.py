@@ -225,8 +225,9 @@ def rules(rule: str | None, fmt: str) -> None:
     selected = [find_rule(rule)] if rule else all_rules()
     for item in selected:
         if fmt == "markdown":
-            click.echo(f"#### {item.id} `{item.name}` ({item.severity})\n")
-            click.echo(f"{item.summary()}\n\n{item.help_text()}\n")
+            # The heading's GitHub anchor is the rule's helpUri in SARIF (#floe101-...).
+            click.echo(f"#### {item.id} {item.name}\n")
+            click.echo(f"**{item.severity}**: {item.summary()}\n\n{item.help_text()}\n")
         elif rule:
             click.echo(f"{item.id} {item.name} ({item.severity})\n")
             click.echo(item.documentation())
