@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import duckdb
 import pytest
 
 from tests.conftest import copy_example
+from tests.fixtures.postgres import PostgresServer, use_postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -131,3 +133,57 @@ def test_help_has_examples(tmp_path: Path) -> None:
         assert (
             done.returncode == 0 and "Examples:" in done.stdout and f"floe {command}" in done.stdout
         )
+
+
+def test_floe_test_runs_the_dbt_tests_and_summarizes(
+    shop_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    root, _ = shop_run
+    done = floe("test", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1].startswith("✓ floe test `shop`: 12 tests (12 pass)")
+
+    failing = root / "tests" / "assert_no_customers.sql"
+    failing.parent.mkdir(exist_ok=True)
+    failing.write_text("select * from {{ ref('customers') }}\n")  # 6 rows: the test fails
+    try:
+        done = floe("test", "--select", "customers", cwd=root)
+    finally:
+        failing.unlink()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "✗ assert_no_customers: fail" in done.stdout
+    assert "4 tests (1 fail, 3 pass)" in done.stdout.splitlines()[-1]
+
+
+def test_run_on_postgres_through_the_generated_profile(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    root = copy_example(tmp_path / "shop")
+    use_postgres(root, postgres_server, "shop-pg-run", "shop_run")
+    env = {
+        "SHOP_PG_RUN_USER": postgres_server.user,
+        "SHOP_PG_RUN_PASSWORD": postgres_server.password,
+    }
+    done = subprocess.run(
+        [str(BIN / "floe"), "run"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DO_NOT_TRACK": "1", **env},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(postgres, non_production)" in done.stdout
+    assert postgres_server.password not in done.stdout + done.stderr
+    with postgres_server.connect() as con, con.cursor() as cur:
+        counts = {}
+        for table in EXPECTED_ROWS:
+            cur.execute(f'select count(*) from shop_run."{table}"')
+            counts[table] = cur.fetchone()[0]
+    assert counts == EXPECTED_ROWS
+    events = [
+        json.loads(line) for line in (root / ".floe" / "lineage.jsonl").read_text().splitlines()
+    ]
+    assert {e["outputs"][0]["namespace"] for e in events} == {
+        f"postgres://{postgres_server.host}:{postgres_server.port}"
+    }
