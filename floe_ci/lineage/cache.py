@@ -21,7 +21,7 @@ from floe_ci.fsutil import write_atomic
 from floe_ci.lineage.model import RelationKey, SqlColumns
 
 # Bump when sql_columns changes what it computes: old entries then miss.
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 CACHE_FILE = "lineage-cache.json"
 
 # (error, columns): columns are [name, [relation index, column, ...], transform, unresolved]

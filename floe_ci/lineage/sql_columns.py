@@ -81,6 +81,7 @@ class _Analyser:
         self.relation_columns = relation_columns
         self.memo: dict[int, SqlColumns] = {}
         self.aliases: dict[int, dict[str, tuple[Any, Any]]] = {}
+        self.source_memo: dict[int, tuple[list[SqlColumn] | None, str]] = {}
 
     # -- scopes -------------------------------------------------------------------------
 
@@ -137,6 +138,12 @@ class _Analyser:
 
     def _source_columns(self, source: Any) -> tuple[list[SqlColumn] | None, str]:
         """Columns a FROM source offers (traced to relations), or None and why not."""
+        key = id(source)
+        if key not in self.source_memo:
+            self.source_memo[key] = self._compute_source_columns(source)
+        return self.source_memo[key]
+
+    def _compute_source_columns(self, source: Any) -> tuple[list[SqlColumn] | None, str]:
         if isinstance(source, Scope):
             if source.is_udtf:
                 return None, f"reads from the table function {_short(source.expression)}"
@@ -356,6 +363,10 @@ def _walk_local(node: exp.Expression) -> Iterator[exp.Expression]:
         current = stack.pop()
         yield current
         if current is not node and isinstance(current, exp.Query):
+            continue
+        if isinstance(current, exp.Window):
+            # PARTITION BY / ORDER BY pick rows; only the function's arguments give values.
+            stack.append(current.this)
             continue
         stack.extend(reversed(list(current.iter_expressions())))
 

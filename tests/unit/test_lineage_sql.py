@@ -235,3 +235,16 @@ def test_struct_field_access_traces_the_struct_column() -> None:
     cols = by_name(analyse(f"select email.domain as domain from {C}"))
     assert sources(cols["domain"]) == {("stg_customers", "email")}
     assert cols["domain"].transform == "expression"
+
+
+def test_window_partition_and_order_give_no_values() -> None:
+    sql = f"""
+        select
+            row_number() over (partition by email order by country) as rank_in_email,
+            sum(customer_id) over (partition by email) as running
+        from {C}
+    """
+    cols = by_name(analyse(sql))
+    assert cols["rank_in_email"].sources == ()
+    assert sources(cols["running"]) == {("stg_customers", "customer_id")}
+    assert cols["running"].transform == "aggregate"
