@@ -100,3 +100,4 @@ def _show_console_events() -> None:
         handler._floe = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # a root handler (dbt's tracker sets one up) would print it twice
