@@ -5,10 +5,11 @@ false) and a command calls `configure_tracing`. Otherwise every `span()` is a no
 OpenTelemetry is not even imported. floe keeps its own TracerProvider: it never installs a
 global one, so embedding floe in a program with its own tracing changes nothing there.
 
-    from floe_ci.telemetry import span
+    from floe_ci.telemetry import span, traced_command
 
-    with span("compile", pipeline="shop"):
-        ...
+    with traced_command(spec.observability, pipeline=spec.name, command="deploy"):
+        with span("deploy.helm", release="shop"):
+            ...
 """
 
 from __future__ import annotations
@@ -123,6 +124,24 @@ def span(name: str, **attributes: Any) -> Iterator[Span | None]:
             current.record_exception(exc)
             current.set_status(Status(StatusCode.ERROR, type(exc).__name__))
             raise
+
+
+@contextmanager
+def traced_command(
+    observability: ObservabilityConfig | None, *, pipeline: str, command: str, **attributes: Any
+) -> Iterator[Span | None]:
+    """Tracing for one whole command: configure, one root span `floe.<command>`, flush.
+
+    with traced_command(spec.observability, pipeline=spec.name, command="check"):
+        with span("check.rules"):
+            ...
+    """
+    configure_tracing(observability, pipeline=pipeline, command=command)
+    try:
+        with span(f"floe.{command}", pipeline=pipeline, **attributes) as root:
+            yield root
+    finally:
+        shutdown_tracing()
 
 
 class NodeSpanRecorder:

@@ -19,7 +19,7 @@ import click
 
 from floe_ci.errors import FloeUsageError
 from floe_ci.runtime.summary import RunSummary
-from floe_ci.telemetry import configure_tracing, shutdown_tracing, span
+from floe_ci.telemetry import span, traced_command
 
 RUN_LOG = Path(".floe") / "logs" / "run.log"
 
@@ -42,13 +42,11 @@ def run_pipeline(
     """Run the pipeline of `config` and print its summary; never raises for failed models."""
     from floe_ci.spec.loader import load_spec
 
-    loaded = load_spec(config, str(config))
-    configure_tracing(loaded.spec.observability, pipeline=loaded.spec.name, command="run")
-    try:
-        with span("floe.run", pipeline=loaded.spec.name, environment=environment or "local"):
-            return _run(config, environment, select, exclude)
-    finally:
-        shutdown_tracing()
+    spec = load_spec(config, str(config)).spec
+    with traced_command(
+        spec.observability, pipeline=spec.name, command="run", environment=environment or "local"
+    ):
+        return _run(config, environment, select, exclude)
 
 
 def _run(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from floe_ci.telemetry import configure_tracing, shutdown_tracing, span
+from floe_ci.telemetry import span, traced_command
 
 
 def run_tests(config: Path, *, select: str | None = None, exclude: str | None = None) -> bool:
@@ -16,21 +16,17 @@ def run_tests(config: Path, *, select: str | None = None, exclude: str | None = 
     from floe_ci.integrations.dbt.executor import DbtExecutor
     from floe_ci.spec.loader import load_spec
 
-    loaded = load_spec(config, str(config))
-    configure_tracing(loaded.spec.observability, pipeline=loaded.spec.name, command="test")
-    try:
-        with span("floe.test", pipeline=loaded.spec.name):
-            with span("floe.compile"):
-                artifacts = compile_pipeline(config, display=str(config))
-            executor = DbtExecutor(artifacts, config.resolve().parent)
-            with span("dbt.test", select=select or "*"):
-                result = executor.test(
-                    select=select.split() if select else None,
-                    exclude=exclude.split() if exclude else None,
-                    progress=sys.stderr.isatty(),
-                )
-    finally:
-        shutdown_tracing()
+    spec = load_spec(config, str(config)).spec
+    with traced_command(spec.observability, pipeline=spec.name, command="test"):
+        with span("floe.compile"):
+            artifacts = compile_pipeline(config, display=str(config))
+        executor = DbtExecutor(artifacts, config.resolve().parent)
+        with span("dbt.test", select=select or "*"):
+            result = executor.test(
+                select=select.split() if select else None,
+                exclude=exclude.split() if exclude else None,
+                progress=sys.stderr.isatty(),
+            )
 
     tests = [n for n in result.nodes if n.resource_type in ("test", "unit_test")]
     for node in tests:

@@ -201,3 +201,17 @@ def test_floe_run_traces_compile_materialize_and_every_dbt_node(
     assert customers.attributes["dbt.unique_id"] == "model.shop.customers"
     assert customers.attributes["dbt.status"] == "success"
     assert materialize.start_ns <= customers.start_ns <= customers.end_ns <= materialize.end_ns
+
+
+def test_traced_command_wraps_a_whole_command_and_flushes(collector: Collector) -> None:
+    config = ObservabilityConfig(otlp_endpoint=collector.endpoint + "/v1/traces")
+    with (
+        telemetry.traced_command(config, pipeline="shop", command="check", fail_on="error"),
+        telemetry.span("check.rules", rules=12),
+    ):
+        pass
+    assert not telemetry.tracing_enabled()  # flushed and switched off again
+    root, rules = collector.named("floe.check"), collector.named("check.rules")
+    assert root.attributes == {"pipeline": "shop", "fail_on": "error"}
+    assert rules.parent_span_id == root.span_id
+    assert root.resource["floe.command"] == "check"
