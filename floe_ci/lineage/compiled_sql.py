@@ -29,6 +29,7 @@ from typing import Any
 from floe_ci.integrations.dbt.parse import write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.lineage.dbt_compile import DbtCompileJob, start_dbt_compile
+from floe_ci.lineage.jinja_render import JinjaRenderer
 
 # One Jinja tag with the whitespace around it (`{{-`/`-}}` strip it, as Jinja does).
 _JINJA = re.compile(
@@ -49,6 +50,7 @@ class CompiledSql:
     failures: dict[str, str] = field(default_factory=dict)
     from_manifest: int = 0
     rendered: int = 0
+    rendered_jinja: int = 0
     from_dbt: int = 0
     from_cache: int = 0
     # unique_id -> (fingerprint, SQL compiled by dbt), to be saved in the lineage cache
@@ -98,6 +100,7 @@ def obtain_compiled_sql(
     """Compiled SQL of every model; `cached` maps unique_id -> (fingerprint, sql) from dbt."""
     result = CompiledSql()
     renderer = _Renderer(manifest)
+    jinja: JinjaRenderer | None = None
     needs_dbt: dict[str, str] = {}
     for uid, node in sql_nodes(manifest).items():
         if node.get("language", "sql") != "sql":
@@ -112,6 +115,13 @@ def obtain_compiled_sql(
         if rendered is not None:
             result.sql[uid] = rendered
             result.rendered += 1
+            continue
+        if jinja is None:
+            jinja = JinjaRenderer(manifest, project, renderer.ref, renderer.source)
+        rendered = jinja.render(node)
+        if rendered is not None:
+            result.sql[uid] = rendered
+            result.rendered_jinja += 1
             continue
         fingerprint = jinja_fingerprint(manifest, node)
         hit = (cached or {}).get(uid)
@@ -177,10 +187,10 @@ class _Renderer:
             return relation if isinstance(relation, str) else None
         simple = _SIMPLE_REF.fullmatch(text)
         if simple:
-            return self._ref(node, [simple.group(2)], {})
+            return self.ref(node, [simple.group(2)], {})
         simple = _SIMPLE_SOURCE.fullmatch(text)
         if simple:
-            return self._source(simple.group(2), simple.group(4))
+            return self.source(simple.group(2), simple.group(4))
         try:
             call = ast.parse(text, mode="eval").body
         except SyntaxError:
@@ -198,19 +208,17 @@ class _Renderer:
                 return None
             keywords[keyword.arg] = keyword.value.value
         if call.func.id == "ref":
-            return self._ref(node, [str(a) for a in args], keywords)
+            return self.ref(node, [str(a) for a in args], keywords)
         if call.func.id == "source" and len(args) == 2 and not keywords:
-            return self._source(str(args[0]), str(args[1]))
+            return self.source(str(args[0]), str(args[1]))
         return None
 
-    def _source(self, source_name: str, table: str) -> str | None:
+    def source(self, source_name: str, table: str) -> str | None:
         source = self.sources.get((source_name, table))
         relation = source.get("relation_name") if source else None
         return relation if isinstance(relation, str) else None
 
-    def _ref(
-        self, node: Mapping[str, Any], args: list[str], keywords: dict[str, Any]
-    ) -> str | None:
+    def ref(self, node: Mapping[str, Any], args: list[str], keywords: dict[str, Any]) -> str | None:
         if len(args) not in (1, 2) or set(keywords) - {"v", "version"}:
             return None
         name = args[-1]

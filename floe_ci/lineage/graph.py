@@ -312,6 +312,7 @@ def _build(
         compiled_sql_from_manifest=compiled.from_manifest,
         compiled_sql_from_dbt=compiled.from_dbt,
         compiled_sql_cached=compiled.from_cache,
+        compiled_sql_jinja=compiled.rendered_jinja,
     )
     return lineage
 

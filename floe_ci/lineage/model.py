@@ -56,6 +56,7 @@ class LineageStats:
     compiled_sql_from_manifest: int
     compiled_sql_from_dbt: int
     compiled_sql_cached: int
+    compiled_sql_jinja: int = 0  # rendered with Jinja in-process (macros, loops, vars)
 
 
 # -- results of analysing one statement (floe_ci.lineage.sql_columns) ------------------

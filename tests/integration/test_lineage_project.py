@@ -140,17 +140,26 @@ def test_unresolvable_model_is_reported_not_guessed(lineage: ColumnLineage) -> N
     assert lineage.stats.failed_models == 1
 
 
-def test_jinja_model_is_compiled_by_dbt(lineage: ColumnLineage) -> None:
-    assert lineage.stats.compiled_sql_from_dbt == 1  # stg_orders calls a project macro
+def test_jinja_models_render_in_process_or_with_dbt(lineage: ColumnLineage) -> None:
+    # stg_orders calls a project macro: Jinja renders it in-process
+    assert lineage.stats.compiled_sql_jinja == 1
     amount = lineage.origin(_m("stg_orders"), "amount")
     assert amount is not None and amount.transform == "expression"
     assert [str(r) for r in amount.upstream] == ["raw_orders.amount_cents"]
+    # orders_loaded calls an adapter-dispatched macro: `dbt compile` renders it
+    assert lineage.stats.compiled_sql_from_dbt == 1
+    assert lineage.columns(_m("orders_loaded")) == ["order_id", "amount", "loaded_at"]
+    assert [str(r) for r in lineage.upstream(_m("orders_loaded"), "amount")] == [
+        "stg_orders.amount"
+    ]
+    assert lineage.upstream(_m("orders_loaded"), "loaded_at") == []
 
 
 def test_rendered_sql_is_what_dbt_compile_writes(fixture_project: DbtProject) -> None:
     manifest = load_manifest(fixture_project.manifest_path)
     ours = obtain_compiled_sql(manifest, None, None)
-    assert ours.rendered == 7 and len(ours.failures) == 1  # stg_orders needs dbt
+    assert (ours.rendered, ours.rendered_jinja) == (7, 1)
+    assert list(ours.failures) == [_m("orders_loaded")]  # needs dbt
     work = fixture_project.path / ".floe" / "compare"
     target = work / "target"
     target.mkdir(parents=True)
@@ -165,7 +174,7 @@ def test_rendered_sql_is_what_dbt_compile_writes(fixture_project: DbtProject) ->
 def test_cache_hits_and_misses(tmp_path: Path) -> None:
     project = _copy_fixture(tmp_path / "project")
     cache = tmp_path / "cache"
-    models = 8
+    models = 9
 
     first = build_column_lineage(_parse(project), project, cache)
     assert (first.stats.analysed, first.stats.cache_hits) == (models, 0)
@@ -191,7 +200,8 @@ def test_cache_hits_and_misses(tmp_path: Path) -> None:
     stg = project.path / "models" / "staging" / "stg_customers.sql"
     stg.write_text(stg.read_text().replace("    country\n", "    country,\n    1 as vip\n"))
     fourth = build_column_lineage(_parse(project), project, cache)
-    assert fourth.stats.analysed == 4  # stg_customers, customers, customer_contacts, order_contacts
+    # stg_customers, customers, customer_contacts, order_contacts
+    assert fourth.stats.analysed == 4
     assert fourth.columns(_m("customers"))[-1] == "vip"  # type: ignore[index]
 
     # an unreadable cache is an empty one

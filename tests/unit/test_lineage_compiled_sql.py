@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.lineage.compiled_sql import jinja_fingerprint, obtain_compiled_sql
 
 
@@ -32,7 +34,15 @@ def _manifest(*nodes: dict[str, Any]) -> dict[str, Any]:
     return {
         "nodes": {n["unique_id"]: n for n in nodes},
         "sources": {"source.shop.crm.accounts": source},
-        "macros": {"macro.shop.cents": {"macro_sql": "{% macro cents(c) %}{{ c }}{% endmacro %}"}},
+        "macros": {
+            "macro.shop.cents": {
+                "name": "cents",
+                "package_name": "shop",
+                "macro_sql": "{% macro cents(c) %}{{ c }}{% endmacro %}",
+            },
+            "macro.dbt.is_incremental": {"name": "is_incremental", "package_name": "dbt"},
+            "macro.dbt.run_query": {"name": "run_query", "package_name": "dbt"},
+        },
     }
 
 
@@ -84,16 +94,54 @@ def test_anything_else_is_left_to_dbt() -> None:
     stg = _node("model.shop.stg", "x")
     ephemeral = _node("model.shop.eph", "x", config={"materialized": "ephemeral"})
     for raw in (
-        "select {{ cents('a') }} from {{ ref('stg') }}",
-        "{% if var('x', true) %}select 1{% endif %}",
+        "select {{ cents('a') }} from {{ ref('stg') }}",  # a macro the manifest does not list
+        "{% if var('x', true) %}select 1{% endif %}",  # no project: its vars are unknown
         "select * from {{ ref('missing') }}",
         "select * from {{ ref('eph') }}",  # dbt inlines ephemeral models as CTEs
         "select '{{ target.name }}'",
+        "select * from {{ adapter.get_relation('a', 'b', 'c') }}",
+        "select {{ dbt_utils.star(ref('stg')) }}",
     ):
         assert _render(raw, stg, ephemeral) is None, raw
-    manifest = _manifest(_node("model.shop.target", "{% set x = 1 %}select 1"))
+    manifest = _manifest(_node("model.shop.target", "select '{{ target.name }}'"))
     result = obtain_compiled_sql(manifest, None, None)
     assert "no dbt project" in result.failures["model.shop.target"]
+
+
+def _project(vars_: dict[str, Any]) -> DbtProject:
+    return DbtProject(Path("."), "shop", "shop", "target", {"name": "shop", "vars": vars_})
+
+
+def _render_jinja(raw: str, project: DbtProject | None, **extra: Any) -> str | None:
+    manifest = _manifest(_node("model.shop.target", raw, **extra), _node("model.shop.stg", "x"))
+    result = obtain_compiled_sql(manifest, project, None)
+    assert result.rendered == 1  # only stg is plain
+    return result.sql.get("model.shop.target")
+
+
+def test_jinja_with_macros_loops_and_vars_renders_in_process() -> None:
+    raw = (
+        "{% set cols = ['a', 'b'] %}"
+        "select {% for c in cols %}{{ cents(c) }} as {{ c }}{{ ',' if not loop.last }}"
+        "{% endfor %} from {{ ref('stg') }}"
+        "{% if var('only_open', false) %} where open{% endif %}"
+        "{% if is_incremental() %} and late{% endif %}"
+    )
+    project = _project({"only_open": True})
+    rendered = _render_jinja(raw, project, macros=["macro.shop.cents", "macro.dbt.is_incremental"])
+    assert rendered == 'select a as a,b as b from "db"."main"."stg" where open'
+    # a var scoped to the project wins; a var the project lacks takes the default
+    assert _render_jinja("{{ var('x', 1) }}", _project({"shop": {"x": 2}})) == "2"
+    assert _render_jinja("{{ var('x', 1) }}", _project({})) == "1"
+    # a var without a default that the project lacks: dbt would fail; so do we, to dbt
+    assert _render_jinja("{{ var('x') }}", _project({})) is None
+    # a var holding Jinja is rendered by dbt, not guessed
+    assert _render_jinja("{{ var('x') }}", _project({"x": "{{ env_var('A') }}"})) is None
+
+
+def test_unknown_macros_and_duplicate_names_go_to_dbt() -> None:
+    assert _render_jinja("{{ cents('a') }}", _project({}), macros=["macro.shop.nope"]) is None
+    assert _render_jinja("{{ cents('a') }}", _project({}), macros=["macro.dbt.run_query"]) is None
 
 
 def test_sql_without_jinja_and_compiled_code_are_used_as_they_are() -> None:
