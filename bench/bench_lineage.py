@@ -16,6 +16,7 @@ alternative way of obtaining compiled SQL. Wall time on a shared machine varies:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -171,9 +172,11 @@ def _ensure_project(work: Path, models: int, seed: int) -> Path:
 
     project = work / f"project-{models}-{seed}"
     marker = project / ".generated"
-    if not marker.is_file():
+    # regenerate when the generator changed since
+    version = hashlib.sha256((REPO / "bench" / "generate_project.py").read_bytes()).hexdigest()
+    if not marker.is_file() or marker.read_text().strip() != version:
         generate(project, models, seed)
-        marker.write_text("ok\n")
+        marker.write_text(version + "\n")
         print(f"generated {models} models in {project}")
     return project
 
@@ -184,7 +187,8 @@ def _line(label: str, result: dict[str, Any]) -> str:
         f"{label:<34} wall {result['wall']:6.2f} s  cpu {result['cpu']:6.2f} s"
         f" (+dbt child {result['children_cpu']:5.2f} s)  peak {result['maxrss_mb']:5.0f} MB"
         f" (dbt child {result['children_maxrss_mb']:4.0f} MB)  analysed {stats['analysed']:5d}"
-        f"  cache hits {stats['cache_hits']:5d}  dbt-compiled {stats['compiled_sql_from_dbt']}"
+        f"  cache hits {stats['cache_hits']:5d}  jinja in-process {stats['compiled_sql_jinja']}"
+        f"  dbt-compiled {stats['compiled_sql_from_dbt']}"
     )
 
 

@@ -3,7 +3,8 @@
 Layers: seeds (raw customers and orders) -> staging -> intermediate -> marts. The SQL uses
 what real projects use and column lineage must see through: CTEs, joins, renames,
 `select *` (also `* exclude`), unions, aggregates, CASE/COALESCE, and a few models with
-Jinja beyond ref() (a project macro, an `{% if %}`) that only `dbt compile` renders.
+Jinja beyond ref(): a project macro, `{% set %}`/`{% for %}`/`{% if var() %}` (rendered
+in-process) and an adapter-dispatched `dbt.current_timestamp()` (only `dbt compile`).
 Properties YAML declares every column with `data_type`; PII columns are classified in
 `meta.floe` in staging, while some derived PII columns downstream (`contact_email`,
 `full_name`, ...) are deliberately left unclassified.
@@ -172,12 +173,18 @@ class Generator:
                 Col("discount", "double", "discount"),
             ]
             amount = "{{ cents_to_dollars('amount_cents') }}" if jinja else "amount_cents / 100.0"
+            # An adapter-dispatched macro: only `dbt compile` can render these few models.
+            loaded = ""
+            if self.rng.random() < 0.01:
+                loaded = ",\n    {{ dbt.current_timestamp() }} as loaded_at"
+                cols.append(Col("loaded_at", "timestamp", "date"))
             sql = (
                 "{{ config(materialized='view') }}\n\n"
                 "select\n    id as order_id,\n    customer_id,\n"
                 "    cast(ordered_at as date) as ordered_on,\n    status,\n"
                 f"    {amount} as amount,\n    card_last4,\n    channel,\n"
-                f"    discount_cents / 100.0 as discount\nfrom {{{{ ref('{seed}') }}}}\n"
+                f"    discount_cents / 100.0 as discount{loaded}\n"
+                f"from {{{{ ref('{seed}') }}}}\n"
             )
         self._add(Model(name, entity, "staging", cols, sql))
 
