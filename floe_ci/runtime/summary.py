@@ -20,10 +20,13 @@ class RunSummary:
     finished: list[NodeEvent] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # unique_id -> dbt's error message
 
+    running: dict[str, NodeEvent] = field(default_factory=dict)  # started, not finished yet
+
     def node_started(self, event: NodeEvent) -> None:
-        return None  # only outcomes are reported
+        self.running[event.unique_id] = event
 
     def node_finished(self, event: NodeEvent) -> None:
+        self.running.pop(event.unique_id, None)
         self.finished.append(event)
         if self.stream is not None:
             self.stream.write(node_line(event) + "\n")
@@ -63,6 +66,8 @@ class RunSummary:
         skipped = sum(1 for e in self.finished if e.skipped)
         extra = [f"{failed} failed"] if failed else []
         extra += [f"{skipped} skipped"] if skipped else []
+        # Started but never finished: the run was interrupted or dbt died mid-node.
+        extra += [f"{len(self.running)} unfinished"] if self.running else []
         return (text or "no nodes") + (f"; {', '.join(extra)}" if extra else "")
 
 

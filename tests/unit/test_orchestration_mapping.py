@@ -4,6 +4,7 @@ run summary, lineage naming and transport choice, OTLP URLs."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -200,8 +201,11 @@ def test_run_summary_lines_totals_and_relations() -> None:
     ]
     summary = RunSummary()
     for event in events:
+        summary.node_started(replace(event, phase="start"))
         summary.node_finished(event)
     assert summary.totals() == "2 models, 1 seed, 1 test; 1 failed, 1 skipped"
+    summary.node_started(NodeEvent("start", "model.shop.late", "late", "model"))
+    assert summary.totals().endswith("1 skipped, 1 unfinished")
     assert summary.relations_built() == {"customers": '"shop"."main"."customers"'}
     assert [e.name for e in summary.failures] == ["orders"]
     assert node_line(events[2]).startswith("  ✗ model    orders")
