@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci import __version__
+from floe_ci.artifacts import ColumnClassification
 from floe_ci.governance.classifications import floe_meta, read_classification
 from floe_ci.governance.result import CheckResult, CheckStats, Environment, FailOn, Finding
 from floe_ci.governance.rules.base import (
@@ -87,6 +88,8 @@ def build_context(
     locate_spec: SpecLocator,
 ) -> RuleContext:
     models: dict[str, ModelFacts] = {}
+    # Generated and large projects repeat the same few meta blocks thousands of times.
+    classify = _ClassificationCache()
     for node_id, node in manifest.get("nodes", {}).items():
         if node.get("resource_type") != "model":
             continue
@@ -99,7 +102,7 @@ def build_context(
                 declared=True,
                 data_type=column.get("data_type"),
                 meta=meta,
-                classification=None if meta is None else read_classification(meta),
+                classification=None if meta is None else classify(meta),
                 waive=waive,
                 waive_reason=reason,
             )
@@ -116,6 +119,23 @@ def build_context(
         environments=options.environments,
         lineage=lineage,
     )
+
+
+class _ClassificationCache:
+    def __init__(self) -> None:
+        self._seen: dict[Any, ColumnClassification | None] = {}
+
+    def __call__(self, meta: Any) -> ColumnClassification | None:
+        try:
+            key: Any = tuple(sorted(meta.items())) if isinstance(meta, Mapping) else None
+            hash(key)
+        except TypeError:  # unhashable values (lists): read it without the cache
+            key = None
+        if key is None:
+            return read_classification(meta)
+        if key not in self._seen:
+            self._seen[key] = read_classification(meta)
+        return self._seen[key]
 
 
 def spec_file_name(config_file: str) -> str:

@@ -18,11 +18,18 @@ def _choices_hint(value: Any, choices: tuple[str, ...]) -> str:
     return prefix + "expected one of: " + ", ".join(choices)
 
 
-def _meta_columns(ctx: RuleContext) -> Iterator[tuple[ModelFacts, ColumnFacts]]:
-    for model in ctx.models.values():
-        for column in model.columns.values():
-            if column.meta is not None:
-                yield model, column
+def _meta_columns(ctx: RuleContext) -> list[tuple[ModelFacts, ColumnFacts]]:
+    """Columns with a `floe` meta block (computed once, read by four rules)."""
+    cached = ctx.cache.get("meta_columns")
+    if cached is None:
+        cached = [
+            (model, column)
+            for model in ctx.models.values()
+            for column in model.columns.values()
+            if column.meta is not None
+        ]
+        ctx.cache["meta_columns"] = cached
+    return cached
 
 
 @register
