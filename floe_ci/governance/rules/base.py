@@ -105,12 +105,17 @@ class RuleContext:
         return _sql_location(self, model, column)
 
 
+def _sql_file_only(model: ModelFacts) -> dict[str, Any]:
+    """The node as a locator sees it when only its SQL file is wanted."""
+    return {"name": model.name, "original_file_path": model.node.get("original_file_path")}
+
+
 def _sql_location(
     ctx: RuleContext, model: ModelFacts, column: str
 ) -> tuple[str | None, int | None, int | None]:
     from floe_ci.governance.rules.sql_position import find_column_in_sql
 
-    file, _ = ctx.locate_column({**model.node, "patch_path": None}, column)
+    file, _ = ctx.locate_column(_sql_file_only(model), column)
     position = find_column_in_sql(str(model.node.get("raw_code") or ""), column)
     if position is None:
         return file, None, None
@@ -171,7 +176,7 @@ class Rule:
     def model_finding(
         self, ctx: RuleContext, model: ModelFacts, message: str, hint: str
     ) -> Finding:
-        file, _ = ctx.locate_column({**model.node, "patch_path": None}, "")
+        file, _ = ctx.locate_column(_sql_file_only(model), "")
         return Finding(
             rule_id=self.id,
             rule_name=self.name,
