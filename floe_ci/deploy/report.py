@@ -1,0 +1,43 @@
+"""What a deploy did, step by step (printed as it goes, summed up at the end)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import click
+
+StepStatus = Literal["ok", "failed", "skipped"]
+_MARKS = {"ok": "✓", "failed": "✗", "skipped": "-"}
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: StepStatus
+    summary: str
+    details: list[str] = field(default_factory=list)
+
+    def render(self) -> list[str]:
+        head = f"  {_MARKS[self.status]} {self.name:<24} {self.summary}".rstrip()
+        return [head, *(f"      {line}" for line in self.details)]
+
+
+@dataclass
+class DeployReport:
+    pipeline: str
+    steps: list[StepResult] = field(default_factory=list)
+
+    @property
+    def failed_step(self) -> StepResult | None:
+        return next((s for s in self.steps if s.status == "failed"), None)
+
+    @property
+    def success(self) -> bool:
+        return self.failed_step is None
+
+    def add(self, step: StepResult) -> StepResult:
+        self.steps.append(step)
+        for line in step.render():
+            click.echo(line)
+        return step

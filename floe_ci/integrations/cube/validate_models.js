@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// Validate Cube data models with Cube's own schema compiler and, optionally, build the SQL
+// Cube would run for a query (DuckDB dialect). Prints one JSON object on stdout:
+//   {"ok": true, "cubes": [{"name", "measures", "dimensions", "public"}], "sql": [sql, params]}
+//   {"ok": false, "errors": ["<Cube's message>", ...]}
+// Usage: NODE_PATH=<cube install>/node_modules node validate_models.js MODEL_DIR
+//          [--query QUERY_JSON] [--config CUBE_JS] [--security-context JSON]
+// QUERY_JSON is a Cube query ({"measures": [...], "dimensions": [...], "filters": [...]}).
+// CUBE_JS is checked with Cube's own options validation; with a query, its queryRewrite is
+// applied first (with the given security context), as the Cube server does.
+// Cube's native (Rust) module cannot be installed offline: the Tesseract planner is turned
+// off and Jinja / Python models are refused through a stand-in native instance.
+'use strict';
+
+process.env.CUBEJS_TESSERACT_SQL_PLANNER = 'false';
+
+const path = require('path');
+
+function fail(errors) {
+  process.stdout.write(JSON.stringify({ ok: false, errors }) + '\n');
+  process.exit(1);
+}
+
+function unsupported() {
+  throw new Error('Jinja templates in Cube models are not supported by floe-ci validation');
+}
+
+const noNative = {
+  // Called for every compilation; only using the engine (a Jinja model) is refused.
+  newJinjaEngine() {
+    return { loadTemplate: unsupported, renderTemplate: unsupported };
+  },
+  loadPythonContext() {
+    throw new Error('Python (globals.py) in Cube models is not supported by floe-ci validation');
+  },
+};
+
+function memberNames(definitions) {
+  return Object.keys(definitions || {});
+}
+
+function parseArgs(argv) {
+  const args = { modelDir: null, query: null, config: null, securityContext: {} };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--query') args.query = JSON.parse(argv[++i]);
+    else if (arg === '--config') args.config = path.resolve(argv[++i]);
+    else if (arg === '--security-context') args.securityContext = JSON.parse(argv[++i]);
+    else if (!args.modelDir) args.modelDir = arg;
+    else fail([`unexpected argument ${arg}`]);
+  }
+  if (!args.modelDir) fail(['usage: validate_models.js MODEL_DIR [--query JSON] [--config CUBE_JS]']);
+  return args;
+}
+
+function loadConfig(file) {
+  const { validateOptions } = require('@cubejs-backend/server-core/dist/src/core/optionsValidate');
+  let options;
+  try {
+    options = require(file);
+    validateOptions(options);
+  } catch (error) {
+    fail([`${path.basename(file)}: ${String((error && error.message) || error)}`]);
+  }
+  return options;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const modelDir = args.modelDir;
+  const options = args.config ? loadConfig(args.config) : {};
+  const { prepareCompiler } = require('@cubejs-backend/schema-compiler');
+  const { FileRepository } = require('@cubejs-backend/shared');
+  // FileRepository reads <cwd>/<path>: run from the model folder's parent.
+  const absolute = path.resolve(modelDir);
+  process.chdir(path.dirname(absolute));
+  const compilers = prepareCompiler(new FileRepository(path.basename(absolute)), {
+    standalone: true,
+    nativeInstance: noNative,
+  });
+  try {
+    await compilers.compiler.compile();
+  } catch (error) {
+    const text = String((error && error.message) || error);
+    fail(text.split(/\n(?=\S)/).map((line) => line.trim()).filter(Boolean));
+  }
+  const cubes = compilers.cubeEvaluator.cubeNames().map((name) => {
+    const cube = compilers.cubeEvaluator.cubeFromPath(name);
+    return {
+      name,
+      measures: memberNames(cube.measures),
+      dimensions: memberNames(cube.dimensions),
+      hidden: Object.entries(cube.dimensions || {})
+        .filter(([, d]) => d.public === false)
+        .map(([n]) => n),
+      accessPolicy: cube.accessPolicy || [],
+    };
+  });
+  const result = { ok: true, cubes };
+  if (args.query) {
+    const { DuckDBQuery } = require('@cubejs-backend/duckdb-driver/dist/src/DuckDBQuery.js');
+    try {
+      let cubeQuery = args.query;
+      if (options.queryRewrite) {
+        cubeQuery = await options.queryRewrite(cubeQuery, { securityContext: args.securityContext });
+      }
+      result.query = cubeQuery;
+      const query = new DuckDBQuery(compilers, { timezone: 'UTC', ...cubeQuery });
+      result.sql = query.buildSqlAndParams();
+    } catch (error) {
+      fail([String((error && error.message) || error)]);
+    }
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((error) => fail([String((error && error.stack) || error)]));

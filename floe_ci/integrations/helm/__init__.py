@@ -1,0 +1,1 @@
+"""Helm through its binary (subprocess): lint, template, upgrade --install."""

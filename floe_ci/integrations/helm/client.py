@@ -1,0 +1,125 @@
+"""helm lint, template and upgrade --install, run as a subprocess.
+
+Each call returns a HelmResult; nothing raises for a failed helm command, so the deploy can
+say which step failed. Output is passed through `redact` before anyone sees it, so a secret
+value that helm echoes (it should not) is never printed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from floe_ci.integrations.helm.kubeconfig import kubeconfig_env
+from floe_ci.integrations.helm.values import ReleaseSettings
+
+KUBE_VERSION = "1.33.0"
+_UPGRADE_GRACE_SECONDS = 120
+_DURATION = re.compile(r"^(\d+)([smh])$")
+
+
+@dataclass(frozen=True)
+class HelmChartCall:
+    """What a helm command acts on."""
+
+    chart: Path
+    release: ReleaseSettings
+    values_files: tuple[Path, ...] = ()
+
+
+@dataclass
+class HelmResult:
+    step: str
+    command: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def error(self) -> str:
+        """helm's own reason, without log noise: its `Error:` lines, else the last lines."""
+        lines = [ln.strip() for ln in (self.stderr + "\n" + self.stdout).splitlines()]
+        errors = [ln for ln in lines if ln.startswith(("Error:", "[ERROR]"))]
+        chosen = errors or [ln for ln in lines if ln][-3:]
+        return "\n".join(chosen) or f"helm exited with code {self.returncode}"
+
+
+@dataclass
+class HelmClient:
+    binary: Path
+    environ: Mapping[str, str]
+    secrets: Iterable[str] = field(default_factory=tuple)
+
+    def lint(self, call: HelmChartCall) -> HelmResult:
+        args = ["lint", "--strict", str(call.chart), "--namespace", call.release.namespace]
+        return self._run("helm lint", args + _values_args(call))
+
+    def template(self, call: HelmChartCall, kube_version: str = KUBE_VERSION) -> HelmResult:
+        args = [
+            "template",
+            call.release.name,
+            str(call.chart),
+            "--namespace",
+            call.release.namespace,
+            "--kube-version",
+            kube_version,
+        ]
+        return self._run("helm template", args + _values_args(call))
+
+    def upgrade(self, call: HelmChartCall) -> HelmResult:
+        release = call.release
+        args = [
+            "upgrade",
+            "--install",
+            release.name,
+            str(call.chart),
+            "--namespace",
+            release.namespace,
+            "--create-namespace",
+            "--wait",
+            "--timeout",
+            release.timeout,
+        ]
+        if release.atomic:
+            args.append("--atomic")
+        if release.kube_context:
+            args += ["--kube-context", release.kube_context]
+        timeout = duration_seconds(release.timeout) + _UPGRADE_GRACE_SECONDS
+        return self._run("helm upgrade --install", args + _values_args(call), timeout)
+
+    def _run(self, step: str, args: list[str], timeout: float = 300) -> HelmResult:
+        command = [str(self.binary), *args]
+        with kubeconfig_env(self.environ) as env:
+            try:
+                done = subprocess.run(
+                    command, capture_output=True, text=True, env=env, timeout=timeout, check=False
+                )
+                code, out, err = done.returncode, done.stdout, done.stderr
+            except subprocess.TimeoutExpired:
+                code, out, err = 124, "", f"Error: {step} did not finish within {timeout:.0f}s"
+            except OSError as exc:
+                code, out, err = 127, "", f"Error: cannot run {self.binary}: {exc.strerror}"
+        return HelmResult(step, command, code, self.redact(out), self.redact(err))
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
+
+def _values_args(call: HelmChartCall) -> list[str]:
+    return [arg for path in call.values_files for arg in ("--values", str(path))]
+
+
+def duration_seconds(value: str) -> int:
+    match = _DURATION.match(value)
+    if not match:
+        return 300
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
