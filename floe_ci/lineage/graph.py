@@ -25,11 +25,14 @@ from floe_ci.lineage.model import (
     ColumnOrigin,
     ColumnRef,
     LineageStats,
+    RelationColumns,
     RelationKey,
+    SqlColumns,
     relation_key,
 )
 
 _RELATION_TYPES = ("model", "seed", "snapshot")
+_UNSEEN = object()
 
 
 class ColumnLineage:
@@ -53,6 +56,8 @@ class ColumnLineage:
         self._origins: dict[str, dict[str, ColumnOrigin] | None] = {}
         self._table_nodes: dict[int, str | None] = {}
         self._refs: dict[tuple[str, str], ColumnRef] = {}
+        # (relation index, column) -> ColumnRef, None when the relation is no dbt node
+        self._refs_by_index: dict[tuple[int, str], object] = {}
         self._children: dict[ColumnRef, list[ColumnRef]] | None = None
 
     def models(self) -> list[str]:
@@ -147,16 +152,21 @@ class ColumnLineage:
         if entry is None or entry[1] is None:
             return None
         origins: dict[str, ColumnOrigin] = {}
+        by_index = self._refs_by_index
         for name, flat, transform, unresolved in entry[1]:
-            refs = []
+            refs: list[ColumnRef] = []
             reasons = [unresolved] if unresolved else []
             for i in range(0, len(flat), 2):
-                source = self._node_of(flat[i])
-                if source is None:
-                    shown = ".".join(p for p in self._table[flat[i]] if p)
+                key = (flat[i], flat[i + 1])
+                ref = by_index.get(key, _UNSEEN)
+                if ref is _UNSEEN:
+                    source = self._node_of(key[0])
+                    ref = by_index[key] = self.ref(source, key[1]) if source else None
+                if ref is None:
+                    shown = ".".join(p for p in self._table[key[0]] if p)
                     reasons.append(f"reads {shown}, no node of the dbt project")
                 else:
-                    refs.append(self.ref(source, flat[i + 1]))
+                    refs.append(ref)  # type: ignore[arg-type]
             origins[name] = ColumnOrigin(name, tuple(refs), transform, "; ".join(reasons) or None)
         return origins
 
@@ -240,11 +250,10 @@ def _build(
     work_dir: Path,
     dialect: str | None,
 ) -> ColumnLineage:
-    from floe_ci.lineage.sql_columns import analyse_sql  # imports sqlglot
-
     dbt_project = _as_project(project)
     adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
-    sql_dialect = _sqlglot_dialect(dialect or _DIALECTS.get(adapter, adapter))
+    sql_dialect = dialect or _DIALECTS.get(adapter, adapter)
+    analyse = _Analyse(sql_dialect)
     cache = load_cache(cache_dir)
     compiled = obtain_compiled_sql(manifest, dbt_project, work_dir, cache.compiled)
 
@@ -268,7 +277,7 @@ def _build(
             entry = cached[1]
             counts["hits"] += 1
         else:
-            entry = cache.encode(analyse_sql(sql, sql_dialect, relations.columns_by_key))
+            entry = cache.encode(analyse(sql, relations.columns_by_key))
             counts["analysed"] += 1
         fresh[uid] = (key, entry)
         entries[uid] = entry
@@ -323,11 +332,23 @@ _EMPTY_STATS = LineageStats(0, 0, 0, 0, 0, 0, 0, 0, 0)
 _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "bigquery": "bigquery"}
 
 
-def _sqlglot_dialect(name: str) -> str:
-    """sqlglot's name for the dialect, or "" (its generic SQL) when sqlglot has none."""
-    from sqlglot.dialects.dialect import Dialect
+class _Analyse:
+    """analyse_sql, importing sqlglot on first use: a warm run may never need it."""
 
-    return name if name and Dialect.get(name) is not None else ""
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.run: Callable[[str, str, RelationColumns], SqlColumns] | None = None
+
+    def __call__(self, sql: str, relation_columns: RelationColumns) -> SqlColumns:
+        if self.run is None:
+            from sqlglot.dialects.dialect import Dialect
+
+            from floe_ci.lineage.sql_columns import analyse_sql
+
+            if self.dialect and Dialect.get(self.dialect) is None:
+                self.dialect = ""  # sqlglot's generic SQL for a dialect it does not know
+            self.run = analyse_sql
+        return self.run(sql, self.dialect, relation_columns)
 
 
 def _as_project(project: DbtProject | Path | None) -> DbtProject | None:
