@@ -1,0 +1,245 @@
+"""Cube sync on the example: models generated from real dbt output, compiled by Cube's own
+compiler (Node, @cubejs-backend 1.7), and the SQL Cube would run executed by DuckDB against
+the tables dbt built. Cube's compiler comes from `.ci/tools/cube.sh`; missing is a failure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from floe_ci.artifacts import CompiledArtifacts
+from floe_ci.compiler import compile_pipeline
+from floe_ci.integrations.cube.config import generate_cube_config
+from floe_ci.integrations.cube.selection import exposed_model_names
+from floe_ci.integrations.cube.sync import CUBE_JS, CubeSyncResult, sync_cube
+from floe_ci.integrations.cube.validate import (
+    CubeToolchain,
+    CubeValidation,
+    find_toolchain,
+    validate_models,
+)
+from floe_ci.integrations.dbt.executor import DbtExecutor
+from floe_ci.integrations.dbt.parse import load_manifest
+from tests.conftest import copy_example
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def toolchain() -> CubeToolchain:
+    found = find_toolchain()
+    assert found is not None, "node and Cube's compiler are needed: run `bash .ci/tools/cube.sh`"
+    return found
+
+
+def _configure(floe_yaml: Path) -> None:
+    """Row-level security by country; card numbers hashed (not restricted) in production."""
+    text = floe_yaml.read_text()
+    text = text.replace(
+        "    security:\n      row_level: false",
+        "    security:\n      row_level: true\n      tenant_column: country",
+    )
+    text = text.replace(
+        "        action: restrict\n        requires_role: [finance]",
+        "        action: hash",
+    )
+    floe_yaml.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def synced(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, CompiledArtifacts, CubeSyncResult]:
+    root = copy_example(tmp_path_factory.mktemp("cube") / "shop")
+    _configure(root / "floe.yaml")
+    artifacts = compile_pipeline(root / "floe.yaml")
+    build = DbtExecutor(artifacts, root).build()
+    assert build.success, build.error or [n.message for n in build.failures]
+    result = sync_cube(artifacts, root)
+    return root, artifacts, result
+
+
+def cube_sql(
+    toolchain: CubeToolchain,
+    result: CubeSyncResult,
+    query: dict[str, Any],
+    security_context: dict[str, Any] | None = None,
+) -> CubeValidation:
+    answer = validate_models(
+        toolchain,
+        result.model_dir,
+        query=query,
+        config=result.output_dir / CUBE_JS,
+        security_context=security_context or {},
+    )
+    assert answer.ok, answer.errors
+    assert answer.sql is not None
+    return answer
+
+
+def run_sql(root: Path, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(root / "target" / "shop.duckdb"), read_only=True) as con:
+        return sorted(con.execute(sql, params).fetchall(), key=str)
+
+
+def test_generated_cubes_compile_with_cubes_own_compiler(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult], toolchain: CubeToolchain
+) -> None:
+    _, _, result = synced
+    assert result.validation is not None and result.validation.ok, result.validation
+    cubes = {c["name"]: c for c in result.validation.cubes}
+    assert set(cubes) == {"customers", "orders"}
+    assert {"count", "lifetime_value_sum", "lifetime_value_avg"} <= set(
+        cubes["customers"]["measures"]
+    )
+    assert "customer_id_sum" not in cubes["customers"]["measures"]  # keys are not summed
+    assert sorted(p.name for p in result.model_dir.iterdir()) == ["customers.yml", "orders.yml"]
+    model = yaml.safe_load((result.model_dir / "customers.yml").read_text())["cubes"][0]
+    assert model["sql_table"] == '"shop"."main"."customers"'  # the table dbt built
+    key = next(d for d in model["dimensions"] if d["name"] == "customer_id")
+    assert key["primary_key"] is True and key["type"] == "number"
+    types = {d["name"]: d["type"] for d in model["dimensions"]}
+    assert types["signed_up_on"] == "time" and types["country"] == "string"
+    assert model["pre_aggregations"][0]["refresh_key"] == {
+        "every": "*/30 * * * *",
+        "timezone": "UTC",
+    }
+
+
+def test_restricted_columns_are_excluded_for_every_group_but_the_required_role(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult],
+) -> None:
+    _, _, result = synced
+    assert result.validation is not None
+    policy = next(c for c in result.validation.cubes if c["name"] == "customers")["accessPolicy"]
+    by_group = {p["group"]: p["memberLevel"] for p in policy}
+    assert set(by_group["*"]["excludesMembers"]) == {"customers.email", "customers.full_name"}
+    assert by_group["pii_reader"]["excludesMembers"] == []
+    assert "customers.email" in by_group["pii_reader"]["includesMembers"]
+
+
+def test_count_and_dimension_sql_from_cube_runs_on_the_dbt_tables(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult], toolchain: CubeToolchain
+) -> None:
+    root, _, result = synced
+    answer = cube_sql(
+        toolchain,
+        result,
+        {"measures": ["orders.count", "orders.amount_sum"], "dimensions": ["orders.status"]},
+        {"tenant_id": "US"},
+    )
+    assert answer.sql is not None
+    rows = run_sql(root, *answer.sql)
+    with duckdb.connect(str(root / "target" / "shop.duckdb"), read_only=True) as con:
+        expected = sorted(
+            con.execute(
+                "select status, count(*), sum(amount) from main.orders "
+                "where country = 'US' group by status"
+            ).fetchall(),
+            key=str,
+        )
+    assert [(r[0], r[1]) for r in rows] == [(e[0], e[1]) for e in expected]
+    assert [float(r[2]) for r in rows] == pytest.approx([float(e[2]) for e in expected])
+    assert len(rows) >= 1
+
+
+def test_row_level_security_filters_by_the_tokens_tenant(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult], toolchain: CubeToolchain
+) -> None:
+    root, _, result = synced
+    query = {"measures": ["customers.count"], "dimensions": ["customers.country"]}
+    answer = cube_sql(toolchain, result, query, {"tenant_id": "GB"})
+    assert answer.query is not None
+    assert {"member": "customers.country", "operator": "equals", "values": ["GB"]} in answer.query[
+        "filters"
+    ]
+    assert answer.sql is not None
+    assert run_sql(root, *answer.sql) == [("GB", 2)]
+    refused = validate_models(
+        toolchain, result.model_dir, query=query, config=result.output_dir / CUBE_JS
+    )
+    assert not refused.ok and "no tenant_id" in " ".join(refused.errors)
+
+
+def test_hashed_column_is_served_as_its_governed_value(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult], toolchain: CubeToolchain
+) -> None:
+    root, _, result = synced
+    answer = cube_sql(
+        toolchain,
+        result,
+        {"dimensions": ["orders.order_id", "orders.card_last4"]},
+        {"tenant_id": "GB"},
+    )
+    assert answer.sql is not None
+    rows = run_sql(root, *answer.sql)
+    assert rows and all(re.fullmatch(r"[0-9a-f]{64}", str(card)) for _, card in rows)
+    with duckdb.connect(str(root / "target" / "shop.duckdb"), read_only=True) as con:
+        raw = {r[0] for r in con.execute("select card_last4 from main.orders").fetchall()}
+    assert not raw & {card for _, card in rows}
+
+
+def test_a_broken_model_is_rejected_with_cubes_message(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult],
+    toolchain: CubeToolchain,
+    tmp_path: Path,
+) -> None:
+    _, _, result = synced
+    broken = tmp_path / "model"
+    broken.mkdir()
+    text = (result.model_dir / "orders.yml").read_text()
+    (broken / "orders.yml").write_text(text.replace("type: string", "type: text", 1))
+    answer = validate_models(toolchain, broken)
+    assert not answer.ok
+    message = "\n".join(answer.errors)
+    assert "orders cube" in message
+    assert "must be one of [string, number, boolean, time, geo]" in message
+
+
+def test_cube_config_names_the_secret_never_its_value(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, artifacts, result = synced
+    monkeypatch.setenv("CUBE_API_SECRET", "s3cr3t-value-for-test")
+    config = generate_cube_config(artifacts)
+    assert config["dbType"] == "duckdb" and config["apiPort"] == 4000
+    assert config["env"] == {"CUBEJS_API_SECRET": {"secretRef": "CUBE_API_SECRET"}}
+    assert config["rowLevelSecurity"] == {"tenantColumn": "country"}
+    written = "".join(p.read_text() for p in result.output_dir.rglob("*") if p.is_file())
+    assert "s3cr3t" not in written
+
+
+def test_selection_follows_consumption_models(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "shop")
+    floe_yaml = root / "floe.yaml"
+    artifacts = compile_pipeline(floe_yaml)
+    assert artifacts.dbt_manifest_path is not None
+    manifest = load_manifest(root / artifacts.dbt_manifest_path)
+    assert exposed_model_names(artifacts, manifest) == ["customers", "orders"]
+    cube = artifacts.consumption.cube
+    assert cube is not None
+    cube.models = []  # all marts
+    assert exposed_model_names(artifacts, manifest) == ["customers", "orders"]
+    cube.models = ["stg_orders"]
+    assert exposed_model_names(artifacts, manifest) == ["stg_orders"]
+
+
+def test_without_cubes_compiler_the_models_are_written_and_validation_is_skipped(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, artifacts, _ = synced
+    monkeypatch.setenv("FLOE_CUBE_TOOLS", str(tmp_path / "nowhere"))
+    out = tmp_path / "cube"
+    (out / "model").mkdir(parents=True)
+    (out / "model" / "stale.yml").write_text("cubes: []\n")
+    result = sync_cube(artifacts, root, output_dir=out)
+    assert result.validation is None and result.skipped_reason
+    assert "cube.sh" in result.skipped_reason
+    assert sorted(p.name for p in (out / "model").iterdir()) == ["customers.yml", "orders.yml"]

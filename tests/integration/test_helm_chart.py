@@ -1,0 +1,229 @@
+"""The floe-pipeline chart through the real helm binary (v4, from .ci/tools/helm.sh):
+`helm lint --strict`, `helm template` validated against Kubernetes 1.33's schemas for every
+document, and `helm upgrade --install` up to the missing cluster (no API server exists here)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from floe_ci.compiler import artifacts_json, compile_pipeline
+from floe_ci.errors import FloeUsageError
+from floe_ci.integrations.cube.sync import CUBE_JS, sync_cube
+from floe_ci.integrations.helm.binary import find_helm, require_helm
+from floe_ci.integrations.helm.client import HelmChartCall, HelmClient
+from floe_ci.integrations.helm.kubeconfig import decode_kubeconfig, kubeconfig_env
+from floe_ci.integrations.helm.manifests import check_manifests, parse_manifests
+from floe_ci.integrations.helm.values import (
+    generated_values,
+    release_settings,
+    resolve_chart,
+    user_values,
+)
+from tests.conftest import REPO_ROOT, copy_example
+
+pytestmark = pytest.mark.integration
+
+CHART = REPO_ROOT / "charts" / "floe-pipeline"
+UNREACHABLE_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+  - name: nowhere
+    cluster: {server: "https://127.0.0.1:1"}
+contexts:
+  - name: nowhere
+    context: {cluster: nowhere, user: ci}
+current-context: nowhere
+users:
+  - name: ci
+    user: {token: not-a-real-token-1234}
+"""
+
+
+@pytest.fixture(scope="module")
+def helm() -> Path:
+    found = find_helm()
+    assert found is not None, "helm is needed: run `bash .ci/tools/helm.sh`"
+    return found
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory: pytest.TempPathFactory) -> HelmChartCall:
+    """The example's release, with the values `floe-ci deploy` generates."""
+    root = copy_example(tmp_path_factory.mktemp("helm") / "shop")
+    artifacts = compile_pipeline(root / "floe.yaml")
+    cube = sync_cube(artifacts, root, validate=False)
+    generated = generated_values(
+        artifacts,
+        artifacts_json=artifacts_json(artifacts),
+        manifest_checksum="sha256:" + "0" * 64,
+        cube_config=(cube.output_dir / CUBE_JS).read_text(),
+        cube_models=cube.files(),
+    )
+    generated_file = root / "generated.yaml"
+    generated_file.write_text(yaml.safe_dump(generated))
+    user_file = root / "user.yaml"
+    user_file.write_text(yaml.safe_dump(user_values(artifacts, "production")))
+    release = release_settings(artifacts, "production")
+    return HelmChartCall(
+        resolve_chart(artifacts.deploy.chart, root), release, (generated_file, user_file)
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(helm: Path, call: HelmChartCall) -> list[dict[str, Any]]:
+    result = HelmClient(helm, os.environ).template(call)
+    assert result.ok, result.error()
+    return parse_manifests(result.stdout)
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def test_chart_passes_helm_lint_strict(helm: Path, call: HelmChartCall) -> None:
+    assert call.chart == CHART
+    result = HelmClient(helm, os.environ).lint(call)
+    assert result.ok, result.error()
+    assert "0 chart(s) failed" in result.stdout
+
+
+def test_every_rendered_document_is_valid_kubernetes_1_33(rendered: list[dict[str, Any]]) -> None:
+    kinds = {d["kind"] for d in rendered}
+    assert {"Deployment", "Service", "ConfigMap", "StatefulSet", "ServiceAccount"} <= kinds
+    for doc in rendered:
+        kubernetes_validate.validate(doc, "1.33.0", strict=True)  # raises on any problem
+
+
+def test_manifest_check_reports_an_invalid_document() -> None:
+    bad = "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n"
+    checked = check_manifests(bad)
+    assert not checked.ok and "Service/x" in checked.problems[0]
+
+
+def test_code_location_and_cube_components(rendered: list[dict[str, Any]]) -> None:
+    deployments = by_kind(rendered, "Deployment")
+    assert set(deployments) == {
+        "shop-dagster",
+        "shop-cube-api",
+        "shop-cube-refresh",
+        "shop-cubestore-router",
+    }
+    dagster = deployments["shop-dagster"]
+    assert dagster["spec"]["replicas"] == 2  # deploy.environments.production.values
+    server = dagster["spec"]["template"]["spec"]["containers"][0]
+    assert server["command"] == ["dagster", "code-server", "start"]
+    assert server["args"][:2] == ["--module-name", "floe_ci.integrations.dagster.definitions"]
+    assert {"name": "FLOE_ARTIFACTS_PATH", "value": "/etc/floe/artifacts.json"} in server["env"]
+    assert deployments["shop-cube-api"]["spec"]["replicas"] == 2
+    refresh_env = deployments["shop-cube-refresh"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "CUBEJS_REFRESH_WORKER", "value": "true"} in refresh_env["env"]
+    assert by_kind(rendered, "StatefulSet")["shop-cubestore-workers"]["spec"]["replicas"] == 2
+    services = by_kind(rendered, "Service")
+    assert services["shop-cube-api"]["spec"]["ports"][0]["port"] == 4000
+    assert services["shop-cubestore-workers"]["spec"]["clusterIP"] == "None"
+
+
+def test_generated_models_and_artifacts_are_mounted_from_configmaps(
+    rendered: list[dict[str, Any]], call: HelmChartCall
+) -> None:
+    maps = by_kind(rendered, "ConfigMap")
+    models = maps["shop-cube-model"]["data"]
+    assert set(models) == {"customers.yml", "orders.yml"}
+    assert yaml.safe_load(models["orders.yml"])["cubes"][0]["name"] == "orders"
+    assert "queryRewrite" in maps["shop-cube-config"]["data"]["cube.js"]
+    artifacts = maps["shop-artifacts"]["data"]["artifacts.json"]
+    assert '"pipeline_name": "shop"' in artifacts
+    annotations = maps["shop-artifacts"]["metadata"]["annotations"]
+    assert annotations["floe.dev/source-hash"].startswith("sha256:")
+    assert annotations["floe.dev/manifest-checksum"] == "sha256:" + "0" * 64
+    api = by_kind(rendered, "Deployment")["shop-cube-api"]["spec"]["template"]["spec"]
+    mounts = {m["mountPath"] for m in api["containers"][0]["volumeMounts"]}
+    assert mounts == {"/cube/conf/cube.js", "/cube/conf/model"}
+
+
+def test_pods_run_as_non_root_with_resources_and_secrets_only_by_reference(
+    rendered: list[dict[str, Any]],
+) -> None:
+    workloads = [d for d in rendered if d["kind"] in ("Deployment", "StatefulSet")]
+    assert len(workloads) == 5
+    for workload in workloads:
+        pod = workload["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for container in pod["containers"]:
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+            assert container["resources"]["requests"] and container["resources"]["limits"]
+    api = by_kind(rendered, "Deployment")["shop-cube-api"]["spec"]["template"]["spec"]
+    secret = next(e for e in api["containers"][0]["env"] if e["name"] == "CUBEJS_API_SECRET")
+    assert secret == {
+        "name": "CUBEJS_API_SECRET",
+        "valueFrom": {"secretKeyRef": {"name": "cube-api-secret", "key": "CUBE_API_SECRET"}},
+    }
+
+
+def test_values_schema_rejects_a_misspelt_key(
+    helm: Path, call: HelmChartCall, tmp_path: Path
+) -> None:
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("dagster:\n  replicaz: 3\n")
+    result = HelmClient(helm, os.environ).lint(
+        HelmChartCall(call.chart, call.release, (*call.values_files, typo))
+    )
+    assert not result.ok
+    assert "replicaz" in result.error()
+
+
+def test_template_without_generated_models_fails_with_the_charts_message(
+    helm: Path, call: HelmChartCall
+) -> None:
+    bare = HelmChartCall(call.chart, call.release, ())
+    result = HelmClient(helm, os.environ).template(bare)
+    assert not result.ok
+    assert "floe-ci deploy" in result.error()
+
+
+def test_upgrade_stops_at_the_unreachable_cluster_and_removes_the_kubeconfig(
+    helm: Path, call: HelmChartCall, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # honour TMPDIR for this test
+    env = {
+        **os.environ,
+        "KUBECONFIG_DATA": base64.b64encode(UNREACHABLE_KUBECONFIG.encode()).decode(),
+    }
+    client = HelmClient(helm, env, secrets=["not-a-real-token-1234"])
+    result = client.upgrade(call)
+    assert not result.ok
+    message = result.error()
+    assert "127.0.0.1:1" in message or "unreachable" in message
+    assert "not-a-real-token" not in result.stdout + result.stderr
+    assert "--atomic" in result.command and "--create-namespace" in result.command
+    assert result.command[result.command.index("--namespace") + 1] == "data-prod"
+    assert not list(tmp_path.glob("floe-kubeconfig-*"))
+
+
+def test_kubeconfig_data_is_written_private_and_deleted(tmp_path: Path) -> None:
+    with kubeconfig_env({"KUBECONFIG_DATA": UNREACHABLE_KUBECONFIG}) as env:
+        path = Path(env["KUBECONFIG"])
+        assert "KUBECONFIG_DATA" not in env
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert "clusters" in path.read_text()
+    assert not path.exists()
+    assert decode_kubeconfig(base64.b64encode(b"clusters: []\n").decode()) == "clusters: []\n"
+    with pytest.raises(FloeUsageError, match="neither a kubeconfig"):
+        decode_kubeconfig("definitely not a kubeconfig")
+
+
+def test_missing_helm_is_a_usage_error_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(FloeUsageError) as caught:
+        require_helm({"HELM_BIN": str(tmp_path / "helm"), "PATH": ""})
+    assert "HELM_BIN" in str(caught.value) and "helm.sh" in str(caught.value)
