@@ -54,9 +54,18 @@ def inherited_classifications(ctx: RuleContext) -> dict[tuple[str, str], Inherit
         return cached  # type: ignore[no-any-return]
     result: dict[tuple[str, str], Inherited] = {}
     lineage = ctx.lineage
+    # Models holding classified data, declared or inherited: a model none of whose parents
+    # is one cannot inherit anything, so its lineage is not even looked at.
+    carrying = {
+        node_id
+        for node_id, model in ctx.models.items()
+        if any(c.classification is not None for c in model.columns.values())
+    }
     if lineage is not None:
         for node_id in topological_order(ctx):
             model = ctx.models[node_id]
+            if not any(parent in carrying for parent in model.parents):
+                continue
             for key, column in model.columns.items():
                 best: Inherited | None = None
                 for ref in lineage.upstream(node_id, key):
@@ -81,6 +90,7 @@ def inherited_classifications(ctx: RuleContext) -> dict[tuple[str, str], Inherit
                 if best is not None:
                     step = f"{model.name}.{column.name}"
                     result[(node_id, key)] = Inherited(best.classification, (*best.path, step))
+                    carrying.add(node_id)
     ctx.cache["inherited"] = result
     return result
 
