@@ -227,3 +227,23 @@ def test_missing_helm_is_a_usage_error_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(FloeUsageError) as caught:
         require_helm({"HELM_BIN": str(tmp_path / "helm"), "PATH": ""})
     assert "HELM_BIN" in str(caught.value) and "helm.sh" in str(caught.value)
+
+
+def test_chart_is_found_beside_the_project_then_among_floe_cis_charts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "repo" / "pipelines" / "shop"
+    project.mkdir(parents=True)
+    monkeypatch.delenv("FLOE_CHARTS_DIR", raising=False)
+    assert resolve_chart("charts/floe-pipeline", project) == CHART  # floe-ci's own
+    shipped = tmp_path / "image-charts" / "floe-pipeline"
+    shipped.mkdir(parents=True)
+    (shipped / "Chart.yaml").write_text("apiVersion: v2\nname: floe-pipeline\nversion: 0.1.0\n")
+    monkeypatch.setenv("FLOE_CHARTS_DIR", str(shipped.parent))
+    assert resolve_chart("charts/floe-pipeline", project) == shipped
+    vendored = tmp_path / "repo" / "charts" / "floe-pipeline"
+    vendored.mkdir(parents=True)
+    (vendored / "Chart.yaml").write_text("apiVersion: v2\nname: floe-pipeline\nversion: 9.9.9\n")
+    assert resolve_chart("charts/floe-pipeline", project) == vendored  # the repository's wins
+    with pytest.raises(FloeUsageError, match="no Helm chart at `charts/nope`"):
+        resolve_chart("charts/nope", project)

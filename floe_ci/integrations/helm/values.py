@@ -10,6 +10,7 @@ form: `WAREHOUSE_CREDS` -> `warehouse-creds`) holding one key per environment va
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -133,14 +134,21 @@ def generated_values(
     return values
 
 
+CHARTS_DIR_ENV = "FLOE_CHARTS_DIR"
+
+
 def resolve_chart(chart: str, project_root: Path) -> Path:
-    """deploy.chart: relative to floe.yaml's folder or one above it (the repository), else
-    the chart of that name shipped with floe-ci (`charts/floe-pipeline`)."""
+    """deploy.chart: relative to floe.yaml's folder or a folder above it (the repository),
+    else the chart of that name shipped with floe-ci ($FLOE_CHARTS_DIR, or the `charts/`
+    folder of a floe-ci checkout)."""
     path = Path(chart)
     if path.is_absolute():
         candidates = [path]
     else:
         candidates = [folder / path for folder in (project_root, *project_root.parents)]
+        shipped = os.environ.get(CHARTS_DIR_ENV)
+        if shipped:
+            candidates.append(Path(shipped) / path.name)
         candidates.append(Path(__file__).resolve().parents[3] / "charts" / path.name)
     for candidate in candidates:
         if (candidate / "Chart.yaml").is_file():
