@@ -167,3 +167,12 @@ def test_help_explains_formats_and_outputs() -> None:
     assert result.returncode == 0
     for text in ("FMT[=FILE]", "--output FILE", "Exit codes", "Example"):
         assert text in result.stdout
+
+
+@pytest.mark.parametrize("template", ["basic", "dbt-only", "full"])
+def test_a_new_project_passes_the_check(template: str, tmp_path: Path) -> None:
+    created = run("init", "demo", "--template", template, "-d", str(tmp_path / "demo"))
+    assert created.returncode == 0, created.stderr
+    result = run("check", "-c", str(tmp_path / "demo" / "floe.yaml"), "--fail-on", "warning")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed: no findings" in result.stdout
