@@ -228,7 +228,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     models = sorted((project / "models").rglob("*.sql"))
     leaf = rng.choice([m for m in models if m.name.startswith(("dim_", "fct_", "agg_"))])
-    staging = rng.choice([m for m in models if m.name.startswith("stg_customers")])
+    # the staging model read by the most models: its new column reaches the most children
+    texts = "\n".join(m.read_text() for m in models)
+    staging = max(
+        (m for m in models if m.name.startswith("stg_customers")),
+        key=lambda m: texts.count(f"ref('{m.stem}')"),
+    )
     results = {}
     for label, path, edit in (
         ("warm, one model's SQL changed", leaf, "\n-- edited by the benchmark\n"),
