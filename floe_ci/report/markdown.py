@@ -81,13 +81,14 @@ def render_markdown(result: CheckResult) -> str:
                 f"| {cell(finding.message)} | {cell(finding.waiver_reason)} |"
             )
         lines.append("")
-    rules = sorted({(f.rule_id, f.rule_name) for f in result.findings})
-    if rules:
-        from floe_ci.governance.rules.registry import find_rule
+    from floe_ci.governance.rules.registry import all_rules
 
+    known = {rule.id: rule for rule in all_rules()}
+    rules = sorted({f.rule_id for f in result.findings} & set(known))
+    if rules:
         lines += ["<details><summary>About these rules</summary>", ""]
-        for rule_id, _ in rules:
-            rule = find_rule(rule_id)
+        for rule_id in rules:
+            rule = known[rule_id]
             lines.append(f"- **{rule.id} {rule.name}** ({rule.severity}): {cell(rule.summary())}")
         lines += ["", "</details>", ""]
     return "\n".join(lines)

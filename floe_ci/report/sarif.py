@@ -34,6 +34,16 @@ def _rule_descriptor(rule: Any) -> dict[str, Any]:
     }
 
 
+def _other_descriptor(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.rule_id,
+        "name": finding.rule_name,
+        "shortDescription": {"text": finding.rule_name.replace("-", " ")},
+        "help": {"text": f"{finding.rule_id} {finding.rule_name}"},
+        "defaultConfiguration": {"level": _LEVEL[finding.severity]},
+    }
+
+
 def _fingerprint(finding: Finding) -> str:
     # Stable across line moves: the same rule on the same column is the same alert.
     key = "|".join(
@@ -69,7 +79,13 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
     from floe_ci.governance.rules.registry import all_rules
 
     rules = all_rules()
+    descriptors = [_rule_descriptor(rule) for rule in rules]
     index = {rule.id: i for i, rule in enumerate(rules)}
+    # Findings from other producers (e.g. the pull-request review) get a minimal descriptor.
+    for finding in result.findings:
+        if finding.rule_id not in index:
+            index[finding.rule_id] = len(descriptors)
+            descriptors.append(_other_descriptor(finding))
     results = []
     for finding in result.findings:
         text = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
@@ -99,7 +115,7 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
                         "version": result.tool_version,
                         "semanticVersion": result.tool_version,
                         "informationUri": INFORMATION_URI,
-                        "rules": [_rule_descriptor(rule) for rule in rules],
+                        "rules": descriptors,
                     }
                 },
                 "automationDetails": {"id": f"floe-ci/check/{result.pipeline}/"},

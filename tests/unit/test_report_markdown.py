@@ -44,3 +44,9 @@ def test_clean_result() -> None:
     text = render_markdown(sample_result().model_copy(update={"findings": []}))
     assert text.startswith("## ✅ floe-ci check: passed: no findings")
     assert "<table>" not in html(text)
+
+
+def test_findings_of_other_producers_render() -> None:
+    review = finding("FLOE501", "declassification", "warning", file="m.yml", line=3)
+    text = render_markdown(sample_result([review]))
+    assert "`FLOE501` declassification" in text

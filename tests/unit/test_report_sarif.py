@@ -73,3 +73,14 @@ def test_fingerprints_ignore_line_moves() -> None:
     )
     second = json.loads(render_sarif(moved))["runs"][0]["results"]
     assert [r["partialFingerprints"] for r in first] == [r["partialFingerprints"] for r in second]
+
+
+def test_findings_of_other_producers_get_a_rule_descriptor() -> None:
+    from tests.unit.report_samples import finding
+
+    review = finding("FLOE501", "declassification", "warning", file="m.yml", line=3)
+    log = json.loads(render_sarif(sample_result([review])))
+    validate(log)
+    run = log["runs"][0]
+    result = next(r for r in run["results"] if r["ruleId"] == "FLOE501")
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["name"] == "declassification"
