@@ -167,3 +167,17 @@ def test_help_explains_the_steps_with_examples(tmp_path: Path) -> None:
     assert done.returncode == 0
     for text in ("dbt build", "cube sync", "helm upgrade", "--dry-run", "--skip-dbt", "Examples"):
         assert text in done.stdout
+
+
+def test_a_failing_dbt_model_stops_the_deploy_before_cube_and_helm(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "shop")
+    orders = root / "models" / "marts" / "orders.sql"
+    orders.write_text(orders.read_text().replace("o.amount,", "o.no_such_column,"))
+    done = floe_ci("deploy", cwd=root, env={"KUBECONFIG": str(tmp_path / "none")})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "✗ dbt build" in done.stdout and "model orders:" in done.stdout
+    assert "no_such_column" in done.stdout
+    assert "cube sync" not in done.stdout and "helm" not in done.stdout
+    assert "step `dbt build` failed" in done.stderr
+    assert not (root / ".floe" / "cube").exists()

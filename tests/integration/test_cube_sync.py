@@ -15,6 +15,7 @@ import yaml
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.compiler import compile_pipeline
 from floe_ci.integrations.cube.config import generate_cube_config
+from floe_ci.integrations.cube.model_sync import build_cube_models
 from floe_ci.integrations.cube.selection import exposed_model_names
 from floe_ci.integrations.cube.sync import CUBE_JS, CubeSyncResult, sync_cube
 from floe_ci.integrations.cube.validate import (
@@ -243,3 +244,22 @@ def test_without_cubes_compiler_the_models_are_written_and_validation_is_skipped
     assert result.validation is None and result.skipped_reason
     assert "cube.sh" in result.skipped_reason
     assert sorted(p.name for p in (out / "model").iterdir()) == ["customers.yml", "orders.yml"]
+
+
+def test_columns_named_like_generated_measures_keep_their_names(
+    parsed_shop: Path, toolchain: CubeToolchain, tmp_path: Path
+) -> None:
+    artifacts = compile_pipeline(parsed_shop / "floe.yaml")
+    assert artifacts.dbt_manifest_path is not None
+    manifest = load_manifest(parsed_shop / artifacts.dbt_manifest_path)
+    columns = manifest["nodes"]["model.shop.orders"]["columns"]
+    for name in ("count", "amount_sum"):
+        columns[name] = {**columns["amount"], "name": name, "data_type": "bigint"}
+    (model,) = build_cube_models(artifacts, manifest, ["orders"])
+    measures = [m["name"] for m in model.definition["measures"]]
+    assert measures[0] == "row_count" and "amount_sum" not in measures
+    assert model.definition["pre_aggregations"][0]["measures"] == ["CUBE.row_count"]
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / model.file_name).write_text(model.render())
+    answer = validate_models(toolchain, tmp_path / "model")
+    assert answer.ok, answer.errors

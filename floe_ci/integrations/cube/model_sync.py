@@ -129,12 +129,29 @@ def _cube_model(artifacts: CompiledArtifacts, model: Any) -> CubeModel:
             time_dimension = name
 
     definition["dimensions"] = dimensions
-    definition["measures"] = measures
-    definition["pre_aggregations"] = [_pre_aggregation(artifacts, time_dimension)]
+    definition["measures"] = _without_clashes(measures, {d["name"] for d in dimensions})
+    count = next(m["name"] for m in definition["measures"] if m["type"] == "count")
+    definition["pre_aggregations"] = [_pre_aggregation(artifacts, time_dimension, count)]
     policy = _access_policy(result)
     if policy:
         definition["access_policy"] = policy
     return result
+
+
+def _without_clashes(measures: list[dict[str, Any]], taken: set[str]) -> list[dict[str, Any]]:
+    """Cube member names are unique per cube: a column called `count` (or `amount_sum`) keeps
+    its name; the generated measure is renamed (`count` -> `row_count`) or dropped."""
+    kept = []
+    for measure in measures:
+        name = measure["name"]
+        if name == "count":
+            while name in taken:
+                name = "row_" + name
+        if name in taken:
+            continue
+        taken.add(name)
+        kept.append({**measure, "name": name})
+    return kept
 
 
 def _is_identifier_column(name: str) -> bool:
@@ -142,10 +159,12 @@ def _is_identifier_column(name: str) -> bool:
     return lower == "id" or lower.endswith("_id") or lower.endswith("_key")
 
 
-def _pre_aggregation(artifacts: CompiledArtifacts, time_dimension: str | None) -> dict[str, Any]:
+def _pre_aggregation(
+    artifacts: CompiledArtifacts, time_dimension: str | None, count: str
+) -> dict[str, Any]:
     cube = artifacts.consumption.cube
     schedule = cube.pre_aggregations if cube else None
-    rollup: dict[str, Any] = {"name": "main", "measures": ["CUBE.count"]}
+    rollup: dict[str, Any] = {"name": "main", "measures": [f"CUBE.{count}"]}
     if time_dimension:
         rollup["time_dimension"] = f"CUBE.{time_dimension}"
         rollup["granularity"] = "day"
