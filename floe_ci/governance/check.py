@@ -94,21 +94,26 @@ def build_context(
         if node.get("resource_type") != "model":
             continue
         model = ModelFacts(node_id=node_id, name=str(node["name"]), node=node)
+        columns = model.columns
         for name, column in (node.get("columns") or {}).items():
             meta = floe_meta(column)
+            if meta is None:
+                columns[name.lower()] = ColumnFacts(name, True, column.get("data_type"))
+                continue
             waive, reason = _waiver(meta)
-            model.columns[str(name).lower()] = ColumnFacts(
-                name=str(name),
+            columns[name.lower()] = ColumnFacts(
+                name=name,
                 declared=True,
                 data_type=column.get("data_type"),
                 meta=meta,
-                classification=None if meta is None else classify(meta),
+                classification=classify(meta),
                 waive=waive,
                 waive_reason=reason,
             )
         if lineage is not None:
             for name in lineage.columns(node_id) or ():
-                model.columns.setdefault(name.lower(), ColumnFacts(name=name, declared=False))
+                if name.lower() not in columns:  # undeclared: known from the SQL only
+                    columns[name.lower()] = ColumnFacts(name=name, declared=False)
         models[node_id] = model
     return RuleContext(
         spec=spec,
