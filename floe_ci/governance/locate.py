@@ -87,8 +87,15 @@ def scan_properties(text: str) -> dict[str, _Entry]:
     return entries
 
 
+_SHALLOW: dict[int, re.Pattern[str]] = {}
+
+
 def _ends_columns(text: str, start: int, end: int, columns_indent: int) -> bool:
-    shallow = re.compile(rf"^ {{0,{columns_indent}}}[^\s#]", re.MULTILINE)
+    shallow = _SHALLOW.get(columns_indent)
+    if shallow is None:
+        shallow = _SHALLOW[columns_indent] = re.compile(
+            rf"^ {{0,{columns_indent}}}[^\s#]", re.MULTILINE
+        )
     return shallow.search(text, start, end) is not None
 
 
