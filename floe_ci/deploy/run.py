@@ -124,7 +124,9 @@ def _dbt_step(
         )
         details = governed.lines()
     else:
-        details = ["production: data left as built (policies apply in Cube and in grants)"]
+        details = [
+            "production: data left as built (Cube serves classified columns by their policy)"
+        ]
     report.add(StepResult("dbt build", "ok", f"{counts} in {result.elapsed:.1f}s", details))
     return _built_manifest(artifacts, root)
 
