@@ -263,3 +263,26 @@ def test_columns_named_like_generated_measures_keep_their_names(
     (tmp_path / "model" / model.file_name).write_text(model.render())
     answer = validate_models(toolchain, tmp_path / "model")
     assert answer.ok, answer.errors
+
+
+@pytest.mark.parametrize(
+    ("token", "sees_pii"),
+    [({}, False), ({"groups": ["analyst"]}, False), ({"groups": ["pii_reader"]}, True)],
+)
+def test_cubes_access_policy_shows_restricted_columns_only_to_their_role(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult],
+    toolchain: CubeToolchain,
+    token: dict[str, Any],
+    sees_pii: bool,
+) -> None:
+    """Cube's own access-policy code (server-core) with the generated contextToGroups."""
+    _, _, result = synced
+    answer = validate_models(
+        toolchain, result.model_dir, config=result.output_dir / CUBE_JS, security_context=token
+    )
+    assert answer.ok, answer.errors
+    customers = set(answer.visible["customers"])
+    assert {"customers.count", "customers.country", "customers.customer_id"} <= customers
+    assert ({"customers.email", "customers.full_name"} <= customers) is sees_pii
+    assert not ({"customers.email", "customers.full_name"} & customers) or sees_pii
+    assert "orders.card_last4" in answer.visible["orders"]  # hashed: served to everyone

@@ -36,6 +36,8 @@ class CubeValidation:
     cubes: list[dict[str, Any]] = field(default_factory=list)
     sql: tuple[str, list[Any]] | None = None
     query: dict[str, Any] | None = None
+    # cube -> members Cube shows the token (access policies applied); needs `config`
+    visible: dict[str, list[str]] = field(default_factory=dict)
 
 
 def find_toolchain(environ: Mapping[str, str] | None = None) -> CubeToolchain | None:
@@ -95,6 +97,7 @@ def validate_models(
         cubes=list(answer.get("cubes") or []),
         sql=(str(sql[0]), list(sql[1])) if sql else None,
         query=answer.get("query"),
+        visible={str(k): [str(m) for m in v] for k, v in (answer.get("visible") or {}).items()},
     )
 
 

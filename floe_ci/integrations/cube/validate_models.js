@@ -65,6 +65,26 @@ function loadConfig(file) {
   return options;
 }
 
+// The members Cube shows to a token (its /meta), by Cube's own access-policy code: the
+// server's CompilerApi.patchVisibilityByAccessPolicy with cube.js's contextToGroups.
+async function visibleMembers(compilers, options, securityContext) {
+  const { CompilerApi } = require('@cubejs-backend/server-core/dist/src/core/CompilerApi');
+  const api = Object.create(CompilerApi.prototype);
+  api.contextToGroups = options.contextToGroups;
+  const { cubes } = await api.patchVisibilityByAccessPolicy(
+    compilers,
+    { securityContext },
+    compilers.metaTransformer.cubes,
+  );
+  const visible = {};
+  for (const cube of cubes) {
+    visible[cube.config.name] = [...(cube.config.dimensions || []), ...(cube.config.measures || [])]
+      .filter((member) => member.public !== false && member.isVisible !== false)
+      .map((member) => member.name);
+  }
+  return visible;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const modelDir = args.modelDir;
@@ -97,6 +117,9 @@ async function main() {
     };
   });
   const result = { ok: true, cubes };
+  if (args.config) {
+    result.visible = await visibleMembers(compilers, options, args.securityContext);
+  }
   if (args.query) {
     const { DuckDBQuery } = require('@cubejs-backend/duckdb-driver/dist/src/DuckDBQuery.js');
     try {
