@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import yaml
 
-from floe_ci.artifacts import CompiledArtifacts
+from floe_ci.artifacts import ColumnClassification, CompiledArtifacts
 from floe_ci.compiler import compile_pipeline
 from floe_ci.integrations.cube.config import generate_cube_config
 from floe_ci.integrations.cube.model_sync import build_cube_models
@@ -286,3 +286,25 @@ def test_cubes_access_policy_shows_restricted_columns_only_to_their_role(
     assert ({"customers.email", "customers.full_name"} <= customers) is sees_pii
     assert not ({"customers.email", "customers.full_name"} & customers) or sees_pii
     assert "orders.card_last4" in answer.visible["orders"]  # hashed: served to everyone
+
+
+def test_a_classified_tenant_column_still_filters_rows_but_is_never_shown(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult],
+    toolchain: CubeToolchain,
+    tmp_path: Path,
+) -> None:
+    root, artifacts, _ = synced
+    classified = dict(artifacts.column_classifications or {})
+    classified["customers"] = {
+        **classified["customers"],
+        "country": ColumnClassification(classification="no_policy_here"),
+    }
+    changed = artifacts.model_copy(update={"column_classifications": classified})
+    result = sync_cube(changed, root, output_dir=tmp_path / "cube")
+    assert result.validation is not None and result.validation.ok, result.validation
+    customers = next(m for m in result.models if m.name == "customers")
+    assert customers.has_tenant_column
+    assert "customers.country" not in result.validation.visible["customers"]
+    answer = cube_sql(toolchain, result, {"measures": ["customers.count"]}, {"tenant_id": "US"})
+    assert answer.sql is not None
+    assert run_sql(root, *answer.sql) == [(3,)]
