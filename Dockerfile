@@ -28,6 +28,8 @@ COPY docker/constraints.txt docker/constraints.txt
 COPY pyproject.toml README.md ./
 COPY floe_ci floe_ci
 COPY reports reports
+# `floe-ci deploy` rolls out this chart unless floe.yaml's deploy.chart names the repo's own.
+COPY charts charts
 # Every dependency at the exact version the test suite ran with.
 RUN pip install --no-cache-dir --constraint docker/constraints.txt . \
     && floe-ci --version && helm version --short
@@ -38,6 +40,7 @@ RUN useradd --uid 1001 --create-home --shell /usr/sbin/nologin floe
 USER 1001
 
 ENV FLOE_REPORTS_DIR=/opt/floe-ci/reports \
+    FLOE_CHARTS_DIR=/opt/floe-ci/charts \
     DO_NOT_TRACK=1 \
     DBT_SEND_ANONYMOUS_USAGE_STATS=false \
     PYTHONUNBUFFERED=1
