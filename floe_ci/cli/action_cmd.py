@@ -142,6 +142,7 @@ def _check_stage(
     from floe_ci.integrations.github import workflow_commands as wc
     from floe_ci.integrations.github.event import PR_NUMBER_FILE, read_event
     from floe_ci.integrations.github.masking import referenced_env_names, values_to_mask
+    from floe_ci.plan.collect import review_pull_request
     from floe_ci.report.github import render_github
     from floe_ci.report.json_report import render_json
     from floe_ci.report.sarif import render_sarif
@@ -155,13 +156,15 @@ def _check_stage(
     _mask([value for value in more if value not in masked], out)
     event = read_event(env)
     fail_on = cast("FailOn", inputs.fail_on)  # checked against FAIL_ON when read
-    result = run_check(config, CheckOptions(fail_on=fail_on, config_file=shown))
+    options = CheckOptions(fail_on=fail_on, config_file=shown)
     plan = None
-    # SARIF's rule table holds the governance rules; the plan's review findings (FLOE5xx)
-    # are reported in the comment, summary, annotations and JSON.
-    sarif = render_sarif(result)
     if inputs.base_ref:
-        result, plan = _review(config, inputs.base_ref, shown, result)
+        # The plan's review findings (declassification, breaking change, weaker policy)
+        # count toward the verdict like the rules' findings, in every report.
+        result, plan = review_pull_request(config, inputs.base_ref, options)
+    else:
+        result = run_check(config, options)
+    sarif = render_sarif(result)
     verdict = "failed" if result.failed() else "passed"
     artifacts = config.resolve().parent / ARTIFACTS_SUBDIR
     comment, full = _render(result, plan, env, event)
@@ -199,20 +202,6 @@ def _check_stage(
     )
     click.echo(f"floe-ci: {result.verdict()} (report: {artifacts})")
     return EXIT_FINDINGS if result.failed() else 0
-
-
-def _review(
-    config: Path, base_ref: str, shown: str, result: CheckResult
-) -> tuple[CheckResult, Plan]:
-    """The base-vs-head plan; its review findings (declassification, breaking change, weaker
-    policy) count toward the verdict like the rules' findings."""
-    from floe_ci.plan.base_revision import base_snapshot
-    from floe_ci.plan.build import build_plan
-    from floe_ci.plan.collect import snapshot_of
-
-    plan = build_plan(base_snapshot(config, base_ref, shown), snapshot_of(config, "HEAD", shown))
-    findings = sorted([*result.findings, *plan.review_findings], key=lambda f: f.sort_key())
-    return result.model_copy(update={"findings": findings}), plan
 
 
 def _render(

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from floe_ci.cli.options import config_option, shown_path
+
+if TYPE_CHECKING:
+    from floe_ci.plan.model import Plan
 
 FORMAT_NAMES = ("console", "json", "markdown", "sarif", "github")
 EXIT_FINDINGS = 1
@@ -138,6 +142,16 @@ def _parse_formats(
     help="Colour the console report.  [default: only on a terminal, unless NO_COLOR is set]",
 )
 @click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    default=None,
+    help="Review against this git revision (a pull request's base, e.g. origin/main): adds "
+    "the Plan (schema, lineage and policy changes) and its review findings; `--format "
+    "markdown` then prints the pull-request comment. The base is compiled once per commit "
+    "under .floe/cache/base/.",
+)
+@click.option(
     "--refresh-manifest", is_flag=True, help="Run `dbt parse` even when the manifest looks current."
 )
 @click.option(
@@ -152,6 +166,7 @@ def check(
     fail_on: str,
     formats: list[tuple[str, Path | None]],
     color: bool | None,
+    base_ref: str | None,
     refresh_manifest: bool,
     manifest: Path | None,
 ) -> None:
@@ -172,6 +187,7 @@ def check(
       floe-ci check --fail-on warning --format json=report.json
       floe-ci check --format github --format sarif --output floe.sarif \\
                     --format markdown --output "$GITHUB_STEP_SUMMARY"
+      floe-ci check --base origin/main --format markdown   # the PR comment, locally
     """
     from floe_ci.fsutil import write_atomic
     from floe_ci.governance.check import ALL_ENVIRONMENTS, CheckOptions, run_check
@@ -183,13 +199,32 @@ def check(
         fail_on=fail_on,  # type: ignore[arg-type]
         config_file=str(config),
     )
-    result = run_check(config, options, refresh_manifest=refresh_manifest, manifest_path=manifest)
+    plan: Plan | None = None
+    if base_ref is not None:
+        if manifest is not None:
+            raise click.UsageError("--base compiles both revisions itself; drop --manifest")
+        from floe_ci.plan.collect import review_pull_request
+
+        result, plan = review_pull_request(config, base_ref, options)
+    else:
+        result = run_check(
+            config, options, refresh_manifest=refresh_manifest, manifest_path=manifest
+        )
+
+    def rendered(fmt: str, use_color: bool = False) -> str:
+        if fmt == "markdown" and plan is not None:
+            from floe_ci import __version__
+            from floe_ci.integrations.github.review_comment import render_review_comment
+
+            return render_review_comment(result, plan, f"floe-ci {__version__}").text
+        return render(result, fmt, color=fmt == "console" and use_color)
+
     for fmt, file in formats:
         if file is None:
             use_color = _stdout_color() if color is None else color
-            click.echo(render(result, fmt, color=fmt == "console" and use_color), nl=False)
+            click.echo(rendered(fmt, use_color), nl=False)
         else:
-            write_atomic(file, render(result, fmt))
+            write_atomic(file, rendered(fmt))
             click.echo(f"wrote the {fmt} report to {shown_path(file)}", err=True)
     if result.failed():
         click.get_current_context().exit(EXIT_FINDINGS)
@@ -214,15 +249,18 @@ def _stdout_color() -> bool:
 def rules(rule: str | None, fmt: str) -> None:
     """List the governance rules of `floe-ci check`, or explain one (by id or name).
 
+    FLOE5xx rules compare two revisions: they fire only with `floe-ci check --base REF`
+    (and in the GitHub Action with `base-ref`).
+
     \b
     Examples:
       floe-ci rules
       floe-ci rules FLOE301
       floe-ci rules unclassified-pii
     """
-    from floe_ci.governance.rules.registry import all_rules, find_rule
+    from floe_ci.governance.rules.registry import documented_rules, find_documented_rule
 
-    selected = [find_rule(rule)] if rule else all_rules()
+    selected = [find_documented_rule(rule)] if rule else documented_rules()
     for item in selected:
         if fmt == "markdown":
             # The heading's GitHub anchor is the rule's helpUri in SARIF (#floe101-...).

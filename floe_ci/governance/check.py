@@ -57,9 +57,14 @@ def evaluate(
     locate_spec: SpecLocator = _no_spec_position,
 ) -> CheckResult:
     """Run every rule over the facts and return the result, waivers applied, sorted."""
+    ctx = build_context(spec, manifest, lineage, options, locate_column, locate_spec)
+    return evaluate_context(ctx, options)
+
+
+def evaluate_context(ctx: RuleContext, options: CheckOptions) -> CheckResult:
+    """The rules over facts already gathered (the pull-request review reuses the context)."""
     from floe_ci.governance.rules.registry import all_rules
 
-    ctx = build_context(spec, manifest, lineage, options, locate_column, locate_spec)
     findings: list[Finding] = []
     for rule in all_rules():
         findings.extend(rule().check(ctx))
@@ -69,7 +74,7 @@ def evaluate(
     )
     return CheckResult(
         tool_version=__version__,
-        pipeline=spec.name,
+        pipeline=ctx.spec.name,
         config_file=options.config_file,
         base_path=options.base_path,
         environments=list(options.environments),
@@ -195,6 +200,15 @@ def _stats(ctx: RuleContext) -> CheckStats:
     )
 
 
+@dataclass(frozen=True)
+class CheckRun:
+    """One check with the facts it was computed from (the review compares two of them)."""
+
+    context: RuleContext
+    manifest: Mapping[str, Any]
+    result: CheckResult
+
+
 def run_check(
     config_path: Path,
     options: CheckOptions,
@@ -203,6 +217,19 @@ def run_check(
     manifest_path: Path | None = None,
 ) -> CheckResult:
     """Load floe.yaml, obtain the manifest and the lineage, and evaluate the rules."""
+    return collect_check(
+        config_path, options, refresh_manifest=refresh_manifest, manifest_path=manifest_path
+    ).result
+
+
+def collect_check(
+    config_path: Path,
+    options: CheckOptions,
+    *,
+    refresh_manifest: bool = False,
+    manifest_path: Path | None = None,
+) -> CheckRun:
+    """The I/O around the pure core: floe.yaml, `dbt parse` when needed, lineage, rules."""
     from floe_ci.compiler import dbt_project_of, state_dir_for
     from floe_ci.errors import FloeUsageError
     from floe_ci.governance.locate import FastColumnLocations
@@ -232,14 +259,15 @@ def run_check(
         return (position.line, position.column) if position else None
 
     root = config_path.resolve().parent
-    return evaluate(
+    context = build_context(
         loaded.spec,
         manifest,
         lineage,
         options,
-        locate_column=FastColumnLocations(project.path, root),
-        locate_spec=locate_spec,
+        FastColumnLocations(project.path, root),
+        locate_spec,
     )
+    return CheckRun(context, manifest, evaluate_context(context, options))
 
 
 def repository_base(config_path: Path) -> str:

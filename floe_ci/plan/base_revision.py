@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from floe_ci.errors import FloeUsageError
+from floe_ci.governance.check import CheckOptions
 from floe_ci.plan.collect import snapshot_of
 from floe_ci.plan.snapshot import PipelineSnapshot
 
@@ -46,8 +47,9 @@ def resolve_commit(ref: str, cwd: Path) -> str:
         ) from None
 
 
-def base_snapshot(config_path: Path, ref: str, config_file: str) -> PipelineSnapshot:
-    """Compile and check the pipeline as it was at `ref`."""
+def base_snapshot(config_path: Path, ref: str, options: CheckOptions) -> PipelineSnapshot:
+    """Compile and check the pipeline as it was at `ref` (same options as the head)."""
+    config_file = options.config_file
     folder = config_path.resolve().parent
     try:
         top = Path(_git(["rev-parse", "--show-toplevel"], folder))
@@ -66,7 +68,7 @@ def base_snapshot(config_path: Path, ref: str, config_file: str) -> PipelineSnap
             hint="the pull request that introduces floe.yaml has no base to compare: run "
             "`floe-ci check` without --base",
         )
-    return snapshot_of(base_config, f"{ref} ({sha[:12]})", config_file)
+    return snapshot_of(base_config, f"{ref} ({sha[:12]})", options)
 
 
 def _checkout(top: Path, cache: Path, sha: str) -> Path:

@@ -1,43 +1,45 @@
-"""Gather one PipelineSnapshot from a project folder (the I/O edge of the plan)."""
+"""Gather PipelineSnapshots and review a pull request (the I/O edge of the plan)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from floe_ci.plan.snapshot import PipelineSnapshot
 
+if TYPE_CHECKING:
+    from floe_ci.governance.check import CheckOptions, CheckRun
+    from floe_ci.governance.result import CheckResult
+    from floe_ci.plan.model import Plan
 
-def snapshot_of(config_path: Path, ref: str, config_file: str = "floe.yaml") -> PipelineSnapshot:
-    """Compile and check the pipeline at `config_path`: spec, manifest, lineage, findings."""
-    from floe_ci.compiler import dbt_project_of, state_dir_for
-    from floe_ci.errors import FloeUsageError
-    from floe_ci.governance.check import CheckOptions, build_context, evaluate
-    from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
-    from floe_ci.integrations.dbt.properties import ColumnLocations
-    from floe_ci.lineage import build_column_lineage
-    from floe_ci.spec.loader import load_spec
 
-    loaded = load_spec(config_path, config_file)
-    project = dbt_project_of(loaded, config_file)
-    if project is None:
-        raise FloeUsageError.single(config_file, "floe.yaml lists no dbt transform to compare")
-    state_dir = state_dir_for(config_path)
-    manifest = load_manifest(ensure_manifest(project, state_dir))
-    lineage = build_column_lineage(manifest, project, state_dir / "cache" / "lineage")
-
-    def locate_spec(path: tuple[str | int, ...]) -> tuple[int, int] | None:
-        position = loaded.document.position_of(path)
-        return (position.line, position.column) if position else None
-
-    locate_column = ColumnLocations(project.path, config_path.resolve().parent)
-    options = CheckOptions(config_file=config_file)
-    context = build_context(loaded.spec, manifest, lineage, options, locate_column, locate_spec)
-    result = evaluate(
-        loaded.spec,
-        manifest,
-        lineage,
-        options,
-        locate_column=locate_column,
-        locate_spec=locate_spec,
+def snapshot_from_run(run: CheckRun, ref: str) -> PipelineSnapshot:
+    return PipelineSnapshot(
+        ref=ref, context=run.context, manifest=run.manifest, findings=run.result.findings
     )
-    return PipelineSnapshot(ref=ref, context=context, manifest=manifest, findings=result.findings)
+
+
+def snapshot_of(
+    config_path: Path, ref: str, options: CheckOptions | None = None
+) -> PipelineSnapshot:
+    """Compile and check the pipeline at `config_path`: spec, manifest, lineage, findings."""
+    from floe_ci.governance.check import CheckOptions, collect_check
+
+    run = collect_check(config_path, options or CheckOptions())
+    return snapshot_from_run(run, ref)
+
+
+def review_pull_request(
+    config_path: Path, base_ref: str, options: CheckOptions, head_ref: str = "working tree"
+) -> tuple[CheckResult, Plan]:
+    """Check the working tree, compare it with `base_ref`, and fold the review findings
+    (declassification, breaking change, weaker policy) into the verdict."""
+    from floe_ci.governance.check import collect_check
+    from floe_ci.plan.base_revision import base_snapshot
+    from floe_ci.plan.build import build_plan
+
+    head = collect_check(config_path, options)
+    base = base_snapshot(config_path, base_ref, options)
+    plan = build_plan(base, snapshot_from_run(head, head_ref))
+    findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
+    return head.result.model_copy(update={"findings": findings}), plan

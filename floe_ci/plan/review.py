@@ -27,6 +27,10 @@ class ReviewRule:
     def documentation(self) -> str:
         return inspect.cleandoc(self.doc)
 
+    def help_text(self) -> str:
+        """The documentation without its summary line."""
+        return self.documentation().split("\n", 1)[1].strip()
+
 
 DECLASSIFICATION = ReviewRule(
     "FLOE501",

@@ -81,9 +81,9 @@ def render_markdown(result: CheckResult) -> str:
                 f"| {cell(finding.message)} | {cell(finding.waiver_reason)} |"
             )
         lines.append("")
-    from floe_ci.governance.rules.registry import all_rules
+    from floe_ci.governance.rules.registry import documented_rules
 
-    known = {rule.id: rule for rule in all_rules()}
+    known = {rule.id: rule for rule in documented_rules()}
     rules = sorted({f.rule_id for f in result.findings} & set(known))
     if rules:
         lines += ["<details><summary>About these rules</summary>", ""]

@@ -21,7 +21,7 @@ def _rule_descriptor(rule: Any) -> dict[str, Any]:
     anchor = f"{rule.id}-{rule.name}".lower()
     return {
         "id": rule.id,
-        "name": rule.__name__,
+        "name": getattr(rule, "__name__", None) or rule.name.title().replace("-", ""),
         "shortDescription": {"text": rule.summary()},
         "fullDescription": {"text": rule.help_text()},
         "help": {
@@ -76,9 +76,9 @@ def _location(result: CheckResult, finding: Finding) -> dict[str, Any]:
 
 
 def sarif_log(result: CheckResult) -> dict[str, Any]:
-    from floe_ci.governance.rules.registry import all_rules
+    from floe_ci.governance.rules.registry import documented_rules
 
-    rules = all_rules()
+    rules = documented_rules()
     descriptors = [_rule_descriptor(rule) for rule in rules]
     index = {rule.id: i for i, rule in enumerate(rules)}
     # Findings from other producers (e.g. the pull-request review) get a minimal descriptor.

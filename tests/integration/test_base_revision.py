@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from floe_ci.errors import FloeUsageError
+from floe_ci.governance.check import CheckOptions
 from floe_ci.plan.base_revision import base_snapshot
 from floe_ci.plan.build import build_plan
 from floe_ci.plan.collect import snapshot_of
@@ -48,7 +49,7 @@ def test_base_is_checked_out_once_and_compared(repo: Path) -> None:
             "",
         )
     )
-    base = base_snapshot(project / "floe.yaml", "main", "floe.yaml")
+    base = base_snapshot(project / "floe.yaml", "main", CheckOptions())
     sha = git(repo, "rev-parse", "main")
     checkout = project / ".floe" / "cache" / "base" / sha
     assert (checkout / "pipelines" / "shop" / "target" / "manifest.json").is_file()
@@ -56,7 +57,7 @@ def test_base_is_checked_out_once_and_compared(repo: Path) -> None:
 
     manifest = checkout / "pipelines" / "shop" / "target" / "manifest.json"
     built = manifest.stat().st_mtime_ns
-    again = base_snapshot(project / "floe.yaml", "main", "floe.yaml")
+    again = base_snapshot(project / "floe.yaml", "main", CheckOptions())
     assert manifest.stat().st_mtime_ns == built, "the cached base is not parsed again"
 
     plan = build_plan(again, snapshot_of(project / "floe.yaml", "working tree"))
@@ -66,7 +67,7 @@ def test_base_is_checked_out_once_and_compared(repo: Path) -> None:
 
 def test_unknown_base_ref_is_a_usage_error(repo: Path) -> None:
     with pytest.raises(FloeUsageError) as caught:
-        base_snapshot(repo / "pipelines" / "shop" / "floe.yaml", "no-such-branch", "floe.yaml")
+        base_snapshot(repo / "pipelines" / "shop" / "floe.yaml", "no-such-branch", CheckOptions())
     assert "fetch-depth: 0" in str(caught.value)
 
 
@@ -74,5 +75,5 @@ def test_base_without_floe_yaml(repo: Path, tmp_path: Path) -> None:
     git(repo, "checkout", "-q", "-b", "feature")
     copy_example(repo / "pipelines" / "new")
     with pytest.raises(FloeUsageError) as caught:
-        base_snapshot(repo / "pipelines" / "new" / "floe.yaml", "main", "floe.yaml")
+        base_snapshot(repo / "pipelines" / "new" / "floe.yaml", "main", CheckOptions())
     assert "does not exist at main" in str(caught.value)

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from floe_ci.governance.rules.registry import all_rules
+from floe_ci.governance.rules.registry import documented_rules
 from floe_ci.report.sarif import render_sarif
 from tests.conftest import REPO_ROOT
 from tests.unit.report_samples import sample_result
@@ -35,7 +35,7 @@ def test_the_schema_is_strict_enough_to_catch_a_broken_log() -> None:
 def test_rules_carry_help_and_results_point_at_repository_files() -> None:
     run = json.loads(render_sarif(sample_result()))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [r.id for r in all_rules()]
+    assert [r["id"] for r in rules] == [r.id for r in documented_rules()]
     for rule in rules:
         assert rule["help"]["text"] and rule["shortDescription"]["text"]
     by_rule = {r["ruleId"]: r for r in run["results"] if not r.get("suppressions")}
@@ -83,4 +83,13 @@ def test_findings_of_other_producers_get_a_rule_descriptor() -> None:
     validate(log)
     run = log["runs"][0]
     result = next(r for r in run["results"] if r["ruleId"] == "FLOE501")
-    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["name"] == "declassification"
+    descriptor = run["tool"]["driver"]["rules"][result["ruleIndex"]]
+    assert descriptor["name"] == "Declassification"
+    assert "state:modified" in descriptor["help"]["text"]  # the review rule's own documentation
+
+    unknown = finding("XYZ001", "someone-elses-rule", "warning", file="m.yml", line=3)
+    log = json.loads(render_sarif(sample_result([unknown])))
+    validate(log)
+    run = log["runs"][0]
+    result = next(r for r in run["results"] if r["ruleId"] == "XYZ001")
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["name"] == "someone-elses-rule"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.rules.base import Rule
 
@@ -22,6 +24,38 @@ def register(rule: type[Rule]) -> type[Rule]:
 def all_rules() -> list[type[Rule]]:
     _load()
     return sorted(_RULES.values(), key=lambda rule: rule.id)
+
+
+class RuleDoc(Protocol):
+    """What reports and `floe-ci rules` read of a rule (check rule or review rule)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    def summary(self) -> str: ...
+    def help_text(self) -> str: ...
+    def documentation(self) -> str: ...
+
+
+def documented_rules() -> list[RuleDoc]:
+    """Every rule a finding can come from: the check's rules, then the pull-request review's
+    (FLOE5xx, which compare two revisions and so run only with `--base`)."""
+    from floe_ci.plan.review import REVIEW_RULES
+
+    rules: list[RuleDoc] = [*all_rules(), *REVIEW_RULES]
+    return rules
+
+
+def find_documented_rule(key: str) -> RuleDoc:
+    """Any documented rule by id or slug, case-insensitive."""
+    for rule in documented_rules():
+        if key.lower() in (rule.id.lower(), rule.name.lower()):
+            return rule
+    known = ", ".join(f"{r.id} ({r.name})" for r in documented_rules())
+    raise FloeUsageError.single("<command line>", f"no rule `{key}`", hint=f"rules: {known}")
 
 
 def rule_keys() -> set[str]:

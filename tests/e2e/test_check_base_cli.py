@@ -1,0 +1,91 @@
+"""`floe-ci check --base REF`: the pull-request review, locally, as CI posts it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from floe_ci.cli.main import cli
+from tests.conftest import copy_example
+
+pytestmark = pytest.mark.e2e
+
+CLASSIFIED_CARD = "        meta:\n          floe: {classification: financial, sensitivity: high}\n"
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose main has the example, and a working tree that declassifies."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    project = copy_example(tmp_path / "shop")
+    (tmp_path / ".gitignore").write_text(".floe/\ntarget/\nlogs/\n*.duckdb\n.user.yml\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "base")
+    # stg_orders.card_last4 loses its classification, and nothing else changes.
+    staging = project / "models" / "staging" / "_staging.yml"
+    staging.write_text(staging.read_text().replace(CLASSIFIED_CARD, "", 1))
+    monkeypatch.chdir(tmp_path)
+    return project
+
+
+def test_declassification_fails_at_warning_and_prints_the_comment(pull_request: Path) -> None:
+    runner = CliRunner()
+    passed = runner.invoke(cli, ["check", "-c", "shop/floe.yaml", "--base", "main"])
+    assert passed.exit_code == 0, passed.output  # a warning does not fail at --fail-on error
+    assert "FLOE501" in passed.output
+
+    failed = runner.invoke(
+        cli,
+        [
+            "check",
+            "-c",
+            "shop/floe.yaml",
+            "--base",
+            "main",
+            "--fail-on",
+            "warning",
+            "--format",
+            "markdown",
+        ],
+    )
+    assert failed.exit_code == 1, failed.output
+    text = failed.output
+    assert "<!-- floe-ci:sticky -->" in text
+    assert "card_last4" in text
+    assert "declassification" in text.lower()
+    assert "<details>" in text
+
+
+def test_same_comment_as_the_action_renders(pull_request: Path) -> None:
+    """The local Markdown is the comment text the action posts (footer aside)."""
+    from floe_ci import __version__
+    from floe_ci.governance.check import CheckOptions
+    from floe_ci.integrations.github.review_comment import render_review_comment
+    from floe_ci.plan.collect import review_pull_request
+
+    result, plan = review_pull_request(
+        Path("shop/floe.yaml"), "main", CheckOptions(config_file="shop/floe.yaml")
+    )
+    expected = render_review_comment(result, plan, f"floe-ci {__version__}").text
+    printed = CliRunner().invoke(
+        cli, ["check", "-c", "shop/floe.yaml", "--base", "main", "--format", "markdown"]
+    )
+    assert printed.output == expected
+
+
+def test_unknown_base_is_a_usage_error(pull_request: Path) -> None:
+    result = CliRunner().invoke(cli, ["check", "-c", "shop/floe.yaml", "--base", "nope"])
+    assert result.exit_code == 2
+    assert "`nope` is not a commit" in result.output
