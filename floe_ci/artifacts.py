@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe_ci.spec.models import (
+    CatalogConfig,
     ComputeConfig,
     ConsumptionConfig,
     DeployConfig,
@@ -80,6 +81,7 @@ class CompiledArtifacts(ArtifactModel):
     observability: ObservabilityConfig
     orchestration: OrchestrationConfig
     deploy: DeployConfig
+    catalog: CatalogConfig | None = None
 
     # Paths are relative to the folder holding floe.yaml, so artifacts are portable.
     dbt_project_path: str | None = None

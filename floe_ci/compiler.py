@@ -107,6 +107,7 @@ def compile_pipeline(
         observability=spec.observability,
         orchestration=spec.orchestration,
         deploy=spec.deploy,
+        catalog=spec.catalog,
         dbt_project_path=project_rel,
         dbt_manifest_path=manifest_rel,
         lineage_namespace=spec.observability.lineage_namespace or spec.name,

@@ -11,7 +11,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from floe_ci.spec.cron import cron_problem
 
@@ -315,6 +322,51 @@ class DeployConfig(StrictModel):
     environments: dict[str, DeployEnvironment] = Field(default_factory=dict)
 
 
+# --- catalog -----------------------------------------------------------------------------
+
+
+class CatalogType(StrEnum):
+    """Iceberg catalog kinds: a local SQLite catalog, or an Iceberg REST catalog server."""
+
+    SQLITE = "sqlite"
+    REST = "rest"
+    POLARIS = "polaris"
+
+
+class CatalogConfig(StrictModel):
+    """The Iceberg catalog that holds the pipeline's tables."""
+
+    type: CatalogType = Field(
+        description="sqlite: a local catalog file (development); rest or polaris: an Iceberg "
+        "REST catalog server (Apache Polaris or any other)."
+    )
+    uri: str = Field(
+        description="sqlite: the catalog database file, relative to floe.yaml (or a "
+        "`sqlite:///` URL); rest/polaris: the server's base URL, e.g. http://polaris:8181/api/catalog."
+    )
+    warehouse: str | None = Field(
+        default=None,
+        description="sqlite: folder for table data, relative to floe.yaml (default: `warehouse` "
+        "beside the catalog file); rest/polaris: the warehouse (Polaris catalog) name.",
+    )
+    prefix: str | None = Field(
+        default=None,
+        description="REST path prefix, for servers whose /v1/config does not provide one.",
+    )
+    namespace: str = Field(
+        default="default", description="Namespace of the pipeline's tables (dots for nesting)."
+    )
+    credential_secret_ref: SecretRef = None
+
+    @model_validator(mode="after")
+    def _remote_uri_is_http(self) -> CatalogConfig:
+        if self.type != CatalogType.SQLITE and not self.uri.startswith(("http://", "https://")):
+            raise ValueError(
+                f"`uri` of a {self.type.value} catalog must be an http:// or https:// URL"
+            )
+        return self
+
+
 # --- root --------------------------------------------------------------------------------
 
 
@@ -333,6 +385,9 @@ class FloeSpec(StrictModel):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     orchestration: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
+    catalog: CatalogConfig | None = Field(
+        default=None, description="Iceberg catalog for the pipeline's tables (optional)."
+    )
 
     @field_validator("name")
     @classmethod
