@@ -1,0 +1,160 @@
+"""A client for Apache Polaris, or any Iceberg REST catalog, over pyiceberg's RestCatalog.
+
+Namespaces are written with dots (`sales.eu`); nested ones are listed the same way. A server
+that cannot be reached, or that refuses the credential, is a configuration problem
+(FloeUsageError), reported without the credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from floe_ci.errors import FloeUsageError
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog.rest import RestCatalog
+
+# Polaris grants a principal its roles only when the token asks for them.
+POLARIS_SCOPE = "PRINCIPAL_ROLE:ALL"
+
+
+@contextmanager
+def catalog_errors(uri: str, secret_hint: str | None = None) -> Iterator[None]:
+    """Turn "cannot reach" and "not allowed" into FloeUsageError; the secret is never shown."""
+    from pyiceberg.exceptions import ForbiddenError, OAuthError, UnauthorizedError
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import Timeout
+
+    where = f"catalog at {uri}"
+    try:
+        yield
+    except (RequestsConnectionError, Timeout) as exc:
+        raise FloeUsageError.single(
+            "floe.yaml",
+            f"cannot reach the {where} ({type(exc).__name__})",
+            hint="check `catalog.uri` and that the server is running",
+        ) from None
+    except (UnauthorizedError, ForbiddenError, OAuthError) as exc:
+        hint = f"check the credential in {secret_hint}" if secret_hint else "set a credential"
+        raise FloeUsageError.single(
+            "floe.yaml", f"the {where} refused the request: {type(exc).__name__}", hint=hint
+        ) from None
+
+
+def open_rest_catalog(
+    uri: str,
+    *,
+    credential: str | None = None,
+    token: str | None = None,
+    warehouse: str | None = None,
+    prefix: str | None = None,
+    name: str = "polaris",
+    secret_hint: str | None = None,
+) -> RestCatalog:
+    """A RestCatalog; its constructor already asks the server for /v1/config."""
+    from pyiceberg.catalog.rest import RestCatalog
+
+    properties: dict[str, str] = {"uri": uri}
+    if credential:
+        properties["credential"] = credential
+        properties["scope"] = POLARIS_SCOPE
+    if token:
+        properties["token"] = token
+    if warehouse:
+        properties["warehouse"] = warehouse
+    if prefix:
+        properties["prefix"] = prefix
+    with catalog_errors(uri, secret_hint):
+        return RestCatalog(name, **properties)
+
+
+def _namespace(value: str) -> tuple[str, ...]:
+    parts = tuple(value.split("."))
+    if not value or any(not part for part in parts):
+        raise FloeUsageError.single(
+            "namespace",
+            f"`{value}` is not a namespace name",
+            hint="use names separated by dots, e.g. `sales` or `sales.eu`",
+        )
+    return parts
+
+
+class PolarisClient:
+    """Namespace management on a Polaris (or other Iceberg REST) catalog."""
+
+    def __init__(
+        self,
+        uri: str,
+        credential: str | None = None,
+        warehouse: str | None = None,
+        prefix: str | None = None,
+        *,
+        token: str | None = None,
+        secret_hint: str | None = None,
+    ) -> None:
+        if credential and token:
+            raise FloeUsageError.single(
+                "catalog", "give either an OAuth2 credential or a bearer token, not both"
+            )
+        self.uri = uri
+        self._secret_hint = secret_hint
+        self.catalog = open_rest_catalog(
+            uri,
+            credential=credential,
+            token=token,
+            warehouse=warehouse,
+            prefix=prefix,
+            secret_hint=secret_hint,
+        )
+
+    def create_namespace(
+        self,
+        namespace: str,
+        properties: Mapping[str, str] | None = None,
+        *,
+        exist_ok: bool = False,
+    ) -> bool:
+        """Create a namespace; True if created, False if it existed and `exist_ok`."""
+        from pyiceberg.exceptions import NamespaceAlreadyExistsError
+
+        with catalog_errors(self.uri, self._secret_hint):
+            try:
+                self.catalog.create_namespace(_namespace(namespace), dict(properties or {}))
+            except NamespaceAlreadyExistsError:
+                if not exist_ok:
+                    raise
+                return False
+        return True
+
+    def list_namespaces(self, parent: str | None = None, *, recursive: bool = False) -> list[str]:
+        """Namespaces under `parent` (top level by default), dotted; `recursive` walks down."""
+        with catalog_errors(self.uri, self._secret_hint):
+            found = self.catalog.list_namespaces(_namespace(parent) if parent else ())
+            names = [".".join(ns) for ns in found]
+            if recursive:
+                for name in list(names):
+                    names.extend(self.list_namespaces(name, recursive=True))
+        return sorted(names)
+
+    def namespace_exists(self, namespace: str) -> bool:
+        with catalog_errors(self.uri, self._secret_hint):
+            return bool(self.catalog.namespace_exists(_namespace(namespace)))
+
+    def namespace_properties(self, namespace: str) -> dict[str, str]:
+        with catalog_errors(self.uri, self._secret_hint):
+            return dict(self.catalog.load_namespace_properties(_namespace(namespace)))
+
+    def drop_namespace(self, namespace: str, *, missing_ok: bool = False) -> bool:
+        """Drop an empty namespace; True if dropped, False if absent and `missing_ok`."""
+        from pyiceberg.exceptions import NoSuchNamespaceError
+
+        with catalog_errors(self.uri, self._secret_hint):
+            try:
+                self.catalog.drop_namespace(_namespace(namespace))
+            except NoSuchNamespaceError:
+                if not missing_ok:
+                    raise
+                return False
+        return True
