@@ -130,13 +130,17 @@ class PolarisClient:
 
     def list_namespaces(self, parent: str | None = None, *, recursive: bool = False) -> list[str]:
         """Namespaces under `parent` (top level by default), dotted; `recursive` walks down."""
+        above = _namespace(parent) if parent else ()
         with catalog_errors(self.uri, self._secret_hint):
-            found = self.catalog.list_namespaces(_namespace(parent) if parent else ())
-            names = [".".join(ns) for ns in found]
-            if recursive:
-                for name in list(names):
-                    names.extend(self.list_namespaces(name, recursive=True))
-        return sorted(names)
+            found = self.catalog.list_namespaces(above)
+        # Some servers answer with every descendant; keep the direct children only.
+        children = {
+            ".".join(ns) for ns in found if len(ns) == len(above) + 1 and ns[: len(above)] == above
+        }
+        if recursive:
+            for name in list(children):
+                children.update(self.list_namespaces(name, recursive=True))
+        return sorted(children)
 
     def namespace_exists(self, namespace: str) -> bool:
         with catalog_errors(self.uri, self._secret_hint):
