@@ -186,3 +186,45 @@ def test_catalog_config_errors_name_the_fix(tmp_path: Path) -> None:
     assert "POLARIS_CREDS" in str(caught.value) and "not set" in str(caught.value)
     with pytest.raises(ValueError, match="http:// or https://"):
         CatalogConfig(type="rest", uri="polaris:8181")
+
+
+CATALOG_BLOCK = """
+catalog:
+  type: sqlite
+  uri: .floe/iceberg/catalog.db
+  namespace: shop
+"""
+
+
+def test_compiled_catalog_block_opens_the_catalog(shop: Path, parsed_shop: Path) -> None:
+    from floe_ci.compiler import compile_pipeline
+
+    config = shop / "floe.yaml"
+    config.write_text(config.read_text() + CATALOG_BLOCK)
+    manifest = parsed_shop / "target" / "manifest.json"
+    artifacts = compile_pipeline(config, manifest_path=manifest)
+    assert artifacts.catalog is not None
+    assert artifacts.catalog.model_dump(mode="json") == {
+        "type": "sqlite",
+        "uri": ".floe/iceberg/catalog.db",
+        "warehouse": None,
+        "prefix": None,
+        "namespace": "shop",
+        "credential_secret_ref": None,
+    }
+    catalog = catalog_from_config(artifacts.catalog, base_dir=shop)
+    IcebergTableManager(catalog, artifacts.catalog.namespace).create_table("orders", ORDERS)
+    assert (shop / ".floe" / "iceberg" / "catalog.db").is_file()
+    assert any((shop / ".floe" / "iceberg" / "warehouse").rglob("*.metadata.json"))
+
+
+def test_bad_catalog_block_is_located(shop: Path) -> None:
+    from floe_ci.spec.loader import load_spec
+
+    config = shop / "floe.yaml"
+    lines = config.read_text().splitlines()
+    config.write_text("\n".join([*lines, "catalog:", "  type: rest", "  uri: polaris:8181", ""]))
+    with pytest.raises(FloeUsageError) as caught:
+        load_spec(config, "floe.yaml")
+    text = str(caught.value)
+    assert f"floe.yaml:{len(lines) + 1}" in text and "http:// or https://" in text
