@@ -175,6 +175,10 @@ def test_expire_snapshots_keeps_current_and_last_n(manager: IcebergTableManager)
 
 
 def test_catalog_config_errors_name_the_fix(tmp_path: Path) -> None:
+    from floe_ci.artifacts import CompiledArtifacts
+
+    with pytest.raises(FloeUsageError, match="no `catalog` block"):
+        create_catalog_client(CompiledArtifacts.model_construct(catalog=None))
     sqlite = CatalogConfig(type="sqlite", uri=str(tmp_path / "c.db"), warehouse="wh")
     with pytest.raises(FloeUsageError, match="sqlite, a local catalog"):
         create_catalog_client(sqlite)
