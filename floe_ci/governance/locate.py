@@ -8,6 +8,7 @@ answers when it is sure (block-style `- name:` items at the expected indents); a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,32 +101,108 @@ def _ends_columns(text: str, start: int, end: int, columns_indent: int) -> bool:
 
 
 class FastColumnLocations:
-    """Same answers as ColumnLocations, from a line scan where it is unambiguous."""
+    """Same answers as ColumnLocations, from a line scan where it is unambiguous.
 
-    def __init__(self, project_dir: Path, display_root: Path) -> None:
+    With `cache_dir`, scans are kept in `properties-lines.json` there, keyed by a digest of
+    each file's bytes: a warm check reads a properties file only to hash it. `save()`
+    writes the cache when a file was scanned anew.
+    """
+
+    def __init__(
+        self, project_dir: Path, display_root: Path, cache_dir: Path | None = None
+    ) -> None:
         self.exact = ColumnLocations(project_dir, display_root)
         self.project_dir = project_dir
         self._scans: dict[str, dict[str, _Entry]] = {}
         self._shown: dict[str, str] = {}
+        self._cache_dir = cache_dir
+        self._stored = _load_scans(cache_dir)
+        self._changed = False
 
     def __call__(self, node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
         patch = node.get("patch_path")
         if not isinstance(patch, str) or not patch:
-            return self.exact(node, column)
+            # The SQL file only (as ColumnLocations answers it), without resolving it again.
+            return self._display(str(node.get("original_file_path") or "")) or None, None
         relative = patch.split("://", 1)[1] if "://" in patch else patch
         entry = self._scan(relative).get(str(node.get("name")))
         line = entry.columns.get(column.lower()) if entry else None
         if line is None:
             return self.exact(node, column)
-        if relative not in self._shown:
-            self._shown[relative] = self.exact._display(relative)
-        return self._shown[relative], line
+        return self._display(relative), line
+
+    def _display(self, relative: str) -> str:
+        shown = self._shown.get(relative)
+        if shown is None:
+            shown = self._shown[relative] = self.exact._display(relative)
+        return shown
 
     def _scan(self, relative: str) -> dict[str, _Entry]:
-        if relative not in self._scans:
+        scan = self._scans.get(relative)
+        if scan is None:
             try:
-                text = (self.project_dir / relative).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = ""
-            self._scans[relative] = scan_properties(text)
-        return self._scans[relative]
+                data = (self.project_dir / relative).read_bytes()
+            except OSError:
+                data = b""
+            digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+            stored = self._stored.get(relative)
+            if stored is not None and stored[0] == digest:
+                scan = _decode(stored[1])
+            else:
+                try:
+                    scan = scan_properties(data.decode("utf-8"))
+                except UnicodeDecodeError:
+                    scan = {}
+                self._stored[relative] = (digest, _encode(scan))
+                self._changed = True
+            self._scans[relative] = scan
+        return scan
+
+    def save(self) -> None:
+        """Write the scans to the cache folder when a file was scanned anew."""
+        if self._cache_dir is None or not self._changed:
+            return
+        from floe_ci import fastjson
+        from floe_ci.fsutil import write_atomic
+
+        files = {path: [digest, entries] for path, (digest, entries) in self._stored.items()}
+        data = {"version": SCAN_VERSION, "files": files}
+        write_atomic(self._cache_dir / SCAN_CACHE_FILE, fastjson.dumps_compact(data))
+        self._changed = False
+
+
+# Bump when scan_properties changes what it finds: older cached scans then miss.
+SCAN_VERSION = "1"
+SCAN_CACHE_FILE = "properties-lines.json"
+# model -> [line, {lower-case column: line}], as stored in the cache file
+_Stored = dict[str, list[Any]]
+
+
+def _encode(scan: dict[str, _Entry]) -> _Stored:
+    return {name: [entry.line, entry.columns] for name, entry in scan.items()}
+
+
+def _decode(stored: _Stored) -> dict[str, _Entry]:
+    return {
+        name: _Entry(int(line), {str(c): int(n) for c, n in columns.items()})
+        for name, (line, columns) in stored.items()
+    }
+
+
+def _load_scans(cache_dir: Path | None) -> dict[str, tuple[str, _Stored]]:
+    """Cached scans by file; anything unreadable or of another version counts as empty."""
+    if cache_dir is None:
+        return {}
+    from floe_ci import fastjson
+
+    try:
+        data = fastjson.loads((cache_dir / SCAN_CACHE_FILE).read_bytes())
+        if data.get("version") != SCAN_VERSION:
+            return {}
+        scans: dict[str, tuple[str, _Stored]] = {}
+        for path, (digest, entries) in data["files"].items():
+            _decode(entries)  # every entry must have the stored shape
+            scans[str(path)] = (str(digest), entries)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return scans

@@ -11,12 +11,12 @@ change, its children. Anything unreadable counts as empty: a cache can always be
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from floe_ci import fastjson
 from floe_ci.fsutil import write_atomic
 from floe_ci.lineage.model import RelationKey, SqlColumns
 
@@ -75,7 +75,7 @@ def load_cache(directory: Path | None) -> LineageCache:
     if directory is None:
         return LineageCache()
     try:
-        data = json.loads((directory / CACHE_FILE).read_bytes())
+        data = fastjson.loads((directory / CACHE_FILE).read_bytes())
         if data.get("engine") != ENGINE_VERSION:
             return LineageCache()
         relations = [(str(a), str(b), str(c)) for a, b, c in data["relations"]]
@@ -106,7 +106,7 @@ def save_cache(directory: Path, cache: LineageCache) -> None:
         "lineage": lineage,
         "compiled": {uid: [key, sql] for uid, (key, sql) in sorted(cache.compiled.items())},
     }
-    write_atomic(directory / CACHE_FILE, json.dumps(data, separators=(",", ":")))
+    write_atomic(directory / CACHE_FILE, fastjson.dumps_compact(data))
 
 
 def _renumber(flat: list[Any], used: dict[int, int]) -> list[Any]:

@@ -17,8 +17,10 @@ SCHEMA_URL = "https://raw.githubusercontent.com/floe/action/v1/schemas/" + SCHEM
 
 
 def render_json(result: CheckResult) -> str:
+    from floe_ci import fastjson
+
     data = {"$schema": SCHEMA_URL, **result.model_dump(mode="json")}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return fastjson.dumps_indented(data) + "\n"
 
 
 def report_schema() -> dict[str, Any]:

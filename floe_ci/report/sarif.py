@@ -7,7 +7,6 @@ waived findings become suppressed results with the waiver's reason as justificat
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from floe_ci.governance.result import CheckResult, Finding
@@ -127,4 +126,6 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
 
 
 def render_sarif(result: CheckResult) -> str:
-    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+    from floe_ci import fastjson
+
+    return fastjson.dumps_indented(sarif_log(result)) + "\n"

@@ -7,7 +7,6 @@ warehouse, and CI must not need warehouse credentials to review a pull request.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -88,8 +87,10 @@ def ensure_manifest(project: DbtProject, state_dir: Path, refresh: bool = False)
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
+    from floe_ci import fastjson
+
     try:
-        data = json.loads(path.read_bytes())
+        data = fastjson.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise FloeUsageError.single(
             str(path),
