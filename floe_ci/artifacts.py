@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +13,7 @@ from floe_ci.spec.models import (
     ComputeConfig,
     ConsumptionConfig,
     DeployConfig,
+    FloeSpec,
     GovernanceConfig,
     ObservabilityConfig,
     OrchestrationConfig,
@@ -95,3 +96,23 @@ class CompiledArtifacts(ArtifactModel):
         default=None, description="model name -> column name -> classification"
     )
     findings: list[CompileFinding] = Field(default_factory=list)
+
+    # The floe.yaml blocks the compiler copies through unchanged (see compiler.py).
+    SPEC_BLOCKS: ClassVar[tuple[str, ...]] = (
+        "compute",
+        "transforms",
+        "consumption",
+        "governance",
+        "observability",
+        "orchestration",
+        "deploy",
+        "catalog",
+    )
+
+    def to_spec(self) -> FloeSpec:
+        """The floe.yaml these artifacts were compiled from (its blocks are copied unchanged)."""
+        return FloeSpec(
+            name=self.metadata.pipeline_name,
+            version=self.metadata.spec_version,
+            **{block: getattr(self, block) for block in self.SPEC_BLOCKS},
+        )

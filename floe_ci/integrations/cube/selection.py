@@ -6,22 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from floe_ci.artifacts import CompiledArtifacts
-from floe_ci.spec.models import FloeSpec
-
-
-def spec_of(artifacts: CompiledArtifacts) -> FloeSpec:
-    """The floe.yaml the artifacts were compiled from (its blocks are copied unchanged)."""
-    return FloeSpec(
-        name=artifacts.metadata.pipeline_name,
-        version=artifacts.metadata.spec_version,
-        compute=artifacts.compute,
-        transforms=artifacts.transforms,
-        consumption=artifacts.consumption,
-        governance=artifacts.governance,
-        observability=artifacts.observability,
-        orchestration=artifacts.orchestration,
-        deploy=artifacts.deploy,
-    )
 
 
 def exposed_model_names(artifacts: CompiledArtifacts, manifest: Mapping[str, Any]) -> list[str]:
@@ -30,7 +14,7 @@ def exposed_model_names(artifacts: CompiledArtifacts, manifest: Mapping[str, Any
     from floe_ci.governance.rules.consumption import exposed_models
 
     ctx = build_context(
-        spec_of(artifacts),
+        artifacts.to_spec(),
         manifest,
         None,
         CheckOptions(),
