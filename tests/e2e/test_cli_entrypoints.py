@@ -40,11 +40,39 @@ def test_version_and_help(command: str) -> None:
     assert __version__ in version.stdout
     helped = run("--help", command=command)
     assert helped.returncode == 0
-    for name in ("validate", "compile", "init", "schema"):
+    for name in (
+        "validate",
+        "compile",
+        "init",
+        "schema",
+        "check",
+        "rules",
+        "run",
+        "dev",
+        "test",
+        "deploy",
+        "action",
+    ):
         assert name in helped.stdout
 
 
-@pytest.mark.parametrize("sub", [["validate"], ["compile"], ["init"], ["schema", "export"]])
+@pytest.mark.parametrize(
+    "sub",
+    [
+        ["validate"],
+        ["compile"],
+        ["init"],
+        ["schema"],
+        ["schema", "export"],
+        ["check"],
+        ["rules"],
+        ["run"],
+        ["dev"],
+        ["test"],
+        ["deploy"],
+        ["action"],
+    ],
+)
 def test_every_command_explains_itself_with_an_example(sub: list[str]) -> None:
     result = run(*sub, "--help")
     assert result.returncode == 0
