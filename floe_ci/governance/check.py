@@ -237,8 +237,14 @@ def collect_check(
     *,
     refresh_manifest: bool = False,
     manifest_path: Path | None = None,
+    fixed_revision: str | None = None,
 ) -> CheckRun:
-    """The I/O around the pure core: floe.yaml, `dbt parse` when needed, lineage, rules."""
+    """The I/O around the pure core: floe.yaml, `dbt parse` when needed, lineage, rules.
+
+    `fixed_revision` (a commit whose checkout nobody edits, such as a review's base) lets
+    the check trust an existing manifest without comparing file times, and keep its result
+    under `.floe/cache/result/` so that the next run with the same inputs reads it back.
+    """
     from floe_ci.compiler import dbt_project_of, state_dir_for
     from floe_ci.errors import FloeUsageError
     from floe_ci.governance.locate import FastColumnLocations
@@ -257,7 +263,17 @@ def collect_check(
         )
     state_dir = state_dir_for(config_path)
     if manifest_path is None:
-        manifest_path = ensure_manifest(project, state_dir, refresh_manifest)
+        if fixed_revision is not None and project.manifest_path.is_file():
+            manifest_path = project.manifest_path
+        else:
+            manifest_path = ensure_manifest(project, state_dir, refresh_manifest)
+    stored = None
+    if fixed_revision is not None:
+        from floe_ci.governance.result_cache import ResultCache
+
+        stored = ResultCache.for_commit(
+            state_dir / "cache" / "result", fixed_revision, options, config_path, manifest_path
+        )
     with long_lived_objects() as settled:
         manifest = load_manifest(manifest_path)
         settled()
@@ -273,8 +289,12 @@ def collect_check(
         locations = FastColumnLocations(project.path, root, state_dir / "cache" / "locations")
         context = build_context(loaded.spec, manifest, lineage, options, locations, locate_spec)
         settled()
-        result = evaluate_context(context, options)
-        locations.save()
+        result = stored.load() if stored is not None else None
+        if result is None:
+            result = evaluate_context(context, options)
+            locations.save()
+            if stored is not None:
+                stored.save(result)
         return CheckRun(context, manifest, result)
 
 

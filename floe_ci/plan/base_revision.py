@@ -12,8 +12,8 @@ import subprocess
 from pathlib import Path
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.governance.check import CheckOptions
-from floe_ci.plan.collect import snapshot_of
+from floe_ci.governance.check import CheckOptions, collect_check
+from floe_ci.plan.collect import snapshot_from_run
 from floe_ci.plan.snapshot import PipelineSnapshot
 
 _DONE = ".floe-base-complete"
@@ -68,7 +68,9 @@ def base_snapshot(config_path: Path, ref: str, options: CheckOptions) -> Pipelin
             hint="the pull request that introduces floe.yaml has no base to compare: run "
             "`floe-ci check` without --base",
         )
-    return snapshot_of(base_config, f"{ref} ({sha[:12]})", options)
+    # The checkout of a commit does not change: its manifest and findings are reused as is.
+    run = collect_check(base_config, options, fixed_revision=sha)
+    return snapshot_from_run(run, f"{ref} ({sha[:12]})")
 
 
 def _checkout(top: Path, cache: Path, sha: str) -> Path:

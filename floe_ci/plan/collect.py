@@ -34,12 +34,14 @@ def review_pull_request(
 ) -> tuple[CheckResult, Plan]:
     """Check the working tree, compare it with `base_ref`, and fold the review findings
     (declassification, breaking change, weaker policy) into the verdict."""
-    from floe_ci.governance.check import collect_check
+    from floe_ci.governance.check import collect_check, long_lived_objects
     from floe_ci.plan.base_revision import base_snapshot
     from floe_ci.plan.build import build_plan
 
-    head = collect_check(config_path, options)
-    base = base_snapshot(config_path, base_ref, options)
-    plan = build_plan(base, snapshot_from_run(head, head_ref))
+    with long_lived_objects() as settled:
+        head = collect_check(config_path, options)
+        base = base_snapshot(config_path, base_ref, options)
+        settled()  # two manifests: keep the collector off them while the plan is built
+        plan = build_plan(base, snapshot_from_run(head, head_ref))
     findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
     return head.result.model_copy(update={"findings": findings}), plan

@@ -1,0 +1,76 @@
+"""A CheckResult kept on disk for inputs that cannot change: a pull request's base commit.
+
+The base of a review is a git commit checked out under `.floe/cache/base/<sha>/`; its
+findings are the same on every run until the base moves, so the review evaluates them once
+and reads them back afterwards. The key covers everything the result is computed from:
+the commit, the check options, floe.yaml's bytes, the manifest file (size and mtime: a new
+`dbt parse` writes a new one), and the source of floe-ci's rule and lineage code (a new
+floe-ci, or an edited rule, never reads an older result). Anything unreadable is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import floe_ci
+from floe_ci.governance.result import CheckResult
+
+RESULT_FILE = "check-result.json"
+# What a result is computed by: the rules, the facts they read, and the lineage behind them.
+_CODE = ("governance", "lineage", "spec", "integrations/dbt")
+
+
+@cache
+def code_fingerprint() -> str:
+    """Digest of floe-ci's version and of the source that computes a CheckResult."""
+    root = Path(floe_ci.__file__).parent
+    digest = hashlib.sha256(floe_ci.__version__.encode())
+    for folder in _CODE:
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ResultCache:
+    """The stored result of one check, valid while its key matches."""
+
+    folder: Path
+    key: str
+
+    @classmethod
+    def for_commit(
+        cls, folder: Path, commit: str, options: object, config: Path, manifest: Path
+    ) -> ResultCache:
+        """`options` is the CheckOptions (its repr is part of the key)."""
+        digest = hashlib.sha256()
+        for part in (commit, repr(options), code_fingerprint()):
+            digest.update(part.encode() + b"\0")
+        for path in (config, manifest):
+            try:
+                stat = path.stat()
+                digest.update(path.read_bytes() if path == config else b"")
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}\0".encode())
+            except OSError:
+                digest.update(b"missing\0")
+        return cls(folder, digest.hexdigest())
+
+    def load(self) -> CheckResult | None:
+        try:
+            text = (self.folder / RESULT_FILE).read_text(encoding="utf-8")
+            key, _, body = text.partition("\n")
+            if key != self.key:
+                return None
+            return CheckResult.model_validate_json(body)
+        except (OSError, ValueError, UnicodeDecodeError):  # pydantic errors are ValueErrors
+            return None
+
+    def save(self, result: CheckResult) -> None:
+        from floe_ci.fsutil import write_atomic
+
+        body = result.model_dump_json(exclude={"summary", "passed"})  # computed on load
+        write_atomic(self.folder / RESULT_FILE, self.key + "\n" + body)
