@@ -146,9 +146,8 @@ class FastColumnLocations:
                 data = b""
             digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
             stored = self._stored.get(relative)
-            if stored is not None and stored[0] == digest:
-                scan = _decode(stored[1])
-            else:
+            scan = _decode(stored[1]) if stored is not None and stored[0] == digest else None
+            if scan is None:
                 try:
                     scan = scan_properties(data.decode("utf-8"))
                 except UnicodeDecodeError:
@@ -182,11 +181,15 @@ def _encode(scan: dict[str, _Entry]) -> _Stored:
     return {name: [entry.line, entry.columns] for name, entry in scan.items()}
 
 
-def _decode(stored: _Stored) -> dict[str, _Entry]:
-    return {
-        name: _Entry(int(line), {str(c): int(n) for c, n in columns.items()})
-        for name, (line, columns) in stored.items()
-    }
+def _decode(stored: _Stored) -> dict[str, _Entry] | None:
+    """The scan as stored, or None when the entry does not have the stored shape."""
+    try:
+        return {
+            name: _Entry(int(line), {str(c): int(n) for c, n in columns.items()})
+            for name, (line, columns) in stored.items()
+        }
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def _load_scans(cache_dir: Path | None) -> dict[str, tuple[str, _Stored]]:
@@ -201,8 +204,9 @@ def _load_scans(cache_dir: Path | None) -> dict[str, tuple[str, _Stored]]:
             return {}
         scans: dict[str, tuple[str, _Stored]] = {}
         for path, (digest, entries) in data["files"].items():
-            _decode(entries)  # every entry must have the stored shape
-            scans[str(path)] = (str(digest), entries)
+            if not isinstance(entries, dict):
+                raise TypeError("a file's scan is not a mapping")
+            scans[str(path)] = (str(digest), entries)  # decoded (and checked) when used
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
     return scans

@@ -72,8 +72,9 @@ class ModelFacts:
     node: Mapping[str, Any]
     columns: dict[str, ColumnFacts] = field(default_factory=dict)  # keyed by lower-case name
 
-    @property
+    @cached_property
     def parents(self) -> list[str]:
+        """unique_ids the model depends on (read once: rules ask for them many times)."""
         return list((self.node.get("depends_on") or {}).get("nodes") or [])
 
 

@@ -54,6 +54,7 @@ def inherited_classifications(ctx: RuleContext) -> dict[tuple[str, str], Inherit
         return cached  # type: ignore[no-any-return]
     result: dict[tuple[str, str], Inherited] = {}
     lineage = ctx.lineage
+    models = ctx.models
     # Models holding classified data, declared or inherited: a model none of whose parents
     # is one cannot inherit anything, so its lineage is not even looked at.
     carrying = {
@@ -67,29 +68,36 @@ def inherited_classifications(ctx: RuleContext) -> dict[tuple[str, str], Inherit
             if not any(parent in carrying for parent in model.parents):
                 continue
             for key, column in model.columns.items():
-                best: Inherited | None = None
+                # The strictest source so far (first wins a tie): a parent column's own
+                # classification or what that parent column inherits; no objects made
+                # until one is chosen.
+                best: ColumnClassification | None = None
+                best_rank = -1
+                best_path: tuple[str, ...] = ()
                 for ref in lineage.upstream(node_id, key):
-                    parent_id, parent_column = ref.node_id, ref.column
-                    parent = ctx.models.get(parent_id)
+                    parent_id = ref.node_id
+                    parent = models.get(parent_id)
                     if parent is None:
                         continue  # a seed or source: classifications live on models
-                    parent_key = parent_column.lower()
+                    parent_key = ref.column.lower()
                     facts = parent.columns.get(parent_key)
-                    candidates = []
                     if facts is not None and facts.classification is not None:
-                        step = f"{parent.name}.{facts.name}"
-                        candidates.append(Inherited(facts.classification, (step,)))
+                        own_rank = rank(facts.classification)
+                        if best is None or own_rank > best_rank:
+                            best, best_rank = facts.classification, own_rank
+                            best_path = (f"{parent.name}.{facts.name}",)
                     upstream = result.get((parent_id, parent_key))
                     if upstream is not None:
-                        candidates.append(upstream)
-                    for candidate in candidates:
-                        if best is None or rank(candidate.classification) > rank(
-                            best.classification
-                        ):
-                            best = candidate
+                        up_rank = rank(upstream.classification)
+                        if best is None or up_rank > best_rank:
+                            best, best_rank, best_path = (
+                                upstream.classification,
+                                up_rank,
+                                upstream.path,
+                            )
                 if best is not None:
                     step = f"{model.name}.{column.name}"
-                    result[(node_id, key)] = Inherited(best.classification, (*best.path, step))
+                    result[(node_id, key)] = Inherited(best, (*best_path, step))
                     carrying.add(node_id)
     ctx.cache["inherited"] = result
     return result
