@@ -14,9 +14,13 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import floe_ci
 from floe_ci.governance.result import CheckResult
+
+if TYPE_CHECKING:
+    from floe_ci.governance.check import CheckOptions
 
 RESULT_FILE = "check-result.json"
 # What a result is computed by: the rules, the facts they read, and the lineage behind them.
@@ -44,9 +48,9 @@ class ResultCache:
 
     @classmethod
     def for_commit(
-        cls, folder: Path, commit: str, options: object, config: Path, manifest: Path
+        cls, folder: Path, commit: str, options: CheckOptions, config: Path, manifest: Path
     ) -> ResultCache:
-        """`options` is the CheckOptions (its repr is part of the key)."""
+        """The cache of the check of `commit` (the options' repr is part of the key)."""
         digest = hashlib.sha256()
         for part in (commit, repr(options), code_fingerprint()):
             digest.update(part.encode() + b"\0")
