@@ -303,7 +303,7 @@ def long_lived_objects() -> Iterator[Callable[[], None]]:
     """Keep the cyclic garbage collector off the manifest and the facts built from it.
 
     A manifest is millions of objects that live as long as the check; every full collection
-    walks them all, which cost a third of a warm check. `settled()` freezes what exists
+    walks them all, which cost about a quarter of a warm check. `settled()` freezes what exists
     now (gc.freeze); the collector keeps collecting everything made later, and all is
     unfrozen on exit so that a long-lived caller (tests, the review) can free it.
     """

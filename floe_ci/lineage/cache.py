@@ -87,19 +87,30 @@ def load_cache(directory: Path | None) -> LineageCache:
 
 
 def save_cache(directory: Path, cache: LineageCache) -> None:
-    """Write the cache, keeping only the relations its entries still use."""
-    used: dict[int, int] = {}
-    lineage = {}
-    for uid, (key, (error, columns)) in sorted(cache.lineage.items()):
-        if columns is not None:
-            columns = [
-                [name, _renumber(flat, used), transform, unresolved]
-                for name, flat, transform, unresolved in columns
-            ]
-        lineage[uid] = [key, error, columns]
-    relations = [
-        list(cache.relations[old]) for old, _new in sorted(used.items(), key=lambda i: i[1])
-    ]
+    """Write the cache. Relation indexes stay as they are (no pass over every column) unless
+    more than a quarter of the relations are no longer used: then only the used ones are
+    kept and the entries renumbered."""
+    entries = sorted(cache.lineage.items())
+    used: set[int] = set()
+    for _uid, (_key, (_error, columns)) in entries:
+        for column in columns or ():
+            used.update(column[1][0::2])
+    relations: list[Any]
+    if 4 * len(used) >= 3 * len(cache.relations):
+        lineage = {uid: [key, error, columns] for uid, (key, (error, columns)) in entries}
+        relations = [list(relation) for relation in cache.relations]
+    else:
+        renumbered: dict[int, int] = {}
+        lineage = {}
+        for uid, (key, (error, columns)) in entries:
+            if columns is not None:
+                columns = [
+                    [name, _renumber(flat, renumbered), transform, unresolved]
+                    for name, flat, transform, unresolved in columns
+                ]
+            lineage[uid] = [key, error, columns]
+        order = sorted(renumbered.items(), key=lambda item: item[1])
+        relations = [list(cache.relations[old]) for old, _new in order]
     data = {
         "engine": ENGINE_VERSION,
         "relations": relations,

@@ -1,0 +1,85 @@
+"""The lineage cache file: entries survive a save and load, with or without compaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from floe_ci.lineage.cache import CACHE_FILE, LineageCache, load_cache, save_cache
+from floe_ci.lineage.model import RelationKey, SqlColumn, SqlColumns
+
+DB = "memory"
+
+
+def rel(name: str) -> RelationKey:
+    return (DB, "main", name)
+
+
+def resolved(cache: LineageCache) -> dict[str, Any]:
+    """Entries with relation indexes replaced by the relations: what the cache means."""
+    out: dict[str, Any] = {}
+    for uid, (key, (error, columns)) in cache.lineage.items():
+        shown = None
+        if columns is not None:
+            shown = [
+                [
+                    name,
+                    [(cache.relations[flat[i]], flat[i + 1]) for i in range(0, len(flat), 2)],
+                    transform,
+                    unresolved,
+                ]
+                for name, flat, transform, unresolved in columns
+            ]
+        out[uid] = (key, error, shown)
+    return out
+
+
+def cache_with(models: dict[str, list[str]]) -> LineageCache:
+    """One entry per model, each column copied from the relation of the same name."""
+    cache = LineageCache()
+    for uid, sources in models.items():
+        result = SqlColumns(tuple(SqlColumn(f"c_{s}", ((rel(s), "id"),), "copy") for s in sources))
+        cache.lineage[uid] = (f"key-{uid}", cache.encode(result))
+    cache.lineage["model.p.broken"] = ("key-broken", ("cannot parse", None))
+    cache.compiled["model.p.jinja"] = ("fingerprint", "select 1")
+    return cache
+
+
+def test_round_trip_keeps_indexes_when_all_relations_are_used(tmp_path: Path) -> None:
+    cache = cache_with({"model.p.a": ["x", "y"], "model.p.b": ["y", "z"]})
+    save_cache(tmp_path, cache)
+    loaded = load_cache(tmp_path)
+    assert loaded.relations == cache.relations
+    assert resolved(loaded) == resolved(cache)
+    assert loaded.compiled == cache.compiled
+
+
+def test_unused_relations_are_dropped_and_entries_renumbered(tmp_path: Path) -> None:
+    cache = cache_with({f"model.p.m{i}": [f"r{i}"] for i in range(8)})
+    for i in range(7):  # seven of eight models gone: their relations are unused now
+        del cache.lineage[f"model.p.m{i}"]
+    save_cache(tmp_path, cache)
+    loaded = load_cache(tmp_path)
+    assert loaded.relations == [rel("r7")]
+    assert resolved(loaded) == resolved(cache)
+
+
+def test_a_few_unused_relations_are_kept(tmp_path: Path) -> None:
+    cache = cache_with({f"model.p.m{i}": [f"r{i}"] for i in range(8)})
+    del cache.lineage["model.p.m0"]
+    save_cache(tmp_path, cache)
+    loaded = load_cache(tmp_path)
+    assert len(loaded.relations) == 8
+    assert resolved(loaded) == resolved(cache)
+    # New entries after loading get fresh indexes, past the kept ones.
+    loaded.lineage["model.p.new"] = (
+        "k",
+        loaded.encode(SqlColumns((SqlColumn("c", ((rel("n"), "id"),), "copy"),))),
+    )
+    save_cache(tmp_path, loaded)
+    assert resolved(load_cache(tmp_path)) == resolved(loaded)
+
+
+def test_a_corrupt_file_loads_as_empty(tmp_path: Path) -> None:
+    (tmp_path / CACHE_FILE).write_text('{"engine": "3", "relations": [[1]]')
+    assert load_cache(tmp_path).lineage == {}
