@@ -15,7 +15,7 @@ from typing import Any
 
 from floe_ci import __version__
 from floe_ci.artifacts import ColumnClassification
-from floe_ci.governance.classifications import floe_meta, read_classification
+from floe_ci.governance.classifications import read_classification
 from floe_ci.governance.result import CheckResult, CheckStats, Environment, FailOn, Finding
 from floe_ci.governance.rules.base import (
     ColumnFacts,
@@ -110,7 +110,13 @@ def build_context(
         model = ModelFacts(node_id=node_id, name=str(node["name"]), node=node)
         columns = model.columns
         for name, column in (node.get("columns") or {}).items():
-            meta = floe_meta(column)
+            # floe_meta(column), inlined: this loop runs for every column of the project
+            config_meta = (column.get("config") or {}).get("meta") or {}
+            if "floe" in config_meta:
+                meta = config_meta["floe"]
+            else:
+                plain_meta = column.get("meta")
+                meta = plain_meta.get("floe") if plain_meta else None
             if meta is None:
                 columns[name.lower()] = ColumnFacts(name, True, column.get("data_type"))
                 continue
@@ -280,6 +286,7 @@ def collect_check(
         from floe_ci.lineage import build_column_lineage
 
         lineage = build_column_lineage(manifest, project, state_dir / "cache" / "lineage")
+        settled()
 
         def locate_spec(path: tuple[str | int, ...]) -> tuple[int, int] | None:
             position = loaded.document.position_of(path)
@@ -287,15 +294,31 @@ def collect_check(
 
         root = config_path.resolve().parent
         locations = FastColumnLocations(project.path, root, state_dir / "cache" / "locations")
-        context = build_context(loaded.spec, manifest, lineage, options, locations, locate_spec)
-        settled()
-        result = stored.load() if stored is not None else None
-        if result is None:
-            result = evaluate_context(context, options)
-            locations.save()
-            if stored is not None:
-                stored.save(result)
+        # Facts and findings make no reference cycles worth collecting: the collector is
+        # paused while they are made (it walked them for ~0.05 s of a warm 5,000-model check).
+        with collector_paused():
+            context = build_context(loaded.spec, manifest, lineage, options, locations, locate_spec)
+            settled()
+            result = stored.load() if stored is not None else None
+            if result is None:
+                result = evaluate_context(context, options)
+                locations.save()
+                if stored is not None:
+                    stored.save(result)
+            settled()  # else the first collection after the pause walks all the findings
         return CheckRun(context, manifest, result)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off meanwhile (reference counting still frees)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @contextmanager

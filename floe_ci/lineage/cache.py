@@ -6,6 +6,11 @@ memory (`Encoded`); `ColumnLineage` turns a model's entry into objects only when
 An entry is keyed by a hash of the model's compiled SQL, the dialect, the engine version and
 its parents' column lists: a change to a model invalidates it and, when its output columns
 change, its children. Anything unreadable counts as empty: a cache can always be rebuilt.
+
+`plain` keeps, for models rendered without Jinja, the fingerprint of what the rendering read
+(raw code, config, depends_on, the relation tables) and the digest of the SQL it gave: a
+warm run reuses the digest instead of rendering and hashing 5,000 models again; the lineage
+key above still decides whether the analysis is reused.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from floe_ci.fsutil import write_atomic
 from floe_ci.lineage.model import RelationKey, SqlColumns
 
 # Bump when sql_columns changes what it computes: old entries then miss.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 CACHE_FILE = "lineage-cache.json"
 
 # (error, columns): columns are [name, [relation index, column, ...], transform, unresolved]
@@ -36,6 +41,7 @@ class LineageCache:
     relations: list[RelationKey] = field(default_factory=list)
     lineage: dict[str, tuple[str, Encoded]] = field(default_factory=dict)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)
+    plain: dict[str, tuple[str, str]] = field(default_factory=dict)
     _index: dict[RelationKey, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -61,13 +67,19 @@ def output_names(entry: Encoded) -> list[str] | None:
     return [c[0] for c in entry[1]] if entry[1] is not None else None
 
 
-def cache_key(sql: str, dialect: str, parents: Iterable[tuple[str, Sequence[str] | None]]) -> str:
+def columns_digest(columns: Sequence[str] | None) -> str:
+    """A short stand-in for a column list in cache keys."""
+    if columns is None:
+        return "none"
+    return hashlib.sha256("\1".join(columns).encode()).hexdigest()
+
+
+def cache_key(sql_digest: str, dialect: str, parents: Iterable[tuple[str, str]]) -> str:
+    """Key of a lineage entry: the SQL's digest and (parent unique_id, columns_digest)s."""
     digest = hashlib.sha256()
-    digest.update(f"{ENGINE_VERSION}\0{dialect}\0".encode())
-    digest.update(sql.encode())
+    digest.update(f"{ENGINE_VERSION}\0{dialect}\0{sql_digest}".encode())
     for parent, columns in parents:
-        digest.update(f"\0{parent}\0".encode())
-        digest.update("\1".join(columns).encode() if columns is not None else b"\2")
+        digest.update(f"\0{parent}\0{columns}".encode())
     return digest.hexdigest()
 
 
@@ -81,9 +93,10 @@ def load_cache(directory: Path | None) -> LineageCache:
         relations = [(str(a), str(b), str(c)) for a, b, c in data["relations"]]
         lineage = {uid: (key, (err, cols)) for uid, (key, err, cols) in data["lineage"].items()}
         compiled = {uid: (key, sql) for uid, (key, sql) in data["compiled"].items()}
+        plain = {uid: (str(fp), str(sql)) for uid, (fp, sql) in data["plain"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return LineageCache()
-    return LineageCache(relations, lineage, compiled)
+    return LineageCache(relations, lineage, compiled, plain)
 
 
 def save_cache(directory: Path, cache: LineageCache) -> None:
@@ -116,6 +129,7 @@ def save_cache(directory: Path, cache: LineageCache) -> None:
         "relations": relations,
         "lineage": lineage,
         "compiled": {uid: [key, sql] for uid, (key, sql) in sorted(cache.compiled.items())},
+        "plain": {uid: [fp, sql] for uid, (fp, sql) in sorted(cache.plain.items())},
     }
     write_atomic(directory / CACHE_FILE, fastjson.dumps_compact(data))
 

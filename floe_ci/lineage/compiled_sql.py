@@ -28,11 +28,12 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from floe_ci import fastjson
 from floe_ci.integrations.dbt.parse import write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.lineage.dbt_compile import DbtCompileJob, start_dbt_compile
@@ -65,6 +66,33 @@ class CompiledSql:
     # unique_id -> fingerprint of the models a running `dbt compile` child is compiling
     pending: dict[str, str] = field(default_factory=dict)
     job: DbtCompileJob | None = None
+    # unique_id -> (source fingerprint, SQL digest) of models rendered in-process (plain or
+    # Jinja), to be saved in the cache
+    plain: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # plain models whose source fingerprint matched the cache: their SQL is rendered only
+    # when asked for (sql_of), their digest comes from the cache
+    reused: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    rerender: Callable[[Mapping[str, Any]], str | None] | None = None
+    _digests: dict[str, str] = field(default_factory=dict)
+
+    def has_sql(self, uid: str) -> bool:
+        return uid in self.sql or uid in self.reused
+
+    def digest(self, uid: str) -> str:
+        """sha256 of the model's compiled SQL, without rendering a reused model."""
+        known = self._digests.get(uid)
+        if known is None:
+            known = self._digests[uid] = sql_digest(self.sql[uid])
+        return known
+
+    def sql_of(self, uid: str) -> str | None:
+        """The compiled SQL; a reused model is rendered now (same inputs, same SQL)."""
+        sql = self.sql.get(uid)
+        if sql is None and uid in self.reused and self.rerender is not None:
+            sql = self.rerender(self.reused[uid])
+            if sql is not None:
+                self.sql[uid] = sql
+        return sql
 
     def cancel(self) -> None:
         """Stop a `dbt compile` child still running (the caller failed before waiting)."""
@@ -103,11 +131,29 @@ def obtain_compiled_sql(
     project: DbtProject | None,
     work_dir: Path | None,
     cached: Mapping[str, tuple[str, str]] | None = None,
+    plain: Mapping[str, tuple[str, str]] | None = None,
 ) -> CompiledSql:
-    """Compiled SQL of every model; `cached` maps unique_id -> (fingerprint, sql) from dbt."""
-    result = CompiledSql()
+    """Compiled SQL of every model; `cached` maps unique_id -> (fingerprint, sql) from dbt.
+
+    `plain` (unique_id -> (source fingerprint, SQL digest) from the cache) lets a model
+    rendered in-process last time skip rendering when nothing the rendering reads changed
+    (see _RenderInputs): its digest is reused and `sql_of` renders it on demand.
+    """
     renderer = _Renderer(manifest)
     jinja: JinjaRenderer | None = None
+
+    def render(node: Mapping[str, Any]) -> tuple[str | None, bool]:
+        """(SQL, whether Jinja rendered it): the plain renderer first, then Jinja."""
+        nonlocal jinja
+        rendered = renderer.render(node)
+        if rendered is not None:
+            return rendered, False
+        if jinja is None:
+            jinja = JinjaRenderer(manifest, project, renderer.ref, renderer.source)
+        return jinja.render(node), True
+
+    result = CompiledSql(rerender=lambda node: render(node)[0])
+    inputs = _RenderInputs(manifest, renderer, project) if plain is not None else None
     needs_dbt: dict[str, str] = {}
     for uid, node in sql_nodes(manifest).items():
         if node.get("language", "sql") != "sql":
@@ -118,17 +164,22 @@ def obtain_compiled_sql(
             result.sql[uid] = compiled
             result.from_manifest += 1
             continue
-        rendered = renderer.render(node)
-        if rendered is not None:
-            result.sql[uid] = rendered
-            result.rendered += 1
+        fingerprint = inputs.fingerprint(node) if inputs is not None else None
+        previous = plain.get(uid) if plain is not None else None
+        if fingerprint is not None and previous is not None and previous[0] == fingerprint:
+            result.reused[uid] = node
+            result._digests[uid] = previous[1]
+            result.plain[uid] = previous
             continue
-        if jinja is None:
-            jinja = JinjaRenderer(manifest, project, renderer.ref, renderer.source)
-        rendered = jinja.render(node)
+        rendered, by_jinja = render(node)
         if rendered is not None:
             result.sql[uid] = rendered
-            result.rendered_jinja += 1
+            if by_jinja:
+                result.rendered_jinja += 1
+            else:
+                result.rendered += 1
+            if fingerprint is not None:
+                result.plain[uid] = (fingerprint, result.digest(uid))
             continue
         fingerprint = jinja_fingerprint(manifest, node)
         hit = (cached or {}).get(uid)
@@ -144,6 +195,54 @@ def obtain_compiled_sql(
     return result
 
 
+def sql_digest(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()
+
+
+class _RenderInputs:
+    """Fingerprints of everything the in-process rendering of a model reads, and more.
+
+    The plain renderer reads the raw code, the node's relation name and package, and the
+    manifest's relation tables (_Renderer.tables_digest); Jinja also reads the macros the
+    model calls (their text and dependencies) and the project's vars. Config and depends_on
+    are added so that any change dbt records about the model renders it again. A model
+    whose text or macros mention `env_var` depends on the environment: no fingerprint, it
+    is rendered every time.
+    """
+
+    def __init__(
+        self, manifest: Mapping[str, Any], renderer: _Renderer, project: DbtProject | None
+    ) -> None:
+        self.macros: Mapping[str, Any] = manifest.get("macros") or {}
+        variables = None if project is None else project.config.get("vars")
+        self.shared = [renderer.tables_digest(), fastjson.dumps_compact(variables)]
+
+    def fingerprint(self, node: Mapping[str, Any]) -> str | None:
+        raw = node.get("raw_code")
+        if not isinstance(raw, str) or "env_var" in raw:
+            return None
+        depends = node.get("depends_on") or {}
+        macros = []
+        for uid in _macro_closure(self.macros, depends) if depends.get("macros") else ():
+            macro = self.macros.get(uid) or {}
+            text = macro.get("macro_sql")
+            if not isinstance(text, str) or "env_var" in text:
+                return None
+            dependencies = (macro.get("depends_on") or {}).get("macros")
+            macros.append([uid, macro.get("package_name"), macro.get("name"), text, dependencies])
+        parts = [
+            self.shared,
+            raw,
+            node.get("relation_name"),
+            node.get("package_name"),
+            node.get("config"),
+            depends.get("nodes"),
+            depends.get("macros"),
+            macros,
+        ]
+        return hashlib.sha256(fastjson.dumps_compact(parts).encode()).hexdigest()
+
+
 # -- rendering plain models ------------------------------------------------------------------
 
 
@@ -157,6 +256,24 @@ class _Renderer:
             (str(s.get("source_name")), str(s.get("name"))): s
             for s in (manifest.get("sources") or {}).values()
         }
+
+    def tables_digest(self) -> str:
+        """A digest of every field `ref()` and `source()` resolution reads, for all nodes."""
+        refs = sorted(
+            [
+                str(n.get("unique_id")),
+                name,
+                str(n.get("package_name")),
+                str(n.get("version")),
+                str(n.get("latest_version")),
+                str((n.get("config") or {}).get("materialized")),
+                str(n.get("relation_name")),
+            ]
+            for name, nodes in self.by_name.items()
+            for n in nodes
+        )
+        sources = sorted([*key, str(s.get("relation_name"))] for key, s in self.sources.items())
+        return hashlib.sha256(fastjson.dumps_compact([refs, sources]).encode()).hexdigest()
 
     def render(self, node: Mapping[str, Any]) -> str | None:
         """The compiled SQL of a model using only ref/source/this/config, else None."""

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.integrations.dbt.project import DbtProject, read_project
-from floe_ci.lineage.cache import Encoded, cache_key, load_cache, output_names, save_cache
+from floe_ci.lineage.cache import (
+    Encoded,
+    cache_key,
+    columns_digest,
+    load_cache,
+    output_names,
+    save_cache,
+)
 from floe_ci.lineage.compiled_sql import obtain_compiled_sql, sql_nodes
 from floe_ci.lineage.model import (
     ColumnOrigin,
@@ -47,18 +54,26 @@ class ColumnLineage:
         relations: _RelationIndex,
         relation_table: Sequence[RelationKey],
         entries: dict[str, Encoded],
-        stats: LineageStats,
+        stats: LineageStats | Callable[[], LineageStats],
     ) -> None:
         self._relations = relations
         self._table = relation_table
         self._entries = entries
-        self.stats = stats
+        self._stats = stats
         self._origins: dict[str, dict[str, ColumnOrigin] | None] = {}
         self._table_nodes: dict[int, str | None] = {}
         self._refs: dict[tuple[str, str], ColumnRef] = {}
         # (relation index, column) -> ColumnRef, None when the relation is no dbt node
         self._refs_by_index: dict[tuple[int, str], object] = {}
         self._children: dict[ColumnRef, list[ColumnRef]] | None = None
+        self._names: dict[str, list[str] | None] = {}
+
+    @property
+    def stats(self) -> LineageStats:
+        """What build_column_lineage did; counted on first use (a check never asks)."""
+        if callable(self._stats):
+            self._stats = self._stats()
+        return self._stats
 
     def models(self) -> list[str]:
         """unique_ids of the models analysed, sorted."""
@@ -76,8 +91,11 @@ class ColumnLineage:
 
     def columns(self, node_id: str) -> list[str] | None:
         """Output columns of a model in SELECT order; None when the SQL gave none."""
-        entry = self._entries.get(node_id)
-        return output_names(entry) if entry is not None else None
+        if node_id not in self._names:
+            entry = self._entries.get(node_id)
+            self._names[node_id] = output_names(entry) if entry is not None else None
+        names = self._names[node_id]
+        return list(names) if names is not None else None  # a copy: callers may change it
 
     def origin(self, node_id: str, column: str) -> ColumnOrigin | None:
         """Upstream columns, transform and unresolved reason of one output column."""
@@ -254,34 +272,52 @@ def _build(
     adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
     sql_dialect = dialect or _DIALECTS.get(adapter, adapter)
     analyse = _Analyse(sql_dialect)
-    cache = load_cache(cache_dir)
-    compiled = obtain_compiled_sql(manifest, dbt_project, work_dir, cache.compiled)
+    # The cache's entries live as long as the lineage: frozen as soon as they exist, the
+    # collector never walks them (build_column_lineage or its caller unfreezes at the end).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        cache = load_cache(cache_dir)
+        gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+    compiled = obtain_compiled_sql(
+        manifest, dbt_project, work_dir, cache.compiled, cache.plain if cache_dir else None
+    )
 
     relations = _RelationIndex(manifest, dbt_project)
     models = sql_nodes(manifest)
     entries: dict[str, Encoded] = {}
     fresh: dict[str, tuple[str, Encoded]] = {}
+    names: dict[str, list[str] | None] = {}  # output columns of the entries made
     counts = {"hits": 0, "analysed": 0}
 
     def process(uid: str) -> None:
         node = models[uid]
-        sql = compiled.sql.get(uid)
-        if sql is None:
+        if not compiled.has_sql(uid):
             entries[uid] = (compiled.failures.get(uid, "no compiled SQL"), None)
             relations.set_columns(uid, _declared(node))
             return
         parents = sorted(set((node.get("depends_on") or {}).get("nodes") or []))
-        key = cache_key(sql, sql_dialect, ((p, relations.columns_of(p)) for p in parents))
+        key = cache_key(
+            compiled.digest(uid), sql_dialect, ((p, relations.digest_of(p)) for p in parents)
+        )
         cached = cache.lineage.get(uid)
         if cached is not None and cached[0] == key:
             entry = cached[1]
             counts["hits"] += 1
+        elif (sql := compiled.sql_of(uid)) is None:  # the same inputs rendered last time
+            entries[uid] = ("the SQL could not be rendered again; delete .floe/cache/", None)
+            relations.set_columns(uid, _declared(node))
+            return
         else:
             entry = cache.encode(analyse(sql, relations.columns_by_key))
             counts["analysed"] += 1
         fresh[uid] = (key, entry)
         entries[uid] = entry
-        relations.set_columns(uid, output_names(entry) or _declared(node))
+        names[uid] = output_names(entry)
+        relations.set_columns(uid, names[uid] or _declared(node))
 
     # Models waiting for `dbt compile` (and their descendants) go last, so the analysis of
     # the others overlaps with dbt's run in its child process.
@@ -305,28 +341,35 @@ def _build(
         counts["analysed"]
         or set(fresh) != set(cache.lineage)
         or compiled.dbt_compiled != cache.compiled
+        or compiled.plain != cache.plain
     ):
         cache.lineage = fresh
         cache.compiled = dict(compiled.dbt_compiled)
+        cache.plain = dict(compiled.plain)
         save_cache(cache_dir, cache)
 
-    lineage = ColumnLineage(relations, cache.relations, entries, _EMPTY_STATS)
-    lineage.stats = LineageStats(
-        models=len(models),
-        analysed=counts["analysed"],
-        cache_hits=counts["hits"],
-        unresolved_columns=sum(lineage._count_unresolved(entry) for entry in entries.values()),
-        failed_models=sum(1 for entry in entries.values() if entry[1] is None),
-        compiled_sql_rendered=compiled.rendered,
-        compiled_sql_from_manifest=compiled.from_manifest,
-        compiled_sql_from_dbt=compiled.from_dbt,
-        compiled_sql_cached=compiled.from_cache,
-        compiled_sql_jinja=compiled.rendered_jinja,
-    )
+    # Counted now, except unresolved columns (a pass over every column): on first use.
+    figures = {
+        "models": len(models),
+        "analysed": counts["analysed"],
+        "cache_hits": counts["hits"],
+        "failed_models": sum(1 for entry in entries.values() if entry[1] is None),
+        "compiled_sql_rendered": compiled.rendered,
+        "compiled_sql_from_manifest": compiled.from_manifest,
+        "compiled_sql_from_dbt": compiled.from_dbt,
+        "compiled_sql_cached": compiled.from_cache,
+        "compiled_sql_jinja": compiled.rendered_jinja,
+        "compiled_sql_reused": len(compiled.reused),
+    }
+
+    def stats() -> LineageStats:
+        unresolved = sum(lineage._count_unresolved(entry) for entry in entries.values())
+        return LineageStats(unresolved_columns=unresolved, **figures)
+
+    lineage = ColumnLineage(relations, cache.relations, entries, stats)
+    lineage._names.update(names)
     return lineage
 
-
-_EMPTY_STATS = LineageStats(0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 # sqlglot dialect names for dbt adapter types that differ.
 _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "bigquery": "bigquery"}
@@ -345,6 +388,7 @@ class _Analyse:
 
             from floe_ci.lineage.sql_columns import analyse_sql
 
+            gc.freeze()  # sqlglot's modules live as long as the process: never walk them
             if self.dialect and Dialect.get(self.dialect) is None:
                 self.dialect = ""  # sqlglot's generic SQL for a dialect it does not know
             self.run = analyse_sql
@@ -402,6 +446,7 @@ class _RelationIndex:
             if len(uids) == 1 and key not in self.by_key:
                 self.by_key[key] = next(iter(uids))
         self.columns: dict[str, list[str] | None] = {}
+        self._digests: dict[str, str] = {}
         for uid, node in self.nodes.items():
             if node.get("resource_type") == "seed":
                 self.columns[uid] = _seed_header(node, project) or _declared(node)
@@ -425,6 +470,14 @@ class _RelationIndex:
 
     def set_columns(self, uid: str, columns: list[str] | None) -> None:
         self.columns[uid] = columns
+        self._digests.pop(uid, None)
+
+    def digest_of(self, uid: str) -> str:
+        """columns_digest of a relation's columns, computed once per relation."""
+        digest = self._digests.get(uid)
+        if digest is None:
+            digest = self._digests[uid] = columns_digest(self.columns.get(uid))
+        return digest
 
     def columns_of(self, uid: str) -> list[str] | None:
         return self.columns.get(uid)

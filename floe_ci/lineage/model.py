@@ -57,6 +57,7 @@ class LineageStats:
     compiled_sql_from_dbt: int
     compiled_sql_cached: int
     compiled_sql_jinja: int = 0  # rendered with Jinja in-process (macros, loops, vars)
+    compiled_sql_reused: int = 0  # plain models whose SQL digest came from the cache
 
 
 # -- results of analysing one statement (floe_ci.lineage.sql_columns) ------------------

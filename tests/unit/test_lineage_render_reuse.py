@@ -1,0 +1,191 @@
+"""A warm lineage run reuses a model's SQL digest instead of rendering it again, unless
+something the rendering reads changed (floe_ci.lineage.compiled_sql._RenderInputs)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from floe_ci.integrations.dbt.project import DbtProject
+from floe_ci.lineage import build_column_lineage
+from floe_ci.lineage.graph import ColumnLineage
+
+STG = "model.shop.stg"
+MART = "model.shop.mart"
+
+
+def _node(
+    uid: str, raw: str, parents: list[str], macros: list[str] | None = None
+) -> dict[str, Any]:
+    name = uid.rsplit(".", 1)[-1]
+    return {
+        "unique_id": uid,
+        "resource_type": "model",
+        "name": name,
+        "package_name": "shop",
+        "language": "sql",
+        "raw_code": raw,
+        "database": "db",
+        "schema": "main",
+        "alias": name,
+        "relation_name": f'"db"."main"."{name}"',
+        "config": {"materialized": "table"},
+        "depends_on": {"nodes": parents, "macros": macros or []},
+        "columns": {},
+    }
+
+
+def _manifest() -> dict[str, Any]:
+    source = {
+        "unique_id": "source.shop.crm.accounts",
+        "resource_type": "source",
+        "source_name": "crm",
+        "name": "accounts",
+        "database": "db",
+        "schema": "crm",
+        "identifier": "accounts",
+        "relation_name": '"db"."crm"."accounts"',
+        "columns": {"id": {"name": "id"}, "email": {"name": "email"}},
+    }
+    stg = _node(STG, "select id, email from {{ source('crm', 'accounts') }}", [source["unique_id"]])
+    mart = _node(
+        MART,
+        "select {{ tag('email') }} as contact, s.* from {{ ref('stg') }} as s",
+        [STG],
+        ["macro.shop.tag"],
+    )
+    return {
+        "metadata": {"adapter_type": "duckdb"},
+        "nodes": {STG: stg, MART: mart},
+        "sources": {source["unique_id"]: source},
+        "macros": {
+            "macro.shop.tag": {
+                "name": "tag",
+                "package_name": "shop",
+                "macro_sql": "{% macro tag(c) %}s.{{ c }}{% endmacro %}",
+                "depends_on": {"macros": []},
+            }
+        },
+    }
+
+
+def _project(vars_: dict[str, Any] | None = None) -> DbtProject:
+    return DbtProject(Path("."), "shop", "shop", "target", {"name": "shop", "vars": vars_ or {}})
+
+
+def _run(manifest: dict[str, Any], cache: Path, project: DbtProject | None = None) -> ColumnLineage:
+    return build_column_lineage(manifest, project or _project(), cache)
+
+
+def _lineage_of(lineage: ColumnLineage) -> dict[str, Any]:
+    return {
+        uid: {c: lineage.upstream(uid, c) for c in lineage.columns(uid) or ()}
+        for uid in lineage.models()
+    }
+
+
+@pytest.fixture
+def warm(tmp_path: Path) -> tuple[dict[str, Any], Path, ColumnLineage]:
+    manifest = _manifest()
+    cold = _run(manifest, tmp_path)
+    assert (cold.stats.compiled_sql_rendered, cold.stats.compiled_sql_jinja) == (1, 1)
+    assert cold.stats.compiled_sql_reused == 0
+    return manifest, tmp_path, cold
+
+
+def test_unchanged_models_reuse_the_digest_and_the_lineage(
+    warm: tuple[dict[str, Any], Path, ColumnLineage],
+) -> None:
+    manifest, cache, cold = warm
+    again = _run(copy.deepcopy(manifest), cache)
+    stats = again.stats
+    assert (stats.compiled_sql_rendered, stats.compiled_sql_jinja) == (0, 0)
+    assert (stats.compiled_sql_reused, stats.cache_hits, stats.analysed) == (2, 2, 0)
+    assert _lineage_of(again) == _lineage_of(cold)
+    assert [str(r) for r in again.upstream(MART, "contact")] == ["stg.email"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda m: m["nodes"][STG].update(raw_code="select id, email, 1 as n from x"),
+            id="raw code",
+        ),
+        pytest.param(lambda m: m["nodes"][STG]["config"].update(tags=["pii"]), id="config"),
+        pytest.param(
+            lambda m: m["nodes"][STG]["depends_on"]["nodes"].append("model.shop.x"), id="depends_on"
+        ),
+    ],
+)
+def test_a_change_to_the_model_renders_it_again(
+    warm: tuple[dict[str, Any], Path, ColumnLineage], change: Any
+) -> None:
+    manifest, cache, _ = warm
+    change(manifest)
+    again = _run(manifest, cache)
+    assert again.stats.compiled_sql_rendered == 1  # stg
+    assert again.stats.compiled_sql_reused == 1  # mart: its own inputs did not change
+
+
+def test_a_parents_relation_name_renders_the_child_again(
+    warm: tuple[dict[str, Any], Path, ColumnLineage],
+) -> None:
+    manifest, cache, _ = warm
+    stg = manifest["nodes"][STG]
+    stg.update(alias="stg_v2", relation_name='"db"."main"."stg_v2"')
+    again = _run(manifest, cache)
+    # Every model reading the relation tables is rendered again, and the new SQL traced.
+    assert again.stats.compiled_sql_reused == 0
+    assert again.stats.analysed == 1  # mart's SQL names stg_v2 now; stg's SQL is the same
+    assert [str(r) for r in again.upstream(MART, "contact")] == ["stg.email"]
+
+
+def test_a_parents_columns_reanalyse_a_reused_model(
+    warm: tuple[dict[str, Any], Path, ColumnLineage],
+) -> None:
+    manifest, cache, _ = warm
+    manifest["sources"]["source.shop.crm.accounts"]["columns"]["phone"] = {"name": "phone"}
+    manifest["nodes"][STG]["raw_code"] = "select * from {{ source('crm', 'accounts') }}"
+    again = _run(manifest, cache)
+    # mart's SQL digest is reused, but `s.*` now expands to a new column: its SQL is
+    # rendered on demand and analysed again.
+    assert again.stats.compiled_sql_reused == 1
+    assert again.stats.analysed == 2
+    assert again.columns(MART) == ["contact", "id", "email", "phone"]
+    assert [str(r) for r in again.upstream(MART, "phone")] == ["stg.phone"]
+
+
+def test_macro_text_and_vars_render_a_jinja_model_again(
+    warm: tuple[dict[str, Any], Path, ColumnLineage],
+) -> None:
+    manifest, cache, _ = warm
+    manifest["macros"]["macro.shop.tag"]["macro_sql"] = "{% macro tag(c) %}s.id{% endmacro %}"
+    again = _run(manifest, cache)
+    assert (again.stats.compiled_sql_jinja, again.stats.compiled_sql_reused) == (1, 1)
+    assert [str(r) for r in again.upstream(MART, "contact")] == ["stg.id"]
+    third = _run(manifest, cache, _project({"anything": 1}))
+    stats = third.stats  # vars are read by any Jinja: every model is rendered again
+    assert (stats.compiled_sql_rendered, stats.compiled_sql_jinja, stats.compiled_sql_reused) == (
+        1,
+        1,
+        0,
+    )
+
+
+def test_models_reading_the_environment_are_rendered_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _manifest()
+    manifest["nodes"][MART]["raw_code"] = (
+        "select s.{{ env_var('FLOE_TEST_COLUMN') }} as contact from {{ ref('stg') }} as s"
+    )
+    monkeypatch.setenv("FLOE_TEST_COLUMN", "email")
+    _run(manifest, tmp_path)
+    monkeypatch.setenv("FLOE_TEST_COLUMN", "id")
+    again = _run(manifest, tmp_path)
+    assert (again.stats.compiled_sql_jinja, again.stats.compiled_sql_reused) == (1, 1)
+    assert [str(r) for r in again.upstream(MART, "contact")] == ["stg.id"]
