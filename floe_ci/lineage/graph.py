@@ -54,12 +54,13 @@ class ColumnLineage:
         relations: _RelationIndex,
         relation_table: Sequence[RelationKey],
         entries: dict[str, Encoded],
-        stats: LineageStats | Callable[[], LineageStats],
+        figures: Mapping[str, int],
     ) -> None:
         self._relations = relations
         self._table = relation_table
         self._entries = entries
-        self._stats = stats
+        self._figures = figures  # LineageStats but unresolved_columns, counted when asked
+        self._stats: LineageStats | None = None
         self._origins: dict[str, dict[str, ColumnOrigin] | None] = {}
         self._table_nodes: dict[int, str | None] = {}
         self._refs: dict[tuple[str, str], ColumnRef] = {}
@@ -71,8 +72,9 @@ class ColumnLineage:
     @property
     def stats(self) -> LineageStats:
         """What build_column_lineage did; counted on first use (a check never asks)."""
-        if callable(self._stats):
-            self._stats = self._stats()
+        if self._stats is None:
+            unresolved = sum(self._count_unresolved(entry) for entry in self._entries.values())
+            self._stats = LineageStats(unresolved_columns=unresolved, **self._figures)
         return self._stats
 
     def models(self) -> list[str]:
@@ -361,12 +363,7 @@ def _build(
         "compiled_sql_jinja": compiled.rendered_jinja,
         "compiled_sql_reused": len(compiled.reused),
     }
-
-    def stats() -> LineageStats:
-        unresolved = sum(lineage._count_unresolved(entry) for entry in entries.values())
-        return LineageStats(unresolved_columns=unresolved, **figures)
-
-    lineage = ColumnLineage(relations, cache.relations, entries, stats)
+    lineage = ColumnLineage(relations, cache.relations, entries, figures)
     lineage._names.update(names)
     return lineage
 
