@@ -215,7 +215,9 @@ class _RenderInputs:
     ) -> None:
         self.macros: Mapping[str, Any] = manifest.get("macros") or {}
         variables = None if project is None else project.config.get("vars")
-        self.shared = [renderer.tables_digest(), fastjson.dumps_compact(variables)]
+        # YAML may hold values JSON has no type for (dates, sets): repr() names them
+        shown = json.dumps(variables, sort_keys=True, default=repr)
+        self.shared = [renderer.tables_digest(), shown]
 
     def fingerprint(self, node: Mapping[str, Any]) -> str | None:
         raw = node.get("raw_code")

@@ -189,3 +189,12 @@ def test_models_reading_the_environment_are_rendered_every_time(
     again = _run(manifest, tmp_path)
     assert (again.stats.compiled_sql_jinja, again.stats.compiled_sql_reused) == (1, 1)
     assert [str(r) for r in again.upstream(MART, "contact")] == ["stg.id"]
+
+
+def test_vars_json_cannot_write_still_fingerprint(tmp_path: Path) -> None:
+    import datetime
+
+    project = _project({"start": datetime.date(2024, 1, 1), "tags": {"a", "b"}})
+    _run(_manifest(), tmp_path, project)
+    again = _run(_manifest(), tmp_path, project)
+    assert (again.stats.compiled_sql_reused, again.stats.cache_hits) == (2, 2)
