@@ -108,6 +108,10 @@ class ColumnLineage:
         origin = self.origin(node_id, column)
         return list(origin.upstream) if origin else []
 
+    def upstream_by_column(self, node_id: str) -> dict[str, tuple[ColumnRef, ...]]:
+        """`upstream` of every output column of a model at once (lower-case names)."""
+        return {name: origin.upstream for name, origin in (self._model(node_id) or {}).items()}
+
     def downstream(self, node_id: str, column: str) -> list[ColumnRef]:
         """The columns computed directly from `column` of `node_id` (direct children only)."""
         return list(self._child_index().get(self.ref(node_id, column), []))

@@ -39,6 +39,10 @@ class ColumnLineage(Protocol):
         """The columns `column` of `node_id` is computed from, one step up."""
         ...
 
+    def upstream_by_column(self, node_id: str) -> Mapping[str, Sequence[ColumnRefLike]]:
+        """`upstream` of every output column of the model (lower-case names) at once."""
+        ...
+
     def columns(self, node_id: str) -> list[str] | None:
         """Output columns of the model's SQL (lower case); None when unknown."""
         ...

@@ -67,6 +67,7 @@ def inherited_classifications(ctx: RuleContext) -> dict[tuple[str, str], Inherit
             model = ctx.models[node_id]
             if not any(parent in carrying for parent in model.parents):
                 continue
+            upstream_of = lineage.upstream_by_column(node_id)  # one call, not one per column
             for key, column in model.columns.items():
                 # The strictest source so far (first wins a tie): a parent column's own
                 # classification or what that parent column inherits; no objects made
@@ -74,7 +75,7 @@ def inherited_classifications(ctx: RuleContext) -> dict[tuple[str, str], Inherit
                 best: ColumnClassification | None = None
                 best_rank = -1
                 best_path: tuple[str, ...] = ()
-                for ref in lineage.upstream(node_id, key):
+                for ref in upstream_of.get(key, ()):
                     parent_id = ref.node_id
                     parent = models.get(parent_id)
                     if parent is None:
