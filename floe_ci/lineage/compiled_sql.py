@@ -225,7 +225,7 @@ class _RenderInputs:
             return None
         depends = node.get("depends_on") or {}
         macros = []
-        for uid in _macro_closure(self.macros, depends) if depends.get("macros") else ():
+        for uid in self._closure(depends.get("macros") or []):
             macro = self.macros.get(uid) or {}
             text = macro.get("macro_sql")
             if not isinstance(text, str) or "env_var" in text:
@@ -243,6 +243,18 @@ class _RenderInputs:
             macros,
         ]
         return hashlib.sha256(fastjson.dumps_compact(parts).encode()).hexdigest()
+
+    def _closure(self, called: list[str]) -> list[str]:
+        """The macros called and those they call, sorted (as the renderer walks them)."""
+        seen: set[str] = set()
+        stack = list(called)
+        while stack:
+            uid = stack.pop()
+            if uid not in seen:
+                seen.add(uid)
+                macro = self.macros.get(uid) or {}
+                stack.extend((macro.get("depends_on") or {}).get("macros") or [])
+        return sorted(seen)
 
 
 # -- rendering plain models ------------------------------------------------------------------
