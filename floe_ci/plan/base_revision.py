@@ -32,7 +32,7 @@ def _git(args: list[str], cwd: Path) -> str:
 
 
 class _GitError(Exception):
-    pass
+    """git failed; callers turn it into a located FloeUsageError."""
 
 
 def resolve_commit(ref: str, cwd: Path) -> str:

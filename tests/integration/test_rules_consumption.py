@@ -4,29 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from floe_ci.governance.check import CheckOptions
 from tests.integration.rules_support import (
-    EXAMPLE_FINDINGS,
-    EXAMPLE_SHOP,
     ParsedProject,
     of_rule,
     one,
-    parsed_example,
 )
-
-
-@pytest.fixture(scope="module")
-def findings_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
-    """examples/shop-findings, parsed and checked (every rule fires there)."""
-    return parsed_example(EXAMPLE_FINDINGS, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def clean_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
-    """examples/shop, parsed and checked (no rule fires there)."""
-    return parsed_example(EXAMPLE_SHOP, tmp_path_factory)
 
 
 def test_classified_column_served_without_protection(findings_project: ParsedProject) -> None:

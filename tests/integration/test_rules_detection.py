@@ -4,28 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.integration.rules_support import (
-    EXAMPLE_FINDINGS,
-    EXAMPLE_SHOP,
     ParsedProject,
     of_rule,
     one,
-    parsed_example,
 )
-
-
-@pytest.fixture(scope="module")
-def findings_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
-    """examples/shop-findings, parsed and checked (every rule fires there)."""
-    return parsed_example(EXAMPLE_FINDINGS, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def clean_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
-    """examples/shop, parsed and checked (no rule fires there)."""
-    return parsed_example(EXAMPLE_SHOP, tmp_path_factory)
 
 
 def test_likely_pii_column_is_reported(findings_project: ParsedProject) -> None:

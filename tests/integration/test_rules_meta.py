@@ -4,31 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.integration.rules_support import (
     EXAMPLE_FINDINGS,
-    EXAMPLE_SHOP,
     ParsedProject,
     check,
     edited_copy,
     of_rule,
     one,
-    parsed_example,
 )
-
-
-@pytest.fixture(scope="module")
-def findings_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
-    """examples/shop-findings, parsed and checked (every rule fires there)."""
-    return parsed_example(EXAMPLE_FINDINGS, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def clean_project(tmp_path_factory: pytest.TempPathFactory) -> ParsedProject:
-    """examples/shop, parsed and checked (no rule fires there)."""
-    return parsed_example(EXAMPLE_SHOP, tmp_path_factory)
-
 
 META_RULES = ("FLOE106", "FLOE107", "FLOE108", "FLOE109")
 
