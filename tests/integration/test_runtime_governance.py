@@ -226,9 +226,10 @@ def governed_rows(run_sql: Any, dialect: Dialect, action: PolicyAction) -> dict[
     ]
     source = ", ".join(f'CAST({lit} AS {typ}) AS "{col}"' for col, typ, _, lit in SAMPLES)
     nulls = ", ".join(f'CAST(NULL AS {typ}) AS "{col}"' for col, typ, _, _ in SAMPLES)
+    # Order by the source row, not by a governed column: masking can make both rows NULL.
     query = (
-        f"SELECT {', '.join(exprs)} FROM (SELECT {source} UNION ALL SELECT {nulls}) AS t "
-        f'ORDER BY "salary" NULLS LAST'
+        f"SELECT {', '.join(exprs)} FROM (SELECT {source}, 0 AS source_row UNION ALL "
+        f"SELECT {nulls}, 1 AS source_row) AS t ORDER BY t.source_row"
     )
     rows = run_sql(query)
     assert all(value is None for value in rows[1]), "NULL must stay NULL"
