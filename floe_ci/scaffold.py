@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -11,6 +10,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from floe_ci.errors import FloeUsageError
+from floe_ci.fsutil import umask
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _COMMON = "_common"
@@ -39,7 +39,7 @@ def create_project(name: str, template: str, target: Path) -> list[Path]:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a project folder is not
+    staging.chmod(0o777 & ~umask())  # mkdtemp makes it private; a project folder is not
     try:
         written: list[Path] = []
         for tree in (templates / _COMMON, source):
@@ -51,12 +51,6 @@ def create_project(name: str, template: str, target: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [target / path.relative_to(staging) for path in written]
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _copy_tree(tree: Traversable, dest: Path, replacements: dict[str, str]) -> list[Path]:

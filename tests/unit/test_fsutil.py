@@ -31,3 +31,20 @@ def test_failed_write_keeps_the_old_content(
         write_atomic(target, "new")
     assert target.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["artifacts.json"]
+
+
+def test_new_files_get_the_umask_mode_and_existing_files_keep_theirs(tmp_path: Path) -> None:
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.json"
+        write_atomic(fresh, "x")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        private = tmp_path / "private.json"
+        private.write_text("secret-free but private")
+        private.chmod(0o600)
+        write_atomic(private, "y")
+        assert private.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(previous)
