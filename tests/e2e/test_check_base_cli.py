@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,19 +9,11 @@ from click.testing import CliRunner
 
 from floe_ci.cli.main import cli
 from tests.conftest import copy_example
+from tests.git_support import git
 
 pytestmark = pytest.mark.e2e
 
 CLASSIFIED_CARD = "        meta:\n          floe: {classification: financial, sensitivity: high}\n"
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

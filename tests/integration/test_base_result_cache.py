@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,9 @@ from floe_ci.governance.check import CheckOptions
 from floe_ci.governance.result_cache import RESULT_FILE
 from floe_ci.plan.base_revision import base_snapshot
 from tests.conftest import REPO_ROOT, copy_example
+from tests.git_support import git
 
 pytestmark = pytest.mark.integration
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 @pytest.fixture(scope="module")

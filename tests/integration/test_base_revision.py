@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,9 @@ from floe_ci.plan.base_revision import base_snapshot
 from floe_ci.plan.build import build_plan
 from floe_ci.plan.collect import snapshot_of
 from tests.conftest import copy_example
+from tests.git_support import git
 
 pytestmark = pytest.mark.integration
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 @pytest.fixture

@@ -46,6 +46,22 @@ def resolve_credential(
     return value
 
 
+def rest_connection(
+    config: CatalogConfig, environ: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """Keyword arguments for a REST catalog connection. Polaris signs in with OAuth2 client
+    credentials (`credential`); other REST servers take a bearer token (`token`)."""
+    secret = resolve_credential(config, environ)
+    polaris = config.type == CatalogType.POLARIS
+    return {
+        "credential": secret if polaris else None,
+        "token": None if polaris else secret,
+        "warehouse": config.warehouse,
+        "prefix": config.prefix,
+        "secret_hint": credential_env_var(config),
+    }
+
+
 def sqlite_paths(config: CatalogConfig, base_dir: Path) -> tuple[Path, Path]:
     """The catalog database file and the warehouse folder, resolved against floe.yaml's folder."""
     uri = config.uri.removeprefix("sqlite:///")
@@ -76,15 +92,4 @@ def catalog_from_config(
 
     from floe_ci.integrations.polaris.client import open_rest_catalog
 
-    secret = resolve_credential(config, environ)
-    polaris = config.type == CatalogType.POLARIS
-    return open_rest_catalog(
-        config.uri,
-        # Polaris signs in with OAuth2 client credentials; other servers take a bearer token.
-        credential=secret if polaris else None,
-        token=None if polaris else secret,
-        warehouse=config.warehouse,
-        prefix=config.prefix,
-        name=name,
-        secret_hint=credential_env_var(config),
-    )
+    return open_rest_catalog(config.uri, name=name, **rest_connection(config, environ))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
-from floe_ci.integrations.iceberg.catalog import credential_env_var, resolve_credential
+from floe_ci.integrations.iceberg.catalog import rest_connection
 from floe_ci.integrations.polaris.client import PolarisClient
 from floe_ci.spec.models import CatalogConfig, CatalogType
 
@@ -30,13 +30,4 @@ def create_catalog_client(
             hint="use type `polaris` or `rest` for a catalog server; open a sqlite catalog with "
             "floe_ci.integrations.iceberg.catalog_from_config",
         )
-    secret = resolve_credential(config, environ)
-    polaris = config.type == CatalogType.POLARIS
-    return PolarisClient(
-        config.uri,
-        credential=secret if polaris else None,
-        token=None if polaris else secret,
-        warehouse=config.warehouse,
-        prefix=config.prefix,
-        secret_hint=credential_env_var(config),
-    )
+    return PolarisClient(config.uri, **rest_connection(config, environ))
