@@ -30,34 +30,43 @@ LABEL org.opencontainers.image.title="floe-ci" \
       org.opencontainers.image.description="Governance verdicts and safe deploys for dbt pipelines" \
       org.opencontainers.image.source="https://github.com/floe/floe-ci"
 
-# git: `check --base` compiles the base revision from a temporary worktree (and fetches it
-# over https from a shallow checkout: ca-certificates). The runner's own uid on GitHub-hosted
-# runners, so the checkout mounted at /github/workspace stays writable (.floe/ is written
-# beside floe.yaml) without root.
-RUN apt-get update \
+# Two layers on the base (vfs, used to build here, copies every layer in full): the system
+# packages with helm, then floe-ci. git: `check --base` compiles the base revision from a
+# temporary worktree (and a shallow checkout fetches over https: ca-certificates). uid 1001 is
+# the runner's own on GitHub-hosted runners, so the checkout mounted at /github/workspace stays
+# writable (.floe/ is written beside floe.yaml) without root.
+RUN --mount=type=bind,from=helm,source=/build/helm/helm,target=/tmp/helm \
+    apt-get update \
     && apt-get install -y --no-install-recommends \
         python3=3.11.2-1+b1 python3-venv=3.11.2-1+b1 git=1:2.39.5-0+deb12u3 \
         ca-certificates=20250419~deb12u2 \
-    && rm -rf /var/lib/apt/lists/* \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* \
+    && install -m 0755 /tmp/helm /usr/local/bin/helm \
     && useradd --uid 1001 --create-home --shell /usr/sbin/nologin floe
 
-COPY --from=helm /build/helm/helm /usr/local/bin/helm
-
-# Only what .dockerignore lets in: pyproject.toml, README.md, floe_ci/, reports/, charts/ and
-# docker/constraints.txt. `floe-ci deploy` rolls out charts/ unless floe.yaml names its own.
-WORKDIR /opt/floe-ci
-COPY . .
-
 # The slim core (check, review, comment) plus deploy's extras: dbt's Postgres adapter, Cube
-# sync, OpenTelemetry spans. Not the runtime (Dagster, its webserver) nor Iceberg. Every
-# dependency at the exact version the test suite ran with.
-# (The pip cache is a build cache mount: a rebuild after a source change downloads nothing.)
-RUN --mount=type=secret,id=ca-bundle --mount=type=cache,target=/root/.cache/pip \
+# sync, OpenTelemetry spans; not the runtime (Dagster, its webserver) nor Iceberg. Every
+# dependency at the exact version the test suite ran with. The sources come through a bind
+# mount of the build context (no COPY layer); `floe-ci deploy` rolls out charts/ unless
+# floe.yaml names its own. .ci/image passes the context's digest so that buildah's layer
+# cache (which does not hash bind mounts) rebuilds this step when the sources change; the pip
+# cache is a build cache mount, so a rebuild downloads nothing.
+WORKDIR /opt/floe-ci
+ARG FLOE_CONTEXT_DIGEST=""
+RUN --mount=type=bind,target=/tmp/context \
+    --mount=type=secret,id=ca-bundle \
+    --mount=type=cache,target=/root/.cache/pip \
     if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && mkdir /tmp/floe-src \
+    && cp -r /tmp/context/pyproject.toml /tmp/context/README.md /tmp/context/floe_ci \
+        /tmp/floe-src/ \
+    && mkdir docker && cp /tmp/context/docker/constraints.txt docker/ \
+    && cp -r /tmp/context/reports /tmp/context/charts /opt/floe-ci/ \
     && python3 -m venv /opt/floe-ci/venv \
     && /opt/floe-ci/venv/bin/pip install --disable-pip-version-check \
-        --constraint docker/constraints.txt ".[postgres,cube,telemetry]" \
-    && rm -rf build ./*.egg-info \
+        --constraint docker/constraints.txt "/tmp/floe-src[postgres,cube,telemetry]" \
+    && /opt/floe-ci/venv/bin/pip uninstall --yes --quiet pip \
+    && rm -rf /tmp/floe-src \
     && /opt/floe-ci/venv/bin/floe-ci --version && helm version --short
 
 USER 1001
