@@ -77,11 +77,12 @@ def worker(config: Path) -> None:
         phases[name] = now - mark
         mark = now
 
-    from floe_ci.compiler import dbt_project_of, state_dir_for
-    from floe_ci.governance.check import CheckOptions, evaluate, repository_base
-    from floe_ci.governance.locate import FastColumnLocations
+    from floe_ci.app.check import repository_base
+    from floe_ci.app.compile import dbt_project_of, state_dir_for
+    from floe_ci.governance.evaluate import CheckOptions, evaluate
+    from floe_ci.integrations.dbt.column_locations import FastColumnLocations
+    from floe_ci.integrations.dbt.lineage import build_column_lineage
     from floe_ci.integrations.dbt.parse import load_manifest
-    from floe_ci.lineage import build_column_lineage
     from floe_ci.report import FORMATS, render
     from floe_ci.spec.loader import load_spec
 
@@ -135,7 +136,7 @@ def dbt_parse(project: Path) -> float:
     """`dbt parse` in a child process, as CI does before the check (not counted)."""
     code = (
         "from pathlib import Path\n"
-        "from floe_ci.compiler import state_dir_for\n"
+        "from floe_ci.app.compile import state_dir_for\n"
         "from floe_ci.integrations.dbt.parse import run_dbt_parse\n"
         "from floe_ci.integrations.dbt.project import read_project\n"
         f"project = Path({str(project)!r})\n"

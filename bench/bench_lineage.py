@@ -38,9 +38,9 @@ OFFLINE = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 def child_lineage(project_dir: Path, cache_dir: Path) -> dict[str, Any]:
     """Imports, manifest load, lineage, and every model's columns and unresolved ones."""
     wall, cpu = time.perf_counter(), time.process_time()
+    from floe_ci.integrations.dbt.lineage import build_column_lineage
     from floe_ci.integrations.dbt.parse import load_manifest
     from floe_ci.integrations.dbt.project import read_project
-    from floe_ci.lineage import build_column_lineage
 
     project = read_project(project_dir, str(project_dir))
     manifest = load_manifest(project.manifest_path)
@@ -69,10 +69,10 @@ def child_naive(project_dir: Path, sample: int, seed: int) -> dict[str, Any]:
     from sqlglot.lineage import lineage as sqlglot_lineage
     from sqlglot.optimizer.qualify import qualify
 
+    from floe_ci.integrations.dbt.compiled_sql import obtain_compiled_sql
+    from floe_ci.integrations.dbt.lineage import build_column_lineage
     from floe_ci.integrations.dbt.parse import load_manifest
     from floe_ci.integrations.dbt.project import read_project
-    from floe_ci.lineage import build_column_lineage
-    from floe_ci.lineage.compiled_sql import obtain_compiled_sql
 
     project = read_project(project_dir, str(project_dir))
     manifest = load_manifest(project.manifest_path)

@@ -38,7 +38,7 @@ def shop(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def parsed_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of examples/shop with its manifest already parsed (shared, read-only)."""
-    from floe_ci.compiler import compile_pipeline
+    from floe_ci.app.compile import compile_pipeline
 
     project = copy_example(tmp_path_factory.mktemp("parsed") / "shop")
     compile_pipeline(project / "floe.yaml")

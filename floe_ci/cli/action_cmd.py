@@ -19,9 +19,9 @@ import click
 
 if TYPE_CHECKING:
     from floe_ci.governance.result import CheckResult, FailOn
-    from floe_ci.integrations.github.comment import RenderedComment
     from floe_ci.integrations.github.event import EventContext
-    from floe_ci.plan.model import Plan
+    from floe_ci.plan.changes import Plan
+    from floe_ci.report.pr_comment import RenderedComment
 
 # Other floe-ci commands (e.g. `validate`, `compile`) run as `floe-ci COMMAND --config CONFIG`.
 COMMANDS = ("check", "comment")
@@ -137,12 +137,13 @@ def action_command() -> None:
 def _check_stage(
     inputs: ActionInputs, workdir: Path, env: dict[str, str], out: TextIO, masked: set[str]
 ) -> int:
+    from floe_ci.app.check import run_check
+    from floe_ci.app.review import review_pull_request
     from floe_ci.fsutil import write_atomic
-    from floe_ci.governance.check import CheckOptions, run_check
+    from floe_ci.governance.evaluate import CheckOptions
     from floe_ci.integrations.github import workflow_commands as wc
     from floe_ci.integrations.github.event import PR_NUMBER_FILE, read_event
     from floe_ci.integrations.github.masking import referenced_env_names, values_to_mask
-    from floe_ci.plan.collect import review_pull_request
     from floe_ci.report.github import render_github
     from floe_ci.report.json_report import render_json
     from floe_ci.report.sarif import render_sarif
@@ -208,8 +209,9 @@ def _render(
     result: CheckResult, plan: Plan | None, env: Mapping[str, str], event: EventContext
 ) -> tuple[RenderedComment, RenderedComment]:
     from floe_ci import __version__
-    from floe_ci.integrations.github.review_comment import render_review_comment
+    from floe_ci.app.templates import comment_template
     from floe_ci.integrations.github.workflow_commands import MAX_SUMMARY_BYTES
+    from floe_ci.report.review_comment import render_review_comment
 
     footer = [f"floe-ci {__version__}"]
     if event.head_sha:
@@ -222,9 +224,11 @@ def _render(
             f"[run {run_id}]({server}/{repository}/actions/runs/{run_id}/attempts/{attempt})"
         )
     text = " · ".join(footer)
-    comment = render_review_comment(result, plan, text)
+    comment = render_review_comment(result, plan, text, template=comment_template())
     # The job summary holds everything the comment had to cut (4 bytes per character at worst).
-    full = render_review_comment(result, plan, text, limit=MAX_SUMMARY_BYTES // 4)
+    full = render_review_comment(
+        result, plan, text, template=comment_template(), limit=MAX_SUMMARY_BYTES // 4
+    )
     return comment, full
 
 
@@ -322,8 +326,8 @@ def _comment_stage(inputs: ActionInputs, workdir: Path, env: dict[str, str], out
     """Second stage (workflow_run): post the first stage's comment with a write token."""
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.github import workflow_commands as wc
-    from floe_ci.integrations.github.comment import GITHUB_COMMENT_LIMIT
     from floe_ci.integrations.github.event import read_event
+    from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT
 
     comment_file = workdir / "comment.md"
     if not comment_file.is_file():

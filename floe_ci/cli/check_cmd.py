@@ -12,7 +12,7 @@ import click
 from floe_ci.cli.options import config_option, shown_path
 
 if TYPE_CHECKING:
-    from floe_ci.plan.model import Plan
+    from floe_ci.plan.changes import Plan
 
 FORMAT_NAMES = ("console", "json", "markdown", "sarif", "github")
 EXIT_FINDINGS = 1
@@ -189,8 +189,9 @@ def check(
                     --format markdown --output "$GITHUB_STEP_SUMMARY"
       floe-ci check --base origin/main --format markdown   # the PR comment, locally
     """
+    from floe_ci.app.check import run_check
     from floe_ci.fsutil import write_atomic
-    from floe_ci.governance.check import ALL_ENVIRONMENTS, CheckOptions, run_check
+    from floe_ci.governance.evaluate import ALL_ENVIRONMENTS, CheckOptions
     from floe_ci.report import render
 
     environments = ALL_ENVIRONMENTS if environment is None else (environment,)
@@ -203,7 +204,7 @@ def check(
     if base_ref is not None:
         if manifest is not None:
             raise click.UsageError("--base compiles both revisions itself; drop --manifest")
-        from floe_ci.plan.collect import review_pull_request
+        from floe_ci.app.review import review_pull_request
 
         result, plan = review_pull_request(config, base_ref, options)
     else:
@@ -214,9 +215,12 @@ def check(
     def rendered(fmt: str, use_color: bool = False) -> str:
         if fmt == "markdown" and plan is not None:
             from floe_ci import __version__
-            from floe_ci.integrations.github.review_comment import render_review_comment
+            from floe_ci.app.templates import comment_template
+            from floe_ci.report.review_comment import render_review_comment
 
-            return render_review_comment(result, plan, f"floe-ci {__version__}").text
+            return render_review_comment(
+                result, plan, f"floe-ci {__version__}", template=comment_template()
+            ).text
         return render(result, fmt, color=fmt == "console" and use_color)
 
     for fmt, file in formats:

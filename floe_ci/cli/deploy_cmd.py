@@ -59,7 +59,7 @@ def deploy_command(config: Path, environment: str, dry_run: bool, skip_dbt: bool
       floe-ci deploy -c examples/shop/floe.yaml --env staging
       KUBECONFIG=~/.kube/prod floe-ci deploy --env production
     """
-    from floe_ci.deploy.run import DeployOptions, run_deploy
+    from floe_ci.app.deploy import DeployOptions, run_deploy
 
     report = run_deploy(
         config, DeployOptions(environment=environment, dry_run=dry_run, skip_dbt=skip_dbt)

@@ -50,7 +50,7 @@ def run_command(
       floe run -c examples/shop/floe.yaml
       floe run --select "stg_orders+" --env staging
     """
-    from floe_ci.runtime.run import run_pipeline
+    from floe_ci.app.run import run_pipeline
 
     outcome = run_pipeline(config, environment=environment, select=select, exclude=exclude)
     if not outcome.success:
@@ -86,7 +86,7 @@ def dev_command(config: Path, port: int, host: str) -> None:
       floe dev -c examples/shop/floe.yaml
       floe dev --port 3001
     """
-    from floe_ci.runtime.dev import run_dev_server
+    from floe_ci.app.dev import run_dev_server
 
     code = run_dev_server(config, port=port, host=host)
     if code:
@@ -113,7 +113,7 @@ def test_command(config: Path, select: str | None, exclude: str | None) -> None:
       floe test -c examples/shop/floe.yaml
       floe test --select customers
     """
-    from floe_ci.runtime.tests import run_tests
+    from floe_ci.app.dbt_tests import run_tests
 
     if not run_tests(config, select=select, exclude=exclude):
         raise click.exceptions.Exit(EXIT_FAILED)

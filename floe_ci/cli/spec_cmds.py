@@ -23,7 +23,7 @@ def validate(config: Path) -> None:
     Example:
       floe-ci validate -c examples/shop/floe.yaml
     """
-    from floe_ci.compiler import dbt_project_of
+    from floe_ci.app.compile import dbt_project_of
     from floe_ci.spec.loader import load_spec
 
     loaded = load_spec(config, str(config))
@@ -73,7 +73,7 @@ def compile_command(
       floe-ci compile -c examples/shop/floe.yaml
       floe-ci compile -c floe.yaml -o - | jq .column_classifications
     """
-    from floe_ci.compiler import artifacts_json, compile_pipeline, default_artifacts_path
+    from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
     from floe_ci.fsutil import write_atomic
 
     artifacts = compile_pipeline(
@@ -128,7 +128,7 @@ def init(name: str, template: str, directory: Path | None) -> None:
       floe-ci init demo --template full
       cd demo && floe-ci validate && floe-ci compile && dbt build
     """
-    from floe_ci.scaffold import create_project
+    from floe_ci.app.init_project import create_project
 
     target = directory or Path(name)
     files = create_project(name, template, target)

@@ -1,14 +1,14 @@
 """Column-level lineage of a dbt project, computed from each model's compiled SQL with sqlglot.
 
-Public API::
+The core of it, pure (SQL and manifests in, lineage out; no files, no dbt)::
 
-    from floe_ci.lineage import build_column_lineage, ColumnRef
+    from floe_ci.lineage.builder import build_lineage   # the whole project, in DAG order
+    from floe_ci.lineage.sql_columns import analyse_sql  # one statement -> output columns
 
-    lineage = build_column_lineage(
-        manifest,                      # dict: manifest.json (from `dbt parse` is enough)
-        project_dir,                   # dbt project folder or DbtProject (for Jinja models, seeds)
-        state_dir / "cache" / "lineage",  # cache folder, or None for no cache
-    )
+A project's lineage with its compiled SQL obtained from dbt and its cache on disk is
+`floe_ci.integrations.dbt.lineage.build_column_lineage(manifest, project_dir, cache_dir)`.
+The result, a `ColumnLineage`, answers::
+
     lineage.upstream("model.shop.customers", "email")     # direct parents: list[ColumnRef]
     lineage.downstream("model.shop.stg_customers", "email")  # direct children
     lineage.paths_to("model.shop.customers", "email")     # {ancestor: (ancestor, ..., this)}
@@ -22,16 +22,16 @@ Public API::
 Column names are lower-cased. A path renders as `stg_customers.email -> customers.email`
 with `" -> ".join(map(str, path))`. Upstream refs can be models, seeds, snapshots or
 sources (`ColumnRef.node_id` is the manifest unique_id). Importing this package is cheap:
-sqlglot, Jinja and dbt are loaded inside `build_column_lineage`, dbt only in a child
-process and only for models whose Jinja needs the adapter (see compiled_sql.py).
+sqlglot is loaded on the first analysis.
 
 Modules: sql_columns (one statement -> output columns and their sources, via sqlglot
-scopes), compiled_sql / jinja_render / dbt_compile (compiled SQL from a parse manifest),
-graph (the project in DAG order, relations -> dbt nodes, ColumnLineage), cache (one file).
+scopes), builder (the project in DAG order), relation_index (relations -> dbt nodes),
+column_lineage (the query object), cache_format (the cache's content and JSON form),
+column_refs (the value types).
 """
 
-from floe_ci.lineage.graph import ColumnLineage, build_column_lineage
-from floe_ci.lineage.model import ColumnOrigin, ColumnRef, LineageStats, Transform
+from floe_ci.lineage.column_lineage import ColumnLineage
+from floe_ci.lineage.column_refs import ColumnOrigin, ColumnRef, LineageStats, Transform
 
 __all__ = [
     "ColumnLineage",
@@ -39,5 +39,4 @@ __all__ = [
     "ColumnRef",
     "LineageStats",
     "Transform",
-    "build_column_lineage",
 ]

@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, build_scope
 
-from floe_ci.lineage.model import (
+from floe_ci.lineage.column_refs import (
     RelationColumns,
     RelationKey,
     SourceColumn,

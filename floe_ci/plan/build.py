@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from floe_ci.governance.rules.review import review_findings
+from floe_ci.plan.changes import Plan
 from floe_ci.plan.config_diff import diff_specs
 from floe_ci.plan.lineage_diff import diff_lineage
-from floe_ci.plan.model import Plan
-from floe_ci.plan.model_diff import diff_models
 from floe_ci.plan.policy_diff import diff_policy
-from floe_ci.plan.review import review_findings
+from floe_ci.plan.schema_diff import diff_models
 from floe_ci.plan.snapshot import PipelineSnapshot
 
 

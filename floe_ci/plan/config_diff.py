@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from floe_ci.plan.model import ConfigChange
+from floe_ci.plan.changes import ConfigChange
 from floe_ci.spec.models import FloeSpec
 
 

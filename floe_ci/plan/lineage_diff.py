@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from floe_ci.plan.model import LineageChange, ModelChange
+from floe_ci.plan.changes import LineageChange, ModelChange
 from floe_ci.plan.snapshot import PipelineSnapshot
 
 # A graph past this many nodes stops being readable in a PR comment.

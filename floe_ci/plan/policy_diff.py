@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from floe_ci.governance.result import Finding
-from floe_ci.plan.model import ClassificationChange, Direction, PolicyChange, PolicyImpact
+from floe_ci.plan.changes import ClassificationChange, Direction, PolicyChange, PolicyImpact
 from floe_ci.plan.snapshot import PipelineSnapshot
 from floe_ci.spec.models import FloeSpec
 

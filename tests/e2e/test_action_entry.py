@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from floe_ci.integrations.github.client import STICKY_MARKER
+from floe_ci.report.pr_comment import STICKY_MARKER
 from tests.conftest import copy_example
 from tests.github_server import Fault, GitHubServer, webhook_example
 

@@ -62,14 +62,17 @@ def test_declassification_fails_at_warning_and_prints_the_comment(pull_request: 
 def test_same_comment_as_the_action_renders(pull_request: Path) -> None:
     """The local Markdown is the comment text the action posts (footer aside)."""
     from floe_ci import __version__
-    from floe_ci.governance.check import CheckOptions
-    from floe_ci.integrations.github.review_comment import render_review_comment
-    from floe_ci.plan.collect import review_pull_request
+    from floe_ci.app.review import review_pull_request
+    from floe_ci.app.templates import comment_template
+    from floe_ci.governance.evaluate import CheckOptions
+    from floe_ci.report.review_comment import render_review_comment
 
     result, plan = review_pull_request(
         Path("shop/floe.yaml"), "main", CheckOptions(config_file="shop/floe.yaml")
     )
-    expected = render_review_comment(result, plan, f"floe-ci {__version__}").text
+    expected = render_review_comment(
+        result, plan, f"floe-ci {__version__}", template=comment_template()
+    ).text
     printed = CliRunner().invoke(
         cli, ["check", "-c", "shop/floe.yaml", "--base", "main", "--format", "markdown"]
     )

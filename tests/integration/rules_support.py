@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from floe_ci.governance.check import CheckOptions, evaluate, run_check
+from floe_ci.app.check import run_check
+from floe_ci.governance.evaluate import CheckOptions, evaluate
 from floe_ci.governance.result import CheckResult, Finding
 from floe_ci.integrations.dbt.parse import load_manifest
 from floe_ci.integrations.dbt.properties import ColumnLocations
@@ -55,7 +56,7 @@ def check(project: Path, **options: Any) -> CheckResult:
 
 
 def parse_copy(source: Path, dest: Path) -> ParsedProject:
-    from floe_ci.lineage import build_column_lineage
+    from floe_ci.integrations.dbt.lineage import build_column_lineage
 
     project = copy_example(dest, source)
     result = check(project)

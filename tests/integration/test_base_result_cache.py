@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from floe_ci.governance import check
-from floe_ci.governance.check import CheckOptions
-from floe_ci.governance.result_cache import RESULT_FILE
-from floe_ci.plan.base_revision import base_snapshot
+from floe_ci.app import check
+from floe_ci.app.result_cache import RESULT_FILE
+from floe_ci.app.review import base_snapshot
+from floe_ci.governance.evaluate import CheckOptions
 from tests.conftest import REPO_ROOT, copy_example
 from tests.git_support import git
 

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from floe_ci.app.review import base_snapshot, snapshot_of
 from floe_ci.errors import FloeUsageError
-from floe_ci.governance.check import CheckOptions
-from floe_ci.plan.base_revision import base_snapshot
+from floe_ci.governance.evaluate import CheckOptions
 from floe_ci.plan.build import build_plan
-from floe_ci.plan.collect import snapshot_of
 from tests.conftest import copy_example
 from tests.git_support import git
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from floe_ci.compiler import artifacts_json, compile_pipeline
+from floe_ci.app.compile import artifacts_json, compile_pipeline
 from floe_ci.errors import FloeUsageError
 from tests.conftest import REPO_ROOT
 

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 import yaml
 
+from floe_ci.app.compile import compile_pipeline
 from floe_ci.artifacts import ColumnClassification, CompiledArtifacts
-from floe_ci.compiler import compile_pipeline
 from floe_ci.integrations.cube.config import generate_cube_config
 from floe_ci.integrations.cube.model_sync import build_cube_models
 from floe_ci.integrations.cube.selection import exposed_model_names

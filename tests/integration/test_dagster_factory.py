@@ -21,8 +21,8 @@ from dagster import (
     build_sensor_context,
 )
 
+from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
 from floe_ci.artifacts import CompiledArtifacts
-from floe_ci.compiler import artifacts_json, compile_pipeline, default_artifacts_path
 from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import write_atomic
 from floe_ci.integrations.dagster import create_definitions

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from floe_ci.compiler import compile_pipeline
+from floe_ci.app.compile import compile_pipeline
 from floe_ci.errors import FloeUsageError
 from floe_ci.integrations.dbt.executor import DbtExecutor, DbtRunResult
 from tests.conftest import copy_example

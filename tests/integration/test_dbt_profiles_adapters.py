@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from floe_ci.compiler import compile_pipeline
+from floe_ci.app.compile import compile_pipeline
 from floe_ci.errors import FloeUsageError
 
 pytestmark = pytest.mark.integration

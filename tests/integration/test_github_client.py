@@ -12,7 +12,6 @@ import requests
 
 from floe_ci.errors import FloeUsageError
 from floe_ci.integrations.github.client import (
-    STICKY_MARKER,
     CommentError,
     CommentNotPermitted,
     GitHubSettings,
@@ -21,6 +20,7 @@ from floe_ci.integrations.github.client import (
     upsert_sticky_comment,
 )
 from floe_ci.integrations.github.event import read_event
+from floe_ci.report.pr_comment import STICKY_MARKER
 from tests.github_server import Fault, GitHubServer, webhook_example
 
 pytestmark = pytest.mark.integration

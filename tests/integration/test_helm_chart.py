@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from floe_ci.compiler import artifacts_json, compile_pipeline
+from floe_ci.app.compile import artifacts_json, compile_pipeline
 from floe_ci.errors import FloeUsageError
 from floe_ci.integrations.cube.sync import CUBE_JS, sync_cube
 from floe_ci.integrations.helm.binary import find_helm, require_helm

@@ -201,7 +201,7 @@ catalog:
 
 
 def test_compiled_catalog_block_opens_the_catalog(shop: Path, parsed_shop: Path) -> None:
-    from floe_ci.compiler import compile_pipeline
+    from floe_ci.app.compile import compile_pipeline
 
     config = shop / "floe.yaml"
     config.write_text(config.read_text() + CATALOG_BLOCK)

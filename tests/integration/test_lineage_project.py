@@ -12,12 +12,12 @@ import duckdb
 import pytest
 
 from bench.generate_project import generate
+from floe_ci.integrations.dbt.compile_job import start_dbt_compile
+from floe_ci.integrations.dbt.compiled_sql import obtain_compiled_sql
+from floe_ci.integrations.dbt.lineage import CACHE_FILE, build_column_lineage
 from floe_ci.integrations.dbt.parse import load_manifest, run_dbt_parse, write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject, read_project
-from floe_ci.lineage import ColumnLineage, ColumnRef, build_column_lineage
-from floe_ci.lineage.cache import CACHE_FILE
-from floe_ci.lineage.compiled_sql import obtain_compiled_sql
-from floe_ci.lineage.dbt_compile import start_dbt_compile
+from floe_ci.lineage import ColumnLineage, ColumnRef
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration

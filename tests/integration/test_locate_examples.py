@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from floe_ci.governance.locate import FastColumnLocations
+from floe_ci.integrations.dbt.column_locations import FastColumnLocations
 from floe_ci.integrations.dbt.properties import ColumnLocations
 from tests.integration.rules_support import (
     EXAMPLE_FINDINGS,

@@ -17,7 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from floe_ci.runtime.run import RunOutcome, run_pipeline
+from floe_ci.app.run import RunOutcome, run_pipeline
 from tests.conftest import REPO_ROOT, copy_example
 
 pytestmark = pytest.mark.integration

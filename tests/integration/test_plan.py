@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from floe_ci.app.review import snapshot_of
 from floe_ci.plan.build import build_plan
-from floe_ci.plan.collect import snapshot_of
-from floe_ci.plan.model import Plan
+from floe_ci.plan.changes import Plan
 from floe_ci.plan.snapshot import PipelineSnapshot
 from tests.conftest import copy_example
 

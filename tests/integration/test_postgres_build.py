@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from floe_ci.compiler import compile_pipeline
+from floe_ci.app.compile import compile_pipeline
 from floe_ci.integrations.dbt.executor import DbtExecutor
 from tests.conftest import copy_example
 from tests.fixtures.postgres import PostgresServer, use_postgres

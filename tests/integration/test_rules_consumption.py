@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from floe_ci.governance.check import CheckOptions
+from floe_ci.governance.evaluate import CheckOptions
 from tests.integration.rules_support import (
     ParsedProject,
     of_rule,

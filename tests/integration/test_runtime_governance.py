@@ -18,14 +18,15 @@ import duckdb
 import pytest
 import yaml
 
+from floe_ci.app.compile import compile_pipeline
 from floe_ci.artifacts import CompiledArtifacts
-from floe_ci.compiler import compile_pipeline
 from floe_ci.errors import FloeUsageError
+from floe_ci.governance.enforcement import governance_category
 from floe_ci.governance.policy_sql import governed_value_sql
-from floe_ci.governance.runtime import apply_runtime_governance, governance_category
 from floe_ci.governance.sql_dialect import Dialect, SqlDialect, TypeFamily, type_family
-from floe_ci.governance.warehouse import Relation
 from floe_ci.integrations.dbt.executor import DbtExecutor
+from floe_ci.integrations.warehouse.connection import Relation
+from floe_ci.integrations.warehouse.enforce import apply_runtime_governance
 from floe_ci.spec.models import EnvironmentPolicy, PolicyAction
 from tests.conftest import copy_example
 from tests.fixtures.postgres import PostgresServer, use_postgres
@@ -369,7 +370,7 @@ def test_postgres_restrict_removes_access_for_roles_not_listed(pg_governed: dict
 
 
 def test_view_definitions_are_read_back_for_odd_names(tmp_path: Path) -> None:
-    from floe_ci.governance.warehouse import DuckDBWarehouse
+    from floe_ci.integrations.warehouse.connection import DuckDBWarehouse
 
     db = tmp_path / "odd.duckdb"
     with duckdb.connect(str(db)) as conn:

@@ -18,8 +18,8 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from floe_ci import telemetry
-from floe_ci.runtime.run import run_pipeline
+from floe_ci.app.run import run_pipeline
+from floe_ci.integrations.opentelemetry import tracing as telemetry
 from floe_ci.spec.models import ObservabilityConfig
 from tests.conftest import copy_example
 
@@ -150,7 +150,7 @@ def test_tracing_off_does_not_even_import_opentelemetry() -> None:
     code = (
         "import sys\n"
         "from floe_ci.spec.models import ObservabilityConfig\n"
-        "from floe_ci import telemetry\n"
+        "from floe_ci.integrations.opentelemetry import tracing as telemetry\n"
         "telemetry.configure_tracing(ObservabilityConfig(), pipeline='p', command='c')\n"
         "with telemetry.span('compile'):\n"
         "    pass\n"

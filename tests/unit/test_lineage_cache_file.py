@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from floe_ci.lineage.cache import CACHE_FILE, LineageCache, load_cache, save_cache
-from floe_ci.lineage.model import RelationKey, SqlColumn, SqlColumns
+from floe_ci.integrations.dbt.lineage import CACHE_FILE, load_cache, save_cache
+from floe_ci.lineage.cache_format import LineageCache
+from floe_ci.lineage.column_refs import RelationKey, SqlColumn, SqlColumns
 
 DB = "memory"
 

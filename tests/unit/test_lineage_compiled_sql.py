@@ -1,12 +1,12 @@
-"""Rendering plain dbt models to compiled SQL without dbt (floe_ci.lineage.compiled_sql)."""
+"""Rendering plain dbt models to compiled SQL without dbt (integrations/dbt/compiled_sql)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from floe_ci.integrations.dbt.compiled_sql import jinja_fingerprint, obtain_compiled_sql
 from floe_ci.integrations.dbt.project import DbtProject
-from floe_ci.lineage.compiled_sql import jinja_fingerprint, obtain_compiled_sql
 
 
 def _node(uid: str, raw: str, **extra: Any) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """A warm lineage run reuses a model's SQL digest instead of rendering it again, unless
-something the rendering reads changed (floe_ci.lineage.compiled_sql._RenderInputs)."""
+something the rendering reads changed (floe_ci.integrations.dbt.compiled_sql._RenderInputs)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from floe_ci.integrations.dbt.lineage import build_column_lineage
 from floe_ci.integrations.dbt.project import DbtProject
-from floe_ci.lineage import build_column_lineage
-from floe_ci.lineage.graph import ColumnLineage
+from floe_ci.lineage.column_lineage import ColumnLineage
 
 STG = "model.shop.stg"
 MART = "model.shop.mart"

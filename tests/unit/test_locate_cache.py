@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from floe_ci.governance import locate
-from floe_ci.governance.locate import SCAN_CACHE_FILE, FastColumnLocations
+from floe_ci.integrations.dbt import column_locations as locate
+from floe_ci.integrations.dbt.column_locations import SCAN_CACHE_FILE, FastColumnLocations
 
 PROPERTIES = """\
 version: 2

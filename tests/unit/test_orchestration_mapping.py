@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from floe_ci.app.run_summary import RunSummary, first_line, node_line
 from floe_ci.errors import FloeUsageError
-from floe_ci.integrations.dagster.node_events import NodeEvent, notify, parse_dbt_event
 from floe_ci.integrations.dagster.orchestration import (
     asset_key_parts,
     check_file,
     plan_orchestration,
 )
+from floe_ci.integrations.dbt.log_events import NodeEvent, notify, parse_dbt_event
 from floe_ci.integrations.openlineage.naming import dataset_name, dataset_namespace, job_name
 from floe_ci.integrations.openlineage.transport import split_endpoint, transport_kind
-from floe_ci.runtime.summary import RunSummary, first_line, node_line
+from floe_ci.integrations.opentelemetry.tracing import span, traces_url, tracing_endpoint
 from floe_ci.spec.models import ComputeTarget, ObservabilityConfig, OrchestrationConfig
-from floe_ci.telemetry import span, traces_url, tracing_endpoint
 
 
 def orchestration(**data: object) -> OrchestrationConfig:

@@ -7,12 +7,13 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from floe_ci.app.templates import comment_template
 from floe_ci.governance.result import CheckResult, CheckStats, Finding
-from floe_ci.integrations.github.check_sections import headline_for_check, sections_for_check
-from floe_ci.integrations.github.client import STICKY_MARKER
-from floe_ci.integrations.github.comment import (
+from floe_ci.report.check_sections import headline_for_check, sections_for_check
+from floe_ci.report.pr_comment import (
     DROP_ORDER,
     GITHUB_COMMENT_LIMIT,
+    STICKY_MARKER,
     CommentSection,
     md_cell,
     render_comment,
@@ -59,7 +60,10 @@ def result_with(findings: list[Finding]) -> CheckResult:
 def test_a_small_comment_is_complete_valid_gfm_with_the_marker_first() -> None:
     result = result_with([finding(1), finding(2, "warning")])
     rendered = render_comment(
-        headline_for_check(result), sections_for_check(result), "floe-ci 0.1.0"
+        headline_for_check(result),
+        sections_for_check(result),
+        "floe-ci 0.1.0",
+        template=comment_template(),
     )
     assert rendered.complete
     assert rendered.text.splitlines()[0] == STICKY_MARKER
@@ -82,7 +86,9 @@ def test_an_oversized_report_drops_the_lineage_graph_first_and_keeps_policy_verd
         CommentSection("policy-verdicts", "Policy verdicts (200)", table(200), open=True),
     ]
     assert sum(len(s.body) for s in sections) > 3 * GITHUB_COMMENT_LIMIT
-    rendered = render_comment("### ❌ floe-ci: failed", sections, "footer")
+    rendered = render_comment(
+        "### ❌ floe-ci: failed", sections, "footer", template=comment_template()
+    )
     assert len(rendered.text) <= GITHUB_COMMENT_LIMIT
     assert rendered.dropped == ["Lineage graph", "Column changes"]
     assert rendered.lines_cut == 0
@@ -102,7 +108,9 @@ def test_policy_verdicts_alone_over_the_limit_keep_their_header_and_say_how_much
         CommentSection("stats", "What was checked", "models: 5000"),
         CommentSection("policy-verdicts", "Policy verdicts (3000)", table(3000), open=True),
     ]
-    rendered = render_comment("### ❌ floe-ci: failed", sections, "footer")
+    rendered = render_comment(
+        "### ❌ floe-ci: failed", sections, "footer", template=comment_template()
+    )
     assert GITHUB_COMMENT_LIMIT - 200 < len(rendered.text) <= GITHUB_COMMENT_LIMIT
     assert rendered.dropped == ["What was checked"]
     assert 2000 < rendered.lines_cut < 3000
@@ -114,7 +122,12 @@ def test_policy_verdicts_alone_over_the_limit_keep_their_header_and_say_how_much
 
 def test_a_synthetic_check_with_thousands_of_findings_fits() -> None:
     result = result_with([finding(i) for i in range(4000)])
-    rendered = render_comment(headline_for_check(result), sections_for_check(result), "footer")
+    rendered = render_comment(
+        headline_for_check(result),
+        sections_for_check(result),
+        "footer",
+        template=comment_template(),
+    )
     assert len(rendered.text) <= GITHUB_COMMENT_LIMIT
     assert "failed: 4000 errors" in rendered.text
     assert "Policy verdicts (4000)" in rendered.text

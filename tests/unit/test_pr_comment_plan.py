@@ -6,12 +6,9 @@ from __future__ import annotations
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
+from floe_ci.app.templates import comment_template
 from floe_ci.governance.result import CheckResult, CheckStats, Finding
-from floe_ci.integrations.github.check_sections import sections_for_check
-from floe_ci.integrations.github.comment import GITHUB_COMMENT_LIMIT
-from floe_ci.integrations.github.plan_sections import plan_headline, plan_sections
-from floe_ci.integrations.github.review_comment import render_review_comment
-from floe_ci.plan.model import (
+from floe_ci.plan.changes import (
     ClassificationChange,
     ColumnChange,
     ConfigChange,
@@ -20,6 +17,10 @@ from floe_ci.plan.model import (
     Plan,
     PolicyImpact,
 )
+from floe_ci.report.check_sections import sections_for_check
+from floe_ci.report.plan_sections import plan_headline, plan_sections
+from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT
+from floe_ci.report.review_comment import render_review_comment
 
 
 def _plan(models: int = 1, graph_lines: int = 3) -> Plan:
@@ -131,7 +132,7 @@ def test_a_plan_far_over_the_limit_drops_the_graph_first_and_keeps_policy_verdic
         *sections_for_check(result)[1:],
     ]
     assert sum(len(s.render()) for s in sections) > 3 * GITHUB_COMMENT_LIMIT
-    rendered = render_review_comment(result, plan, "footer")
+    rendered = render_review_comment(result, plan, "footer", template=comment_template())
     assert len(rendered.text) <= GITHUB_COMMENT_LIMIT
     assert rendered.dropped[0] == "Lineage graph of the change"
     assert "Models changed (3000)" in rendered.dropped

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from floe_ci.governance import result_cache
-from floe_ci.governance.check import CheckOptions
+from floe_ci.app import result_cache
+from floe_ci.app.result_cache import RESULT_FILE, ResultCache
+from floe_ci.governance.evaluate import CheckOptions
 from floe_ci.governance.result import CheckResult, CheckStats, Finding
-from floe_ci.governance.result_cache import RESULT_FILE, ResultCache
 
 RESULT = CheckResult(
     tool_version="0.1.0",

@@ -43,7 +43,7 @@ class RuleDoc(Protocol):
 def documented_rules() -> list[RuleDoc]:
     """Every rule a finding can come from: the check's rules, then the pull-request review's
     (FLOE5xx, which compare two revisions and so run only with `--base`)."""
-    from floe_ci.plan.review import REVIEW_RULES
+    from floe_ci.governance.rules.review import REVIEW_RULES
 
     rules: list[RuleDoc] = [*all_rules(), *REVIEW_RULES]
     return rules

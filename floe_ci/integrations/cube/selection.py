@@ -10,7 +10,7 @@ from floe_ci.artifacts import CompiledArtifacts
 
 def exposed_model_names(artifacts: CompiledArtifacts, manifest: Mapping[str, Any]) -> list[str]:
     """`consumption.cube.models` (names, `tag:NAME`) resolved, or every mart; sorted."""
-    from floe_ci.governance.check import CheckOptions, build_context
+    from floe_ci.governance.evaluate import CheckOptions, build_context
     from floe_ci.governance.rules.consumption import exposed_models
 
     ctx = build_context(

@@ -42,13 +42,13 @@ from dagster_dbt import DbtCliResource, build_dbt_asset_selection, dbt_assets
 
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
-from floe_ci.integrations.dagster.node_events import NodeObserver, notify, parse_dbt_event
 from floe_ci.integrations.dagster.orchestration import (
     ScheduleSpec,
     SensorSpec,
     check_file,
     plan_orchestration,
 )
+from floe_ci.integrations.dbt.log_events import NodeObserver, notify, parse_dbt_event
 from floe_ci.integrations.dbt.profiles import dbt_project_dir, profile_target, write_profiles
 
 # Builds the observers of one asset execution: (dagster run id, dbt target path) -> observers.
@@ -174,7 +174,7 @@ def _observer_factory(
 ) -> ObserverFactory:
     def observers(run_id: str, target_path: Path) -> Sequence[NodeObserver]:
         from floe_ci.integrations.openlineage.emitter import lineage_observer
-        from floe_ci.telemetry import node_span_observer
+        from floe_ci.integrations.opentelemetry.tracing import node_span_observer
 
         found: list[NodeObserver] = []
         lineage = lineage_observer(artifacts, root, run_id, target_path)

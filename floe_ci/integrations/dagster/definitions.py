@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from floe_ci.integrations.dagster.asset_factory import create_definitions
 from floe_ci.integrations.dagster.loader import load_artifacts
-from floe_ci.telemetry import configure_tracing
+from floe_ci.integrations.opentelemetry.tracing import configure_tracing
 
 _artifacts, _root = load_artifacts()
 configure_tracing(

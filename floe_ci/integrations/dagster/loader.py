@@ -49,7 +49,7 @@ def load_artifacts(
                 f"{exc.errors()[0]['msg']}",
                 hint="re-create the file with `floe compile`",
             ) from None
-    from floe_ci.compiler import compile_pipeline
+    from floe_ci.app.compile import compile_pipeline
 
     config = root / "floe.yaml"
     if not config.is_file():

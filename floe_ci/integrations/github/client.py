@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from floe_ci.report.pr_comment import STICKY_MARKER
+
 if TYPE_CHECKING:  # PyGithub costs 0.16 s to import: only when a comment is posted.
     from github import Github
 
-STICKY_MARKER = "<!-- floe-ci:sticky -->"
 DEFAULT_API_URL = "https://api.github.com"
 
 

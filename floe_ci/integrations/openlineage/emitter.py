@@ -31,7 +31,7 @@ from openlineage.client.facet_v2 import DatasetFacet, error_message_run, parent_
 from openlineage.client.uuid import generate_new_uuid
 
 from floe_ci.artifacts import CompiledArtifacts
-from floe_ci.integrations.dagster.node_events import NodeEvent
+from floe_ci.integrations.dbt.log_events import NodeEvent
 from floe_ci.integrations.openlineage.facets import (
     CLASSIFICATION_FACET_KEY,
     PRODUCER,
@@ -254,7 +254,7 @@ class LineageEmitter:
     def _build_lineage(self) -> ColumnLineage | Literal[False]:
         if self.fallback_manifest is None or not self.fallback_manifest.is_file():
             return False
-        from floe_ci.lineage import build_column_lineage
+        from floe_ci.integrations.dbt.lineage import build_column_lineage
 
         try:
             manifest = json.loads(self.fallback_manifest.read_bytes())

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from floe_ci.telemetry import span, traced_command
+from floe_ci.integrations.opentelemetry.tracing import span, traced_command
 
 
 def run_tests(config: Path, *, select: str | None = None, exclude: str | None = None) -> bool:
     """Compile, run `dbt test`, print one line per failing test and a tally; True when green."""
-    from floe_ci.compiler import compile_pipeline
+    from floe_ci.app.compile import compile_pipeline
     from floe_ci.integrations.dbt.executor import DbtExecutor
     from floe_ci.spec.loader import load_spec
 

@@ -20,11 +20,11 @@ import floe_ci
 from floe_ci.governance.result import CheckResult
 
 if TYPE_CHECKING:
-    from floe_ci.governance.check import CheckOptions
+    from floe_ci.governance.evaluate import CheckOptions
 
 RESULT_FILE = "check-result.json"
 # What a result is computed by: the rules, the facts they read, and the lineage behind them.
-_CODE = ("governance", "lineage", "spec", "integrations/dbt")
+_CODE = ("governance", "lineage", "spec", "integrations/dbt", "app/check.py")
 
 
 @cache
@@ -32,8 +32,9 @@ def code_fingerprint() -> str:
     """Digest of floe-ci's version and of the source that computes a CheckResult."""
     root = Path(floe_ci.__file__).parent
     digest = hashlib.sha256(floe_ci.__version__.encode())
-    for folder in _CODE:
-        for path in sorted((root / folder).rglob("*.py")):
+    for part in _CODE:
+        paths = [root / part] if part.endswith(".py") else sorted((root / part).rglob("*.py"))
+        for path in paths:
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -1,4 +1,7 @@
-"""The lineage cache: one JSON file under `.floe/cache/lineage/`, loaded and written whole.
+"""The lineage cache's content and its JSON form.
+
+The file itself (one under `.floe/cache/lineage/`, loaded and written whole) is read and
+written by `floe_ci.integrations.dbt.lineage`.
 
 One file rather than one per model: opening 5,000 small files costs more than parsing one
 file of ~3 MB (see bench/bench_lineage.py). Entries stay in their compact JSON form in
@@ -18,16 +21,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from floe_ci import fastjson
-from floe_ci.fsutil import write_atomic
-from floe_ci.lineage.model import RelationKey, SqlColumns
+from floe_ci.lineage.column_refs import RelationKey, SqlColumns
 
 # Bump when sql_columns changes what it computes: old entries then miss.
 ENGINE_VERSION = "4"
-CACHE_FILE = "lineage-cache.json"
 
 # (error, columns): columns are [name, [relation index, column, ...], transform, unresolved]
 # with relation indexes into LineageCache.relations; None when the SQL gave no columns.
@@ -83,11 +83,10 @@ def cache_key(sql_digest: str, dialect: str, parents: Iterable[tuple[str, str]])
     return digest.hexdigest()
 
 
-def load_cache(directory: Path | None) -> LineageCache:
-    if directory is None:
-        return LineageCache()
+def decode_cache(raw: bytes | str) -> LineageCache:
+    """The cache from its JSON text; anything unreadable or of another engine is empty."""
     try:
-        data = fastjson.loads((directory / CACHE_FILE).read_bytes())
+        data = fastjson.loads(raw)
         if data.get("engine") != ENGINE_VERSION:
             return LineageCache()
         relations = [(str(a), str(b), str(c)) for a, b, c in data["relations"]]
@@ -99,10 +98,12 @@ def load_cache(directory: Path | None) -> LineageCache:
     return LineageCache(relations, lineage, compiled, plain)
 
 
-def save_cache(directory: Path, cache: LineageCache) -> None:
-    """Write the cache. Relation indexes stay as they are (no pass over every column) unless
-    more than a quarter of the relations are no longer used: then only the used ones are
-    kept and the entries renumbered."""
+def encode_cache(cache: LineageCache) -> str:
+    """The cache as compact JSON.
+
+    Relation indexes stay as they are (no pass over every column) unless more than a
+    quarter of the relations are no longer used: then only the used ones are kept and the
+    entries renumbered."""
     entries = sorted(cache.lineage.items())
     used: set[int] = set()
     for _uid, (_key, (_error, columns)) in entries:
@@ -131,7 +132,7 @@ def save_cache(directory: Path, cache: LineageCache) -> None:
         "compiled": {uid: [key, sql] for uid, (key, sql) in sorted(cache.compiled.items())},
         "plain": {uid: [fp, sql] for uid, (fp, sql) in sorted(cache.plain.items())},
     }
-    write_atomic(directory / CACHE_FILE, fastjson.dumps_compact(data))
+    return fastjson.dumps_compact(data)
 
 
 def _renumber(flat: list[Any], used: dict[int, int]) -> list[Any]:

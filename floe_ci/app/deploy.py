@@ -20,10 +20,10 @@ from typing import Any
 import click
 import yaml
 
+from floe_ci.app.deploy_report import DeployReport, StepResult
 from floe_ci.artifacts import CompiledArtifacts
-from floe_ci.deploy.report import DeployReport, StepResult
 from floe_ci.fsutil import write_atomic
-from floe_ci.telemetry import configure_tracing, shutdown_tracing, span
+from floe_ci.integrations.opentelemetry.tracing import configure_tracing, shutdown_tracing, span
 
 DEPLOY_DIR = Path(".floe") / "deploy"
 
@@ -49,8 +49,8 @@ def run_deploy(config: Path, options: DeployOptions) -> DeployReport:
 
 
 def _deploy(config: Path, options: DeployOptions) -> DeployReport:
-    from floe_ci.compiler import artifacts_json, compile_pipeline, default_artifacts_path
-    from floe_ci.governance.runtime import governance_category
+    from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
+    from floe_ci.governance.enforcement import governance_category
     from floe_ci.integrations.helm.binary import require_helm
     from floe_ci.integrations.helm.values import release_settings, resolve_chart
 
@@ -93,7 +93,7 @@ def _dbt_step(
     category: str,
 ) -> Path:
     """Run `dbt build`; the manifest that names the deployed tables."""
-    from floe_ci.deploy.manifest import parse_with_profile
+    from floe_ci.integrations.dbt.deploy_manifest import parse_with_profile
     from floe_ci.integrations.dbt.executor import DbtExecutor
 
     if options.dry_run or options.skip_dbt:
@@ -116,7 +116,7 @@ def _dbt_step(
         return _built_manifest(artifacts, root)
     details = []
     if category == "non_production":
-        from floe_ci.governance.runtime import apply_runtime_governance
+        from floe_ci.integrations.warehouse.enforce import apply_runtime_governance
 
         relations = {n.name: n.relation for n in result.built() if n.relation}
         governed = apply_runtime_governance(
@@ -176,8 +176,8 @@ def _helm_steps(
     manifest_path: Path,
     cube_files: dict[str, Any] | None,
 ) -> None:
-    from floe_ci.compiler import artifacts_json
-    from floe_ci.deploy.manifest import manifest_checksum
+    from floe_ci.app.compile import artifacts_json
+    from floe_ci.integrations.dbt.deploy_manifest import manifest_checksum
     from floe_ci.integrations.dbt.parse import load_manifest
     from floe_ci.integrations.helm.client import HelmChartCall, HelmClient
     from floe_ci.integrations.helm.manifests import check_manifests

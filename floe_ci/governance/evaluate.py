@@ -1,15 +1,13 @@
-"""`floe-ci check`: load -> compile -> lineage -> rules -> CheckResult.
+"""The governance rules over a project's facts: data in, CheckResult out (no files, no dbt).
 
-`evaluate` is the pure core (data in, CheckResult out: no files, no dbt), which the PR
-review builds on; `run_check` does the I/O around it (floe.yaml, `dbt parse`, lineage).
+`evaluate` is what `floe-ci check` and the pull-request review compute; the I/O around it
+(floe.yaml, `dbt parse`, lineage) is `floe_ci.app.check`.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -213,142 +211,3 @@ def _stats(ctx: RuleContext) -> CheckStats:
         columns_with_lineage=with_lineage,
         models_unresolved=unresolved,
     )
-
-
-@dataclass(frozen=True)
-class CheckRun:
-    """One check with the facts it was computed from (the review compares two of them)."""
-
-    context: RuleContext
-    manifest: Mapping[str, Any]
-    result: CheckResult
-
-
-def run_check(
-    config_path: Path,
-    options: CheckOptions,
-    *,
-    refresh_manifest: bool = False,
-    manifest_path: Path | None = None,
-) -> CheckResult:
-    """Load floe.yaml, obtain the manifest and the lineage, and evaluate the rules."""
-    return collect_check(
-        config_path, options, refresh_manifest=refresh_manifest, manifest_path=manifest_path
-    ).result
-
-
-def collect_check(
-    config_path: Path,
-    options: CheckOptions,
-    *,
-    refresh_manifest: bool = False,
-    manifest_path: Path | None = None,
-    fixed_revision: str | None = None,
-) -> CheckRun:
-    """The I/O around the pure core: floe.yaml, `dbt parse` when needed, lineage, rules.
-
-    `fixed_revision` (a commit whose checkout nobody edits, such as a review's base) lets
-    the check trust an existing manifest without comparing file times, and keep its result
-    under `.floe/cache/result/` so that the next run with the same inputs reads it back.
-    """
-    from floe_ci.compiler import dbt_project_of, state_dir_for
-    from floe_ci.errors import FloeUsageError
-    from floe_ci.governance.locate import FastColumnLocations
-    from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
-    from floe_ci.spec.loader import load_spec
-
-    shown = options.config_file
-    options = replace(options, base_path=repository_base(config_path))
-    loaded = load_spec(config_path, shown)
-    project = dbt_project_of(loaded, shown)
-    if project is None:
-        raise FloeUsageError.single(
-            shown,
-            "floe.yaml lists no dbt transform, so there is nothing to check",
-            hint="add `transforms: [{type: dbt, path: .}]`",
-        )
-    state_dir = state_dir_for(config_path)
-    if manifest_path is None:
-        if fixed_revision is not None and project.manifest_path.is_file():
-            manifest_path = project.manifest_path
-        else:
-            manifest_path = ensure_manifest(project, state_dir, refresh_manifest)
-    stored = None
-    if fixed_revision is not None:
-        from floe_ci.governance.result_cache import ResultCache
-
-        stored = ResultCache.for_commit(
-            state_dir / "cache" / "result", fixed_revision, options, config_path, manifest_path
-        )
-    with long_lived_objects() as settled:
-        manifest = load_manifest(manifest_path)
-        settled()
-        from floe_ci.lineage import build_column_lineage
-
-        lineage = build_column_lineage(manifest, project, state_dir / "cache" / "lineage")
-        settled()
-
-        def locate_spec(path: tuple[str | int, ...]) -> tuple[int, int] | None:
-            position = loaded.document.position_of(path)
-            return (position.line, position.column) if position else None
-
-        root = config_path.resolve().parent
-        locations = FastColumnLocations(project.path, root, state_dir / "cache" / "locations")
-        # Facts and findings make no reference cycles worth collecting: the collector is
-        # paused while they are made (it walked them for ~0.05 s of a warm 5,000-model check).
-        with collector_paused():
-            context = build_context(loaded.spec, manifest, lineage, options, locations, locate_spec)
-            settled()
-            result = stored.load() if stored is not None else None
-            if result is None:
-                result = evaluate_context(context, options)
-                locations.save()
-                if stored is not None:
-                    stored.save(result)
-            settled()  # else the first collection after the pause walks all the findings
-        return CheckRun(context, manifest, result)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off meanwhile (reference counting still frees)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-@contextmanager
-def long_lived_objects() -> Iterator[Callable[[], None]]:
-    """Keep the cyclic garbage collector off the manifest and the facts built from it.
-
-    A manifest is millions of objects that live as long as the check; every full collection
-    walks them all, which cost about a quarter of a warm check. `settled()` freezes what exists
-    now (gc.freeze); the collector keeps collecting everything made later, and all is
-    unfrozen on exit so that a long-lived caller (tests, the review) can free it.
-    """
-    owner = gc.get_freeze_count() == 0
-    try:
-        yield gc.freeze if owner else _nothing
-    finally:
-        if owner:
-            gc.unfreeze()
-
-
-def _nothing() -> None:
-    return None
-
-
-def repository_base(config_path: Path) -> str:
-    """The folder of floe.yaml relative to the enclosing git repository (or the cwd)."""
-    folder = config_path.resolve().parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return folder.relative_to(candidate).as_posix() or "."
-    try:
-        return folder.relative_to(Path.cwd().resolve()).as_posix() or "."
-    except ValueError:
-        return folder.as_posix()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from floe_ci.governance.rules.base import ModelFacts
-from floe_ci.plan.model import Category, ColumnChange, ModelChange
+from floe_ci.plan.changes import Category, ColumnChange, ModelChange
 from floe_ci.plan.snapshot import PipelineSnapshot
 
 

@@ -7,7 +7,7 @@ caller; this module covers what the check alone knows: the policy verdicts first
 from __future__ import annotations
 
 from floe_ci.governance.result import CheckResult, Finding
-from floe_ci.integrations.github.comment import CommentSection, md_cell
+from floe_ci.report.pr_comment import CommentSection, md_cell
 
 _ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 

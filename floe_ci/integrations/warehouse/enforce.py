@@ -25,94 +25,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from floe_ci.artifacts import ColumnClassification, CompiledArtifacts
 from floe_ci.errors import FloeUsageError, Problem
+from floe_ci.governance.enforcement import (
+    ColumnOutcome,
+    GovernanceCategory,
+    GovernanceReport,
+    OutcomeStatus,
+    RelationKind,
+    restrict_statements,
+    rewrite_statements,
+)
 from floe_ci.governance.policy_sql import governed_value_sql
-from floe_ci.governance.sql_dialect import quote_ident, type_family
-from floe_ci.governance.warehouse import (
+from floe_ci.governance.sql_dialect import type_family
+from floe_ci.integrations.dbt.profiles import profile_output, resolve_env_references
+from floe_ci.integrations.warehouse.connection import (
     Column,
     DuckDBWarehouse,
     PostgresWarehouse,
     Relation,
-    RelationKind,
     Warehouse,
 )
-from floe_ci.integrations.dbt.profiles import profile_output, resolve_env_references
 from floe_ci.spec.models import ComputeTarget, PolicyAction
 
-GovernanceCategory = Literal["production", "non_production"]
-OutcomeStatus = Literal["applied", "already_governed", "not_supported", "skipped"]
 _RUNTIME_TARGETS = (ComputeTarget.DUCKDB, ComputeTarget.POSTGRES)
 # The schema `dbt parse` used (floe parses with an in-memory DuckDB profile).
 _PARSE_SCHEMA = "main"
-
-
-@dataclass(frozen=True)
-class ColumnOutcome:
-    """What happened to one classified column of one model."""
-
-    model: str
-    relation: str
-    column: str
-    classification: str
-    action: str
-    status: OutcomeStatus
-    detail: str = ""
-
-
-@dataclass
-class GovernanceReport:
-    category: GovernanceCategory
-    warehouse: str
-    outcomes: list[ColumnOutcome] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def applied(self) -> list[ColumnOutcome]:
-        return [o for o in self.outcomes if o.status == "applied"]
-
-    @property
-    def not_supported(self) -> list[ColumnOutcome]:
-        return [o for o in self.outcomes if o.status == "not_supported"]
-
-    def lines(self) -> list[str]:
-        """Human-readable summary, one line per column outcome."""
-        head = f"run-time governance ({self.category}, {self.warehouse}): "
-        head += f"{len(self.applied)} column(s) governed"
-        body = [
-            f"  {o.status:<16} {o.model}.{o.column} ({o.classification}: {o.action})"
-            + (f" - {o.detail}" if o.detail else "")
-            for o in self.outcomes
-        ]
-        return [head, *body, *(f"  note: {note}" for note in self.notes)]
-
-
-def governance_category(
-    artifacts: CompiledArtifacts, environment: str | None = None
-) -> GovernanceCategory:
-    """The policies that apply: `deploy.environments[environment].governance`.
-
-    Without an environment: the control plane's context when compiled with one, otherwise
-    non_production (a local run is never production).
-    """
-    if environment is not None:
-        envs = artifacts.deploy.environments
-        if environment not in envs:
-            known = ", ".join(sorted(envs)) or "none declared"
-            raise FloeUsageError.single(
-                "floe.yaml",
-                f"unknown environment `{environment}` (deploy.environments: {known})",
-                hint="declare it under `deploy.environments` with `governance: production` "
-                "or `governance: non_production`",
-            )
-        return envs[environment].governance
-    if artifacts.environment_context is not None:
-        return artifacts.environment_context.governance_category
-    return "non_production"
 
 
 def apply_runtime_governance(
@@ -283,19 +225,9 @@ def _rewrite_statements(
 ) -> list[str]:
     if not rewrites:
         return []
-    target = warehouse.qualified(relation)
-    if kind == "table":
-        sets = ", ".join(f"{quote_ident(col)} = {expr}" for col, expr in rewrites.items())
-        return [f"UPDATE {target} SET {sets}"]
-    query, column_list = warehouse.view_query(relation)
-    select = ", ".join(
-        f"{rewrites[c.name]} AS {quote_ident(c.name)}"
-        if c.name in rewrites
-        else f"floe_raw.{quote_ident(c.name)}"
-        for c in warehouse.columns(relation)
-    )
-    source = f"({query}) AS floe_raw{' ' + column_list if column_list else ''}"
-    return [f"CREATE OR REPLACE VIEW {target} AS SELECT {select} FROM {source}"]
+    columns = [c.name for c in warehouse.columns(relation)]
+    view = warehouse.view_query(relation) if kind == "view" else None
+    return rewrite_statements(warehouse.qualified(relation), kind, rewrites, columns, view)
 
 
 def _restrict_statements(
@@ -304,24 +236,19 @@ def _restrict_statements(
     restricted: Mapping[str, list[str]],
     report: GovernanceReport,
 ) -> list[str]:
-    target = warehouse.qualified(relation)
     owner = warehouse.owner(relation)
     allowed = {role for roles in restricted.values() for role in roles}
     existing = warehouse.existing_roles(sorted(allowed))
     for role in sorted(allowed - existing):
         report.notes.append(f"{relation}: role `{role}` (requires_role) does not exist")
-    open_columns = [c.name for c in warehouse.columns(relation) if c.name not in restricted]
-    statements = []
-    for grantee in sorted(warehouse.select_grantees(relation) - existing - {owner}):
-        who = "PUBLIC" if grantee == "PUBLIC" else quote_ident(grantee)
-        cols = ", ".join(quote_ident(c) for c in restricted)
-        statements.append(f"REVOKE SELECT ON {target} FROM {who}")
-        statements.append(f"REVOKE SELECT ({cols}) ON {target} FROM {who}")
-        if open_columns:
-            kept = ", ".join(quote_ident(c) for c in open_columns)
-            statements.append(f"GRANT SELECT ({kept}) ON {target} TO {who}")
-    for role in sorted(existing):
-        statements.append(f"GRANT SELECT ON {target} TO {quote_ident(role)}")
+    statements = restrict_statements(
+        warehouse.qualified(relation),
+        restricted,
+        [c.name for c in warehouse.columns(relation)],
+        owner=owner,
+        existing_roles=existing,
+        grantees=warehouse.select_grantees(relation),
+    )
     report.notes.append(
         f"{relation}: the owner `{owner}` keeps full access (PostgreSQL owners cannot be "
         "restricted)"

@@ -8,17 +8,13 @@ was cut and where the full report is. The template is `reports/pr-comment.md`.
 
 from __future__ import annotations
 
-import os
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from floe_ci.errors import FloeUsageError
-from floe_ci.integrations.github.client import STICKY_MARKER
 
 GITHUB_COMMENT_LIMIT = 65_536
-TEMPLATE_NAME = "pr-comment.md"
+# The hidden first line by which every run finds the comment it keeps up to date.
+STICKY_MARKER = "<!-- floe-ci:sticky -->"
 
 # Least important first. Policy verdicts are what a reviewer must see: they go last.
 DROP_ORDER: tuple[str, ...] = (
@@ -68,24 +64,6 @@ class RenderedComment:
         return not self.dropped and not self.lines_cut
 
 
-def reports_dir() -> Path:
-    """`reports/` of the checkout (or FLOE_REPORTS_DIR, which the Docker image sets)."""
-    configured = os.environ.get("FLOE_REPORTS_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "reports"
-
-
-def load_template(directory: Path | None = None) -> string.Template:
-    path = (directory or reports_dir()) / TEMPLATE_NAME
-    try:
-        return string.Template(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise FloeUsageError.single(
-            str(path),
-            "the pull-request comment template is missing",
-            hint="set FLOE_REPORTS_DIR to the folder holding floe-ci's reports/ templates",
-        ) from None
-
-
 def render_comment(
     headline: str,
     sections: list[CommentSection],
@@ -93,10 +71,12 @@ def render_comment(
     *,
     full_report_at: str = "the job summary and the run's `floe-ci` artifact",
     limit: int = GITHUB_COMMENT_LIMIT,
-    template: string.Template | None = None,
+    template: string.Template,
 ) -> RenderedComment:
-    """The comment text, at most `limit` characters, cutting detail in DROP_ORDER."""
-    template = template or load_template()
+    """The comment text, at most `limit` characters, cutting detail in DROP_ORDER.
+
+    `template` is `reports/pr-comment.md` (floe_ci.app.templates reads it).
+    """
     kept = list(sections)  # on screen in the caller's order; dropped in DROP_ORDER
     dropped: list[str] = []
 

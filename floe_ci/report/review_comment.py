@@ -5,10 +5,11 @@ markdown` produce the same text (apart from the footer, which names the CI run).
 
 from __future__ import annotations
 
+import string
 from typing import TYPE_CHECKING
 
-from floe_ci.integrations.github.check_sections import headline_for_check, sections_for_check
-from floe_ci.integrations.github.comment import (
+from floe_ci.report.check_sections import headline_for_check, sections_for_check
+from floe_ci.report.pr_comment import (
     GITHUB_COMMENT_LIMIT,
     RenderedComment,
     render_comment,
@@ -16,7 +17,7 @@ from floe_ci.integrations.github.comment import (
 
 if TYPE_CHECKING:
     from floe_ci.governance.result import CheckResult
-    from floe_ci.plan.model import Plan
+    from floe_ci.plan.changes import Plan
 
 
 def render_review_comment(
@@ -24,14 +25,15 @@ def render_review_comment(
     plan: Plan | None = None,
     footer: str = "",
     *,
+    template: string.Template,
     limit: int = GITHUB_COMMENT_LIMIT,
 ) -> RenderedComment:
     """Headline verdict, policy verdicts first, then the plan's sections, then the stats."""
     headline = headline_for_check(result)
     sections = sections_for_check(result)
     if plan is not None:
-        from floe_ci.integrations.github.plan_sections import plan_headline, plan_sections
+        from floe_ci.report.plan_sections import plan_headline, plan_sections
 
         headline += "\n\n" + plan_headline(plan)
         sections = [sections[0], *plan_sections(plan), *sections[1:]]
-    return render_comment(headline, sections, footer, limit=limit)
+    return render_comment(headline, sections, footer, limit=limit, template=template)

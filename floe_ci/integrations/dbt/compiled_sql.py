@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci import fastjson
+from floe_ci.integrations.dbt.compile_job import DbtCompileJob, start_dbt_compile
+from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
 from floe_ci.integrations.dbt.parse import write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
-from floe_ci.lineage.dbt_compile import DbtCompileJob, start_dbt_compile
-from floe_ci.lineage.jinja_render import JinjaRenderer
 
 # One Jinja tag with the whitespace around it (`{{-`/`-}}` strip it, as Jinja does).
 _JINJA = re.compile(
@@ -74,6 +74,17 @@ class CompiledSql:
     reused: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     rerender: Callable[[Mapping[str, Any]], str | None] | None = None
     _digests: dict[str, str] = field(default_factory=dict)
+
+    def figures(self) -> dict[str, int]:
+        """Where the SQL came from, for LineageStats."""
+        return {
+            "compiled_sql_rendered": self.rendered,
+            "compiled_sql_from_manifest": self.from_manifest,
+            "compiled_sql_from_dbt": self.from_dbt,
+            "compiled_sql_cached": self.from_cache,
+            "compiled_sql_jinja": self.rendered_jinja,
+            "compiled_sql_reused": len(self.reused),
+        }
 
     def has_sql(self, uid: str) -> bool:
         return uid in self.sql or uid in self.reused

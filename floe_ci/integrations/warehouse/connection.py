@@ -10,12 +10,12 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
+from floe_ci.governance.enforcement import RelationKind
 from floe_ci.governance.sql_dialect import Dialect, SqlDialect, quote_ident, quote_literal
 
 GOVERNED_MARK = "floe-governed:non_production"
-RelationKind = Literal["table", "view"]
 
 _NAME_PART = r"(?:\"(?:[^\"]|\"\")*\"|[^\s(.\"]+)"
 _VIEW_DDL = re.compile(

@@ -5,7 +5,7 @@ false) and a command calls `configure_tracing`. Otherwise every `span()` is a no
 OpenTelemetry is not even imported. floe keeps its own TracerProvider: it never installs a
 global one, so embedding floe in a program with its own tracing changes nothing there.
 
-    from floe_ci.telemetry import span, traced_command
+    from floe_ci.integrations.opentelemetry.tracing import span, traced_command
 
     with traced_command(spec.observability, pipeline=spec.name, command="deploy"):
         with span("deploy.helm", release="shop"):
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.trace import Span, Tracer
 
-    from floe_ci.integrations.dagster.node_events import NodeEvent
+    from floe_ci.integrations.dbt.log_events import NodeEvent
 
 log = logging.getLogger(__name__)
 

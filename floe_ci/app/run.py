@@ -17,9 +17,9 @@ from typing import Any
 
 import click
 
+from floe_ci.app.run_summary import RunSummary
 from floe_ci.errors import FloeUsageError
-from floe_ci.runtime.summary import RunSummary
-from floe_ci.telemetry import span, traced_command
+from floe_ci.integrations.opentelemetry.tracing import span, traced_command
 
 RUN_LOG = Path(".floe") / "logs" / "run.log"
 
@@ -52,9 +52,10 @@ def run_pipeline(
 def _run(
     config: Path, environment: str | None, select: str | None, exclude: str | None
 ) -> RunOutcome:
-    from floe_ci.compiler import artifacts_json, compile_pipeline, default_artifacts_path
+    from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
     from floe_ci.fsutil import write_atomic
-    from floe_ci.governance.runtime import apply_runtime_governance, governance_category
+    from floe_ci.governance.enforcement import governance_category
+    from floe_ci.integrations.warehouse.enforce import apply_runtime_governance
 
     started = time.monotonic()
     with span("floe.compile"):

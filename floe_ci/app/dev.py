@@ -42,7 +42,7 @@ def dagster_dev_command(port: int, host: str) -> list[str]:
 
 def run_dev_server(config: Path, *, port: int, host: str) -> int:
     """Serve until interrupted; returns the exit code for floe."""
-    from floe_ci.compiler import artifacts_json, compile_pipeline, default_artifacts_path
+    from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
     from floe_ci.fsutil import write_atomic
 
     artifacts = compile_pipeline(config, display=str(config))

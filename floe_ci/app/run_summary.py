@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from floe_ci.integrations.dagster.node_events import NodeEvent
+from floe_ci.integrations.dbt.log_events import NodeEvent
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MARKS = {"success": "✓", "pass": "✓", "skipped": "-", "warn": "!"}

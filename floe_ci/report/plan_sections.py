@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from floe_ci.integrations.github.comment import CommentSection, md_cell
-from floe_ci.plan.model import ClassificationChange, ModelChange, Plan
+from floe_ci.plan.changes import ClassificationChange, ModelChange, Plan
+from floe_ci.report.pr_comment import CommentSection, md_cell
 
 _CATEGORY = {"breaking": "💥 breaking", "non_breaking": "non-breaking"}
 

@@ -10,7 +10,7 @@ import inspect
 from dataclasses import dataclass
 
 from floe_ci.governance.result import Finding, Severity
-from floe_ci.plan.model import ClassificationChange, ModelChange, PolicyChange
+from floe_ci.plan.changes import ClassificationChange, ModelChange, PolicyChange
 from floe_ci.plan.snapshot import PipelineSnapshot
 
 

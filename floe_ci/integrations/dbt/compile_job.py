@@ -7,7 +7,7 @@ analyses the other models, and its memory is returned when it exits. `--no-write
 skips writing a 5,000-node manifest twice (~15 s): the compiled SQL is read from the run's
 results instead. The child writes `{unique_id: compiled_code}` and an error as JSON.
 
-    python -m floe_ci.lineage.dbt_compile REQUEST.json RESPONSE.json
+    python -m floe_ci.integrations.dbt.compile_job REQUEST.json RESPONSE.json
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def start_dbt_compile(
     write_atomic(request, json.dumps({"args": args}))
     env = {**os.environ, **OFFLINE_ENV}
     process = subprocess.Popen(
-        [sys.executable, "-m", "floe_ci.lineage.dbt_compile", str(request), str(response)],
+        [sys.executable, "-m", "floe_ci.integrations.dbt.compile_job", str(request), str(response)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

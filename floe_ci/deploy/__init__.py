@@ -1,1 +1,0 @@
-"""`floe-ci deploy`: dbt build, Cube sync, helm upgrade --install; stops at the first failure."""

@@ -1,0 +1,111 @@
+"""Column lineage of a dbt project: compiled SQL from dbt, the cache file, the pure builder.
+
+Usage::
+
+    from floe_ci.integrations.dbt.lineage import build_column_lineage
+
+    lineage = build_column_lineage(
+        manifest,                      # dict: manifest.json (from `dbt parse` is enough)
+        project_dir,                   # dbt project folder or DbtProject (for Jinja models, seeds)
+        state_dir / "cache" / "lineage",  # cache folder, or None for no cache
+    )
+    lineage.upstream("model.shop.customers", "email")     # see floe_ci.lineage.column_lineage
+
+The analysis itself is `floe_ci.lineage.builder.build_lineage` (pure, SQL given as data);
+this module obtains the SQL (compiled_sql.py, running dbt only where it must), reads seeds'
+CSV headers, and loads and saves the cache (`.floe/cache/lineage/lineage-cache.json`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from floe_ci.fsutil import write_atomic
+from floe_ci.gc_tuning import collector_paused, freeze_now, long_lived_objects
+from floe_ci.integrations.dbt.compiled_sql import obtain_compiled_sql
+from floe_ci.integrations.dbt.project import DbtProject, read_project
+from floe_ci.integrations.dbt.seeds import seed_columns
+from floe_ci.lineage.builder import build_lineage
+from floe_ci.lineage.cache_format import LineageCache, decode_cache, encode_cache
+from floe_ci.lineage.column_lineage import ColumnLineage
+
+CACHE_FILE = "lineage-cache.json"
+
+
+def build_column_lineage(
+    manifest: Mapping[str, Any],
+    project: DbtProject | Path | None = None,
+    cache_dir: Path | None = None,
+    *,
+    dialect: str | None = None,
+) -> ColumnLineage:
+    """Column lineage of every model of a dbt project.
+
+    `manifest` is the parsed manifest.json (from `dbt parse` is enough). `project` (the dbt
+    project folder or its DbtProject) is needed only for models whose Jinja goes beyond
+    ref/source/config (they are compiled with dbt) and for seeds' CSV headers. `cache_dir`
+    (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
+    `dialect` defaults to the manifest's adapter type.
+
+    Example::
+
+        lineage = build_column_lineage(manifest, project_dir, state_dir / "cache" / "lineage")
+        lineage.upstream("model.shop.customers", "email")
+        # [ColumnRef('model.shop.stg_customers', 'stg_customers', 'email')]
+        for ref, path in lineage.paths_from("model.shop.stg_customers", "email").items():
+            print(" -> ".join(map(str, path)))  # stg_customers.email -> customers.email
+        lineage.unresolved("model.shop.customers")  # {} when every column was traced
+    """
+    with long_lived_objects() as settled:
+        settled()  # the manifest: hundreds of thousands of objects living as long as this
+        if cache_dir is not None:
+            return _build(manifest, project, cache_dir, cache_dir / "work", dialect)
+        # `dbt compile` needs somewhere to write, even without a cache
+        with tempfile.TemporaryDirectory(prefix="floe-lineage-") as scratch:
+            return _build(manifest, project, None, Path(scratch), dialect)
+
+
+def _build(
+    manifest: Mapping[str, Any],
+    project: DbtProject | Path | None,
+    cache_dir: Path | None,
+    work_dir: Path,
+    dialect: str | None,
+) -> ColumnLineage:
+    dbt_project = _as_project(project)
+    with collector_paused():
+        cache = load_cache(cache_dir)
+        freeze_now()  # the cache's entries live as long as the lineage
+    compiled = obtain_compiled_sql(
+        manifest, dbt_project, work_dir, cache.compiled, cache.plain if cache_dir else None
+    )
+    built = build_lineage(
+        manifest, compiled, cache, seed_columns(manifest, dbt_project), dialect=dialect
+    )
+    if cache_dir is not None and built.changed:
+        save_cache(cache_dir, built.cache)
+    return built.lineage
+
+
+def load_cache(directory: Path | None) -> LineageCache:
+    """The cache stored in `directory`; empty when there is none or it is unreadable."""
+    if directory is None:
+        return LineageCache()
+    try:
+        raw = (directory / CACHE_FILE).read_bytes()
+    except OSError:
+        return LineageCache()
+    return decode_cache(raw)
+
+
+def save_cache(directory: Path, cache: LineageCache) -> None:
+    write_atomic(directory / CACHE_FILE, encode_cache(cache))
+
+
+def _as_project(project: DbtProject | Path | None) -> DbtProject | None:
+    if project is None or isinstance(project, DbtProject):
+        return project
+    return read_project(Path(project), str(project))

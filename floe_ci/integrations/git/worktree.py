@@ -1,0 +1,71 @@
+"""git for the pull-request review: resolve a revision, check a commit out as a worktree.
+
+`git worktree add` puts the base commit under `.floe/cache/base/<sha>/` once; a checkout of a
+commit never changes, so it is reused until the base moves.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from floe_ci.errors import FloeUsageError
+
+_DONE = ".floe-base-complete"
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300
+        )
+    except FileNotFoundError:
+        raise FloeUsageError.single("git", "git is not installed; --base needs it") from None
+    if result.returncode != 0:
+        raise GitError(result.stderr.strip() or result.stdout.strip())
+    return result.stdout.strip()
+
+
+class GitError(Exception):
+    """git failed; callers turn it into a located FloeUsageError."""
+
+
+def resolve_commit(ref: str, cwd: Path) -> str:
+    try:
+        return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
+    except GitError:
+        raise FloeUsageError.single(
+            ref,
+            f"`{ref}` is not a commit in this repository",
+            hint="in GitHub Actions check out with `fetch-depth: 0` (or fetch the base branch) "
+            "so the base revision exists; locally try `--base origin/main`",
+        ) from None
+
+
+def repository_top(folder: Path, config_file: str) -> Path:
+    """The top folder of the git repository holding `folder`."""
+    try:
+        return Path(_git(["rev-parse", "--show-toplevel"], folder))
+    except GitError:
+        raise FloeUsageError.single(
+            config_file, "--base needs floe.yaml inside a git repository"
+        ) from None
+
+
+def checkout(top: Path, cache: Path, sha: str) -> Path:
+    final = cache / sha
+    if (final / _DONE).is_file():
+        return final
+    cache.mkdir(parents=True, exist_ok=True)
+    if final.exists():  # an interrupted earlier attempt
+        shutil.rmtree(final)
+    _git(["worktree", "prune"], top)
+    try:
+        _git(["worktree", "add", "--detach", "--force", str(final), sha], top)
+    except GitError as exc:
+        raise FloeUsageError.single(
+            str(final), f"cannot check out the base revision {sha[:12]}: {exc}"
+        ) from None
+    (final / _DONE).write_text(sha + "\n")
+    return final

@@ -1,0 +1,190 @@
+"""Build the column lineage of a whole dbt project, model by model in DAG order.
+
+Pure: the compiled SQL comes from a `SqlSource` (floe_ci.integrations.dbt.compiled_sql
+provides it, running dbt where it must), the previous run's results from a `LineageCache`
+decoded by the caller, seeds' columns as data. A parent's column list, needed to expand
+`select *`, is the lineage engine's own output for a model analysed earlier in DAG order (the
+SQL is what the warehouse will produce; declared columns are often partial), the declared
+columns when the SQL gave none, the CSV header for a seed, the declared columns for a source.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from floe_ci.gc_tuning import freeze_now
+from floe_ci.lineage.cache_format import Encoded, LineageCache, cache_key, output_names
+from floe_ci.lineage.column_lineage import ColumnLineage
+from floe_ci.lineage.column_refs import RelationColumns, SqlColumns
+from floe_ci.lineage.relation_index import RelationIndex, declared_columns
+
+
+class SqlSource(Protocol):
+    """Each model's compiled SQL, as far as it could be obtained (see compiled_sql.py)."""
+
+    failures: dict[str, str]
+    pending: dict[str, str]
+    dbt_compiled: dict[str, tuple[str, str]]
+    plain: dict[str, tuple[str, str]]
+
+    def has_sql(self, uid: str) -> bool: ...
+    def digest(self, uid: str) -> str: ...
+    def sql_of(self, uid: str) -> str | None: ...
+    def finish(self) -> None: ...
+    def cancel(self) -> None: ...
+    def figures(self) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True)
+class BuiltLineage:
+    lineage: ColumnLineage
+    cache: LineageCache  # what to store for the next run
+    changed: bool  # whether `cache` differs from the one handed in
+
+
+def sql_models(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Models whose lineage is computed, by unique_id."""
+    return {
+        uid: node
+        for uid, node in (manifest.get("nodes") or {}).items()
+        if node.get("resource_type") == "model"
+    }
+
+
+def build_lineage(
+    manifest: Mapping[str, Any],
+    compiled: SqlSource,
+    cache: LineageCache,
+    seed_columns: Mapping[str, list[str] | None],
+    *,
+    dialect: str | None = None,
+) -> BuiltLineage:
+    """Column lineage of every model; `dialect` defaults to the manifest's adapter type."""
+    adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
+    sql_dialect = dialect or _DIALECTS.get(adapter, adapter)
+    analyse = _Analyse(sql_dialect)
+    relations = RelationIndex(manifest, seed_columns)
+    models = sql_models(manifest)
+    entries: dict[str, Encoded] = {}
+    fresh: dict[str, tuple[str, Encoded]] = {}
+    names: dict[str, list[str] | None] = {}  # output columns of the entries made
+    counts = {"hits": 0, "analysed": 0}
+
+    def process(uid: str) -> None:
+        node = models[uid]
+        if not compiled.has_sql(uid):
+            entries[uid] = (compiled.failures.get(uid, "no compiled SQL"), None)
+            relations.set_columns(uid, declared_columns(node))
+            return
+        parents = sorted(set((node.get("depends_on") or {}).get("nodes") or []))
+        key = cache_key(
+            compiled.digest(uid), sql_dialect, ((p, relations.digest_of(p)) for p in parents)
+        )
+        cached = cache.lineage.get(uid)
+        if cached is not None and cached[0] == key:
+            entry = cached[1]
+            counts["hits"] += 1
+        elif (sql := compiled.sql_of(uid)) is None:  # the same inputs rendered last time
+            entries[uid] = ("the SQL could not be rendered again; delete .floe/cache/", None)
+            relations.set_columns(uid, declared_columns(node))
+            return
+        else:
+            entry = cache.encode(analyse(sql, relations.columns_by_key))
+            counts["analysed"] += 1
+        fresh[uid] = (key, entry)
+        entries[uid] = entry
+        names[uid] = output_names(entry)
+        relations.set_columns(uid, names[uid] or declared_columns(node))
+
+    # Models waiting for `dbt compile` (and their descendants) go last, so the analysis of
+    # the others overlaps with dbt's run in its child process.
+    deferred: list[str] = []
+    blocked: set[str] = set(compiled.pending)
+    try:
+        for uid in _dag_order(models):
+            parents = (models[uid].get("depends_on") or {}).get("nodes") or []
+            if uid in blocked or any(p in blocked for p in parents):
+                blocked.add(uid)
+                deferred.append(uid)
+            else:
+                process(uid)
+        compiled.finish()
+    finally:
+        compiled.cancel()
+    for uid in deferred:
+        process(uid)
+
+    changed = bool(
+        counts["analysed"]
+        or set(fresh) != set(cache.lineage)
+        or compiled.dbt_compiled != cache.compiled
+        or compiled.plain != cache.plain
+    )
+    stored = (
+        LineageCache(cache.relations, fresh, dict(compiled.dbt_compiled), dict(compiled.plain))
+        if changed
+        else cache
+    )
+
+    # Counted now, except unresolved columns (a pass over every column): on first use.
+    figures = {
+        "models": len(models),
+        "analysed": counts["analysed"],
+        "cache_hits": counts["hits"],
+        "failed_models": sum(1 for entry in entries.values() if entry[1] is None),
+        **compiled.figures(),
+    }
+    lineage = ColumnLineage(relations, cache.relations, entries, figures)
+    lineage._names.update(names)
+    return BuiltLineage(lineage, stored, changed)
+
+
+# sqlglot dialect names for dbt adapter types that differ.
+_DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "bigquery": "bigquery"}
+
+
+class _Analyse:
+    """analyse_sql, importing sqlglot on first use: a warm run may never need it."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.run: Callable[[str, str, RelationColumns], SqlColumns] | None = None
+
+    def __call__(self, sql: str, relation_columns: RelationColumns) -> SqlColumns:
+        if self.run is None:
+            from sqlglot.dialects.dialect import Dialect
+
+            from floe_ci.lineage.sql_columns import analyse_sql
+
+            freeze_now()  # sqlglot's modules live as long as the process: never walk them
+            if self.dialect and Dialect.get(self.dialect) is None:
+                self.dialect = ""  # sqlglot's generic SQL for a dialect it does not know
+            self.run = analyse_sql
+        return self.run(sql, self.dialect, relation_columns)
+
+
+def _dag_order(models: Mapping[str, Mapping[str, Any]]) -> Iterator[str]:
+    """Models parents first (Kahn's algorithm; ties in unique_id order for stable output)."""
+    parents = {
+        uid: {p for p in (n.get("depends_on") or {}).get("nodes") or [] if p in models}
+        for uid, n in models.items()
+    }
+    children: dict[str, list[str]] = {}
+    for uid, ps in parents.items():
+        for p in ps:
+            children.setdefault(p, []).append(uid)
+    waiting = {uid: len(ps) for uid, ps in parents.items()}
+    ready = deque(sorted(uid for uid, count in waiting.items() if count == 0))
+    emitted = set()
+    while ready:
+        uid = ready.popleft()
+        emitted.add(uid)
+        yield uid
+        for child in sorted(children.get(uid, [])):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    yield from sorted(set(models) - emitted)  # a cycle dbt would refuse; analyse anyway

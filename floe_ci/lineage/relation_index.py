@@ -1,0 +1,84 @@
+"""Relations named in compiled SQL -> dbt nodes, and the column lists known so far.
+
+Compiled SQL names relations (`"db"."schema"."identifier"`); they are mapped back to dbt nodes
+(models, seeds, snapshots, sources) through the manifest's database/schema/alias. Seeds'
+columns (their CSV headers) are handed in as data: reading files is the caller's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from floe_ci.lineage.cache_format import columns_digest
+from floe_ci.lineage.column_refs import RelationKey, relation_key
+
+RELATION_TYPES = ("model", "seed", "snapshot")
+
+
+def declared_columns(node: Mapping[str, Any]) -> list[str] | None:
+    """The columns a node's properties YAML declares, lower case; None when it declares none."""
+    columns = [str(c).lower() for c in node.get("columns") or {}]
+    return columns or None
+
+
+class RelationIndex:
+    """Relations named in SQL -> dbt nodes, and the column lists known so far."""
+
+    def __init__(
+        self, manifest: Mapping[str, Any], seed_columns: Mapping[str, list[str] | None]
+    ) -> None:
+        self.nodes: dict[str, Mapping[str, Any]] = {}
+        self.by_key: dict[RelationKey, str] = {}
+        partial: dict[RelationKey, set[str]] = {}
+        for uid, node in (manifest.get("nodes") or {}).items():
+            if node.get("resource_type") in RELATION_TYPES:
+                self._add(uid, node, node.get("alias") or node.get("name"), partial)
+        for uid, node in (manifest.get("sources") or {}).items():
+            self._add(uid, node, node.get("identifier") or node.get("name"), partial)
+        for key, uids in partial.items():
+            if len(uids) == 1 and key not in self.by_key:
+                self.by_key[key] = next(iter(uids))
+        self.columns: dict[str, list[str] | None] = {}
+        self._digests: dict[str, str] = {}
+        for uid, node in self.nodes.items():
+            if node.get("resource_type") == "seed":
+                self.columns[uid] = seed_columns.get(uid) or declared_columns(node)
+            elif node.get("resource_type") != "model":
+                self.columns[uid] = declared_columns(node)
+
+    def _add(
+        self,
+        uid: str,
+        node: Mapping[str, Any],
+        identifier: Any,
+        partial: dict[RelationKey, set[str]],
+    ) -> None:
+        self.nodes[uid] = node
+        database, schema = str(node.get("database") or ""), str(node.get("schema") or "")
+        name = str(identifier or "")
+        self.by_key[relation_key([database, schema, name])] = uid
+        # SQL may name a relation without its database (or schema): unique short names resolve.
+        partial.setdefault(relation_key([schema, name]), set()).add(uid)
+        partial.setdefault(relation_key([name]), set()).add(uid)
+
+    def set_columns(self, uid: str, columns: list[str] | None) -> None:
+        self.columns[uid] = columns
+        self._digests.pop(uid, None)
+
+    def digest_of(self, uid: str) -> str:
+        """columns_digest of a relation's columns, computed once per relation."""
+        digest = self._digests.get(uid)
+        if digest is None:
+            digest = self._digests[uid] = columns_digest(self.columns.get(uid))
+        return digest
+
+    def columns_of(self, uid: str) -> list[str] | None:
+        return self.columns.get(uid)
+
+    def node_of(self, key: RelationKey) -> str | None:
+        return self.by_key.get(key)
+
+    def columns_by_key(self, key: RelationKey) -> list[str] | None:
+        uid = self.by_key.get(key)
+        return self.columns.get(uid) if uid is not None else None

@@ -1,1 +1,0 @@
-"""Running the pipeline locally: `floe run` (Dagster in-process), `floe dev`, `floe test`."""
