@@ -79,12 +79,12 @@ def worker(config: Path) -> None:
 
     from floe_ci.app.check import repository_base
     from floe_ci.app.compile import dbt_project_of, state_dir_for
+    from floe_ci.app.spec_file import load_spec
     from floe_ci.governance.evaluate import CheckOptions, evaluate
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
     from floe_ci.integrations.dbt.lineage import build_column_lineage
     from floe_ci.integrations.dbt.parse import load_manifest
     from floe_ci.report import FORMATS, render
-    from floe_ci.spec.loader import load_spec
 
     lap("import")
     loaded = load_spec(config, "floe.yaml")

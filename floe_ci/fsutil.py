@@ -1,10 +1,57 @@
-"""File helpers that never leave a half-written file behind."""
+"""File helpers shared by the application and the integrations (the core never imports this).
+
+Reads are bounded and every failure is a located usage error; writes never leave a
+half-written file behind.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from floe_ci.errors import FloeUsageError
+from floe_ci.spec.yaml_positions import (
+    MAX_EXPANDED_NODES,
+    MAX_FILE_BYTES,
+    LocatedDocument,
+    decode_utf8,
+    file_too_large,
+    load_located,
+)
+
+
+def read_bytes(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A file's bytes, its size checked before reading, with a located error otherwise."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FloeUsageError.single(
+            display,
+            "file not found",
+            hint="pass the right path with --config, or run `floe-ci init`",
+        ) from None
+    if path.is_dir():
+        raise FloeUsageError.single(display, "is a directory, expected a YAML file")
+    if size > max_bytes:
+        raise file_too_large(display, size, max_bytes)
+    return path.read_bytes()
+
+
+def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a file as UTF-8, with a located error for every way it can be unreadable."""
+    return decode_utf8(read_bytes(path, display, max_bytes), display, max_bytes)
+
+
+def load_located_file(
+    path: Path,
+    display: str | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_nodes: int = MAX_EXPANDED_NODES,
+) -> LocatedDocument:
+    """A YAML file parsed with the position of every value (see spec.yaml_positions)."""
+    shown = display or str(path)
+    return load_located(read_text(path, shown, max_bytes), shown, max_nodes)
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci import __version__
+from floe_ci.app.spec_file import load_spec
 from floe_ci.artifacts import ArtifactMetadata, CompiledArtifacts
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.classifications import extract_classifications
@@ -21,7 +22,7 @@ from floe_ci.integrations.dbt.profiles import (
 )
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.integrations.dbt.properties import ColumnLocations
-from floe_ci.spec.loader import LoadedSpec, load_spec
+from floe_ci.spec.loader import LoadedSpec
 from floe_ci.spec.models import ClassificationSource
 
 STATE_DIR = ".floe"

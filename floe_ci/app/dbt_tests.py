@@ -13,8 +13,8 @@ from floe_ci.integrations.opentelemetry.tracing import span, traced_command
 def run_tests(config: Path, *, select: str | None = None, exclude: str | None = None) -> bool:
     """Compile, run `dbt test`, print one line per failing test and a tally; True when green."""
     from floe_ci.app.compile import compile_pipeline
+    from floe_ci.app.spec_file import load_spec
     from floe_ci.integrations.dbt.executor import DbtExecutor
-    from floe_ci.spec.loader import load_spec
 
     spec = load_spec(config, str(config)).spec
     with traced_command(spec.observability, pipeline=spec.name, command="test"):

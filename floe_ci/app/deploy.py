@@ -37,7 +37,7 @@ class DeployOptions:
 
 def run_deploy(config: Path, options: DeployOptions) -> DeployReport:
     """Deploy the pipeline of `config`; prints the report as it goes."""
-    from floe_ci.spec.loader import load_spec
+    from floe_ci.app.spec_file import load_spec
 
     loaded = load_spec(config, str(config))
     configure_tracing(loaded.spec.observability, pipeline=loaded.spec.name, command="deploy")

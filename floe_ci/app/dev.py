@@ -19,9 +19,9 @@ from types import FrameType
 
 import click
 
-from floe_ci.integrations.dagster.loader import ARTIFACTS_ENV, PROJECT_ROOT_ENV
+from floe_ci.app.code_location import ARTIFACTS_ENV, PROJECT_ROOT_ENV
 
-DEFINITIONS_MODULE = "floe_ci.integrations.dagster.definitions"
+DEFINITIONS_MODULE = "floe_ci.app.definitions"
 DAGSTER_HOME = Path(".floe") / "dagster"
 GRACE_SECONDS = 20.0
 READY_TIMEOUT_SECONDS = 180.0

@@ -40,7 +40,7 @@ def run_pipeline(
     exclude: str | None = None,
 ) -> RunOutcome:
     """Run the pipeline of `config` and print its summary; never raises for failed models."""
-    from floe_ci.spec.loader import load_spec
+    from floe_ci.app.spec_file import load_spec
 
     spec = load_spec(config, str(config)).spec
     with traced_command(

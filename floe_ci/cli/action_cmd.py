@@ -139,6 +139,7 @@ def _check_stage(
 ) -> int:
     from floe_ci.app.check import run_check
     from floe_ci.app.review import review_pull_request
+    from floe_ci.app.spec_file import load_spec
     from floe_ci.fsutil import write_atomic
     from floe_ci.governance.evaluate import CheckOptions
     from floe_ci.integrations.github import workflow_commands as wc
@@ -147,7 +148,6 @@ def _check_stage(
     from floe_ci.report.github import render_github
     from floe_ci.report.json_report import render_json
     from floe_ci.report.sarif import render_sarif
-    from floe_ci.spec.loader import load_spec
 
     config = workdir / inputs.config
     shown = inputs.config

@@ -24,7 +24,7 @@ def validate(config: Path) -> None:
       floe-ci validate -c examples/shop/floe.yaml
     """
     from floe_ci.app.compile import dbt_project_of
-    from floe_ci.spec.loader import load_spec
+    from floe_ci.app.spec_file import load_spec
 
     loaded = load_spec(config, str(config))
     project = dbt_project_of(loaded, str(config))

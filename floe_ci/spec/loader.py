@@ -1,4 +1,4 @@
-"""Load floe.yaml into a FloeSpec, turning every problem into a located, fixable message."""
+"""Parse floe.yaml into a FloeSpec, turning every problem into a located, fixable message."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from floe_ci.errors import FloeUsageError, Problem
 from floe_ci.spec.models import FloeSpec
 from floe_ci.spec.secrets import find_literal_secrets
-from floe_ci.spec.yaml_positions import LocatedDocument, Path_, load_located_file
+from floe_ci.spec.yaml_positions import LocatedDocument, Path_, decode_utf8, load_located
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,14 @@ class LoadedSpec:
     raw_bytes: bytes
 
 
-def load_spec(path: Path, display: str | None = None) -> LoadedSpec:
-    """Read, parse and validate floe.yaml. Raises FloeUsageError with located problems."""
+def parse_spec(raw: bytes, path: Path, display: str | None = None) -> LoadedSpec:
+    """Parse and validate floe.yaml's bytes (read from `path`, shown as `display`).
+
+    Raises FloeUsageError with located problems. Reading the file is the caller's
+    (floe_ci.app.spec_file.load_spec).
+    """
     shown = display or str(path)
-    document = load_located_file(path, shown)
+    document = load_located(decode_utf8(raw, shown), shown)
     if not isinstance(document.data, dict):
         raise FloeUsageError.single(
             shown,
@@ -45,7 +49,7 @@ def load_spec(path: Path, display: str | None = None) -> LoadedSpec:
         problems.extend(validation_problems(exc, document, FloeSpec))
     if problems:
         raise FloeUsageError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
-    return LoadedSpec(spec, document, path, path.read_bytes())
+    return LoadedSpec(spec, document, path, raw)
 
 
 def secret_problems(document: LocatedDocument) -> list[Problem]:

@@ -8,7 +8,6 @@ name file:line:column, duplicate keys are errors, and alias bombs are stopped ea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -58,28 +57,21 @@ def _position(mark: yaml.Mark) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
-def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """Read a file as UTF-8, with a located error for every way it can be unreadable."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise FloeUsageError.single(
-            display,
-            "file not found",
-            hint="pass the right path with --config, or run `floe-ci init`",
-        ) from None
-    if path.is_dir():
-        raise FloeUsageError.single(display, "is a directory, expected a YAML file")
-    if size > max_bytes:
-        raise FloeUsageError.single(
-            display,
-            f"file is {size / 1024 / 1024:.1f} MiB; this file is limited to "
-            f"{max_bytes / 1024 / 1024:g} MiB",
-            line=1,
-            column=1,
-            hint="configuration describes the pipeline; keep data and generated content out",
-        )
-    raw = path.read_bytes()
+def file_too_large(display: str, size: int, max_bytes: int) -> FloeUsageError:
+    return FloeUsageError.single(
+        display,
+        f"file is {size / 1024 / 1024:.1f} MiB; this file is limited to "
+        f"{max_bytes / 1024 / 1024:g} MiB",
+        line=1,
+        column=1,
+        hint="configuration describes the pipeline; keep data and generated content out",
+    )
+
+
+def decode_utf8(raw: bytes, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """A file's bytes as text, with a located error when too large or not UTF-8."""
+    if len(raw) > max_bytes:
+        raise file_too_large(display, len(raw), max_bytes)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -120,16 +112,6 @@ def load_located(text: str, display: str, max_nodes: int = MAX_EXPANDED_NODES) -
         return doc
     finally:
         loader.dispose()
-
-
-def load_located_file(
-    path: Path,
-    display: str | None = None,
-    max_bytes: int = MAX_FILE_BYTES,
-    max_nodes: int = MAX_EXPANDED_NODES,
-) -> LocatedDocument:
-    shown = display or str(path)
-    return load_located(read_text(path, shown, max_bytes), shown, max_nodes)
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, display: str, text: str) -> FloeUsageError:

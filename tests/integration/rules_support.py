@@ -16,11 +16,11 @@ import pytest
 import yaml
 
 from floe_ci.app.check import run_check
+from floe_ci.app.spec_file import load_spec
 from floe_ci.governance.evaluate import CheckOptions, evaluate
 from floe_ci.governance.result import CheckResult, Finding
 from floe_ci.integrations.dbt.parse import load_manifest
 from floe_ci.integrations.dbt.properties import ColumnLocations
-from floe_ci.spec.loader import load_spec
 from floe_ci.spec.models import FloeSpec
 from tests.conftest import REPO_ROOT, copy_example
 

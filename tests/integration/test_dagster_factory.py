@@ -166,7 +166,7 @@ def _validate_definitions_module(cwd: Path, env_extra: dict[str, str]) -> str:
     done = subprocess.run(
         [
             sys.executable, "-m", "dagster", "definitions", "validate",
-            "-m", "floe_ci.integrations.dagster.definitions",
+            "-m", "floe_ci.app.definitions",
         ],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -181,7 +181,7 @@ def test_dagster_loads_the_definitions_module_from_artifacts(
     _, root = compiled
     artifacts_path = default_artifacts_path(root / "floe.yaml")
     output = _validate_definitions_module(tmp_path, {"FLOE_ARTIFACTS_PATH": str(artifacts_path)})
-    assert "floe_ci.integrations.dagster.definitions" in output and "valid" in output.lower()
+    assert "floe_ci.app.definitions" in output and "valid" in output.lower()
 
 
 def test_definitions_module_compiles_floe_yaml_without_artifacts(tmp_path: Path) -> None:

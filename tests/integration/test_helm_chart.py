@@ -119,7 +119,7 @@ def test_code_location_and_cube_components(rendered: list[dict[str, Any]]) -> No
     assert dagster["spec"]["replicas"] == 2  # deploy.environments.production.values
     server = dagster["spec"]["template"]["spec"]["containers"][0]
     assert server["command"] == ["dagster", "code-server", "start"]
-    assert server["args"][:2] == ["--module-name", "floe_ci.integrations.dagster.definitions"]
+    assert server["args"][:2] == ["--module-name", "floe_ci.app.definitions"]
     assert {"name": "FLOE_ARTIFACTS_PATH", "value": "/etc/floe/artifacts.json"} in server["env"]
     assert deployments["shop-cube-api"]["spec"]["replicas"] == 2
     refresh_env = deployments["shop-cube-refresh"]["spec"]["template"]["spec"]["containers"][0]

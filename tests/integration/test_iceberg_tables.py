@@ -223,7 +223,7 @@ def test_compiled_catalog_block_opens_the_catalog(shop: Path, parsed_shop: Path)
 
 
 def test_bad_catalog_block_is_located(shop: Path) -> None:
-    from floe_ci.spec.loader import load_spec
+    from floe_ci.app.spec_file import load_spec
 
     config = shop / "floe.yaml"
     lines = config.read_text().splitlines()

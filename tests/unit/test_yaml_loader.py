@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from floe_ci.app.spec_file import load_spec
 from floe_ci.errors import FloeUsageError
-from floe_ci.spec.loader import load_spec
 from floe_ci.spec.yaml_positions import MAX_FILE_BYTES, load_located
 
 VALID = """\

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.spec.yaml_positions import load_located_file
+from floe_ci.fsutil import load_located_file
 
 # Folders dbt writes to or installs into; their contents never make a manifest stale.
 _GENERATED = {"target", "dbt_packages", "dbt_modules", "logs", ".floe", "node_modules", ".venv"}

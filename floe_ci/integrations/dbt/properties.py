@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.spec.yaml_positions import LocatedDocument, load_located_file
+from floe_ci.fsutil import load_located_file
+from floe_ci.spec.yaml_positions import LocatedDocument
 
 # Properties files of big projects are generated and large; floe.yaml's limits are too tight.
 _MAX_BYTES = 256 * 1024 * 1024
