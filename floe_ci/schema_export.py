@@ -1,4 +1,4 @@
-"""JSON Schema export of FloeSpec and CompiledArtifacts."""
+"""JSON Schema export of FloeSpec, CompiledArtifacts and the check report (with its Plan)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,17 @@ from pydantic import BaseModel
 SCHEMA_FILES = {
     "floespec": "floe.schema.json",
     "artifacts": "compiled-artifacts.schema.json",
+    "report": "check-report.schema.json",
 }
 SCHEMA_BASE_URL = "https://raw.githubusercontent.com/floe/action/v1/schemas/"
 
 
 def schema_for(kind: str) -> dict[str, Any]:
+    if kind == "report":
+        # The report is more than one model (a CheckResult, and a Plan after --base).
+        from floe_ci.report.json_report import report_schema
+
+        return report_schema()
     from floe_ci.artifacts import CompiledArtifacts
     from floe_ci.spec.models import FloeSpec
 

@@ -147,9 +147,9 @@ def _parse_formats(
     metavar="REF",
     default=None,
     help="Review against this git revision (a pull request's base, e.g. origin/main): adds "
-    "the Plan (schema, lineage and policy changes) and its review findings; `--format "
-    "markdown` then prints the pull-request comment. The base is compiled once per commit "
-    "under .floe/cache/base/.",
+    "the Plan (schema, lineage and policy changes) and its review findings. The console "
+    "report and the JSON (`plan`) show the plan; `--format markdown` prints the pull-request "
+    "comment. The base is compiled once per commit under .floe/cache/base/.",
 )
 @click.option(
     "--refresh-manifest", is_flag=True, help="Run `dbt parse` even when the manifest looks current."
@@ -212,16 +212,14 @@ def check(
             config, options, refresh_manifest=refresh_manifest, manifest_path=manifest
         )
 
-    def rendered(fmt: str, use_color: bool = False) -> str:
-        if fmt == "markdown" and plan is not None:
-            from floe_ci import __version__
-            from floe_ci.app.templates import comment_template
-            from floe_ci.report.review_comment import render_review_comment
+    template = None
+    if plan is not None:  # with a plan, Markdown is the pull-request comment, in its frame
+        from floe_ci.app.templates import comment_template
 
-            return render_review_comment(
-                result, plan, f"floe-ci {__version__}", template=comment_template()
-            ).text
-        return render(result, fmt, color=fmt == "console" and use_color)
+        template = comment_template()
+
+    def rendered(fmt: str, use_color: bool = False) -> str:
+        return render(result, fmt, plan, color=use_color, comment_template=template)
 
     for fmt, file in formats:
         if file is None:

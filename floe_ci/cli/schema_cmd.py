@@ -9,7 +9,7 @@ import click
 
 @click.group()
 def schema() -> None:
-    """JSON Schemas of floe.yaml and of the compiled artifacts.
+    """JSON Schemas of floe.yaml, of the compiled artifacts and of the check report.
 
     \b
     Example:
@@ -21,10 +21,11 @@ def schema() -> None:
 @click.option(
     "--type",
     "kind",
-    type=click.Choice(["floespec", "artifacts"]),
+    type=click.Choice(["floespec", "artifacts", "report"]),
     default="floespec",
     show_default=True,
-    help="floespec: the floe.yaml schema; artifacts: CompiledArtifacts.",
+    help="floespec: the floe.yaml schema; artifacts: CompiledArtifacts; report: the JSON "
+    "report of `floe-ci check` (with its `plan` after --base).",
 )
 @click.option(
     "--output",
@@ -40,6 +41,7 @@ def export(kind: str, output: Path) -> None:
     Examples:
       floe-ci schema export --type floespec --output floe.schema.json
       floe-ci schema export --type artifacts --output compiled-artifacts.schema.json
+      floe-ci schema export --type report --output check-report.schema.json
 
     Point your editor at the floe.yaml schema with a first line such as
     `# yaml-language-server: $schema=floe.schema.json`.

@@ -96,12 +96,20 @@ class PolicyImpact(_PlanModel):
 
 
 class Plan(_PlanModel):
-    """Everything a reviewer needs to judge a pull request, computed once."""
+    """Everything a reviewer needs to judge a pull request, computed once.
 
-    base_ref: str
-    head_ref: str
-    config: list[ConfigChange] = Field(default_factory=list)
-    models: list[ModelChange] = Field(default_factory=list)
+    Rendered by report/ like findings (console, JSON under `plan`, the pull-request
+    comment's sections); its JSON Schema is part of schemas/check-report.schema.json.
+    """
+
+    base_ref: str = Field(description="The base revision as given, with its commit.")
+    head_ref: str = Field(description="The revision under review (`working tree` locally).")
+    config: list[ConfigChange] = Field(
+        default_factory=list, description="floe.yaml settings that differ."
+    )
+    models: list[ModelChange] = Field(
+        default_factory=list, description="dbt models added, removed or modified, with columns."
+    )
     lineage: LineageChange = Field(default_factory=LineageChange)
     policy: PolicyImpact = Field(default_factory=PolicyImpact)
     review_findings: list[Finding] = Field(

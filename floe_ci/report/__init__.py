@@ -1,4 +1,5 @@
-"""Renderers: one CheckResult in, one text out (console, JSON, Markdown, SARIF, GitHub)."""
+"""Renderers: one CheckResult (and, after `check --base`, its Plan) in, one text out per
+format (console, JSON, Markdown, SARIF, GitHub); `render` picks one by name."""
 
 from floe_ci.report.formats import FORMATS, render
 

@@ -7,7 +7,8 @@ caller; this module covers what the check alone knows: the policy verdicts first
 from __future__ import annotations
 
 from floe_ci.governance.result import CheckResult, Finding
-from floe_ci.report.pr_comment import CommentSection, md_cell
+from floe_ci.report.markdown_text import inline_cell, inline_code
+from floe_ci.report.pr_comment import CommentSection
 
 _ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
@@ -15,8 +16,8 @@ _ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 def headline_for_check(result: CheckResult, *, title: str = "floe-ci") -> str:
     icon = "❌" if result.failed() else ("⚠️" if result.active() else "✅")
     return (
-        f"### {icon} {title}: {md_cell(result.verdict())}\n\n"
-        f"Pipeline `{md_cell(result.pipeline)}` · {result.stats.models} models · "
+        f"### {icon} {title}: {inline_cell(result.verdict())}\n\n"
+        f"Pipeline {inline_code(result.pipeline)} · {result.stats.models} models · "
         f"{result.stats.classified_columns} classified columns · fail on: `{result.fail_on}`"
     )
 
@@ -27,8 +28,8 @@ def sections_for_check(result: CheckResult) -> list[CommentSection]:
     if waived:
         rows = ["| Rule | Where | Finding | Reason |", "| --- | --- | --- | --- |"]
         rows += [
-            f"| `{f.rule_id}` | {_where(result, f)} | {md_cell(f.message)} "
-            f"| {md_cell(f.waiver_reason)} |"
+            f"| `{f.rule_id}` | {_where(result, f)} | {inline_cell(f.message)} "
+            f"| {inline_cell(f.waiver_reason)} |"
             for f in waived
         ]
         sections.append(
@@ -62,14 +63,14 @@ def _policy_verdicts(result: CheckResult) -> CommentSection:
     else:
         rows = ["| | Rule | Where | Finding |", "| --- | --- | --- | --- |"]
         for finding in active:
-            text = md_cell(finding.message)
+            text = inline_cell(finding.message)
             if finding.lineage_path:
-                text += "<br>path: " + md_cell(" -> ".join(finding.lineage_path))
+                text += "<br>path: " + inline_cell(" -> ".join(finding.lineage_path))
             if finding.hint:
-                text += f"<br>_hint:_ {md_cell(finding.hint)}"
+                text += f"<br>_hint:_ {inline_cell(finding.hint)}"
             rows.append(
                 f"| {_ICON[finding.severity]} {finding.severity} "
-                f"| `{md_cell(finding.rule_id)}` {md_cell(finding.rule_name)} "
+                f"| {inline_code(finding.rule_id)} {inline_cell(finding.rule_name)} "
                 f"| {_where(result, finding)} | {text} |"
             )
         body = "\n".join(rows)
@@ -81,4 +82,4 @@ def _where(result: CheckResult, finding: Finding) -> str:
     if finding.line is not None:
         path += f":{finding.line}"
     subject = ".".join(p for p in (finding.model, finding.column) if p)
-    return f"`{md_cell(path)}`" + (f"<br>`{md_cell(subject)}`" if subject else "")
+    return inline_code(path) + (f"<br>{inline_code(subject)}" if subject else "")

@@ -1,10 +1,21 @@
-"""The output formats of `floe-ci check`, by name."""
+"""The output formats of `floe-ci check`, by name: one dispatch for findings and the Plan.
+
+Every renderer is a pure function of the CheckResult and, after `check --base REF`, the Plan
+(None otherwise). The plan's review findings are already among the result's findings
+(app/review folds them into the verdict), so the formats that list findings (SARIF, GitHub
+annotations) show them as they show any other; console and JSON add the plan itself, and
+Markdown with a plan is the pull-request comment instead of the job summary.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from floe_ci.governance.result import CheckResult
+if TYPE_CHECKING:
+    import string
+
+    from floe_ci.governance.result import CheckResult
+    from floe_ci.plan.changes import Plan
 
 FORMATS: dict[str, str] = {
     "console": "human-readable report grouped by model (colour only on a terminal)",
@@ -15,21 +26,46 @@ FORMATS: dict[str, str] = {
 }
 
 
-def render(result: CheckResult, fmt: str, *, color: bool = False) -> str:
-    """Render the result in one format. Only the chosen renderer's module is imported."""
-    renderer: Callable[[CheckResult], str]
+def render(
+    result: CheckResult,
+    fmt: str,
+    plan: Plan | None = None,
+    *,
+    color: bool = False,
+    comment_template: string.Template | None = None,
+    footer: str | None = None,
+) -> str:
+    """Render the result (and its plan) in one format. Only the chosen renderer is imported.
+
+    `color` is for the console; `comment_template` (reports/pr-comment.md, read by
+    floe_ci.app.templates) and `footer` frame the pull-request comment that Markdown becomes
+    with a plan. The footer defaults to the tool's name and version.
+    """
     if fmt == "console":
         from floe_ci.report.console import render_console
 
-        return render_console(result, color=color)
+        return render_console(result, plan, color=color)
     if fmt == "json":
-        from floe_ci.report.json_report import render_json as renderer
-    elif fmt == "markdown":
-        from floe_ci.report.markdown import render_markdown as renderer
-    elif fmt == "sarif":
-        from floe_ci.report.sarif import render_sarif as renderer
-    elif fmt == "github":
-        from floe_ci.report.github import render_github as renderer
-    else:
-        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    return renderer(result)
+        from floe_ci.report.json_report import render_json
+
+        return render_json(result, plan)
+    if fmt == "markdown":
+        if plan is None:
+            from floe_ci.report.markdown import render_markdown
+
+            return render_markdown(result)
+        if comment_template is None:
+            raise ValueError("the pull-request comment needs its template (reports/pr-comment.md)")
+        from floe_ci.report.review_comment import render_review_comment
+
+        shown_footer = f"floe-ci {result.tool_version}" if footer is None else footer
+        return render_review_comment(result, plan, shown_footer, template=comment_template).text
+    if fmt == "sarif":
+        from floe_ci.report.sarif import render_sarif
+
+        return render_sarif(result)
+    if fmt == "github":
+        from floe_ci.report.github import render_github
+
+        return render_github(result)
+    raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -1,8 +1,11 @@
 """JSON report: the CheckResult as data, described by schemas/check-report.schema.json.
 
-Regenerate the published schema after changing the result models:
+After `floe-ci check --base REF` the report also carries the Plan under `plan` (its schema
+generated from floe_ci.plan.changes.Plan); without a base the key is absent, so the report
+of a plain check is unchanged. Regenerate the published schema after changing the result or
+plan models (tests/unit/test_schemas_current.py fails until you do):
 
-    python -m floe_ci.report.json_report > schemas/check-report.schema.json
+    floe-ci schema export --type report -o schemas/check-report.schema.json
 """
 
 from __future__ import annotations
@@ -11,21 +14,41 @@ import json
 from typing import Any
 
 from floe_ci.governance.result import CheckResult
+from floe_ci.plan.changes import Plan
 
 SCHEMA_FILE = "check-report.schema.json"
 SCHEMA_URL = "https://raw.githubusercontent.com/floe/action/v1/schemas/" + SCHEMA_FILE
 
 
-def render_json(result: CheckResult) -> str:
+def render_json(result: CheckResult, plan: Plan | None = None) -> str:
     from floe_ci import fastjson
 
     data = {"$schema": SCHEMA_URL, **result.model_dump(mode="json")}
+    if plan is not None:
+        data["plan"] = plan.model_dump(mode="json")
     return fastjson.dumps_indented(data) + "\n"
 
 
 def report_schema() -> dict[str, Any]:
-    body = CheckResult.model_json_schema(mode="serialization")
-    body["properties"] = {"$schema": {"type": "string"}, **body["properties"]}
+    """The CheckResult's schema, with `$schema` and the optional `plan` (the Plan model's,
+    its definitions shared with the result's: a Finding is one definition)."""
+    from pydantic.json_schema import models_json_schema
+
+    _, top = models_json_schema(
+        [(CheckResult, "serialization"), (Plan, "serialization")],
+        ref_template="#/$defs/{model}",
+    )
+    definitions = top["$defs"]
+    body = definitions.pop("CheckResult")
+    body["properties"] = {
+        "$schema": {"type": "string"},
+        **body["properties"],
+        "plan": {
+            "$ref": "#/$defs/Plan",
+            "description": "With `check --base REF`: what the change does, against the base.",
+        },
+    }
+    body = {"$defs": dict(sorted(definitions.items())), **body}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_URL,

@@ -1,31 +1,18 @@
 """Markdown for the GitHub job summary (`--format markdown=$GITHUB_STEP_SUMMARY`).
 
 Written in code rather than as a template in reports/: the summary is tables computed from
-the findings, and the escaping that keeps a table intact (`|`, newlines, HTML) belongs next
-to the cells it escapes. reports/ holds the prose-heavy PR-comment templates.
+the findings, each cell escaped by report/markdown_text (`|`, newlines, HTML).
+reports/ holds the prose-heavy PR-comment templates.
 """
 
 from __future__ import annotations
 
 from floe_ci.governance.result import SEVERITY_RANK, CheckResult, Finding
+from floe_ci.report.markdown_text import cell
 
 # GitHub caps a step summary at 1 MiB; a few hundred rows are all anyone reads.
 MAX_ROWS = 200
 _ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
-
-
-def cell(text: str | None) -> str:
-    """Text made safe for one GFM table cell."""
-    if not text:
-        return ""
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("|", "\\|")
-        .replace("\r", "")
-        .replace("\n", "<br>")
-    )
 
 
 def _where(result: CheckResult, finding: Finding) -> str:
@@ -81,9 +68,9 @@ def render_markdown(result: CheckResult) -> str:
                 f"| {cell(finding.message)} | {cell(finding.waiver_reason)} |"
             )
         lines.append("")
-    from floe_ci.governance.rules.registry import documented_rules
+    from floe_ci.governance.rules.registry import all_rules
 
-    known = {rule.id: rule for rule in documented_rules()}
+    known = {rule.id: rule for rule in all_rules()}
     rules = sorted({f.rule_id for f in result.findings} & set(known))
     if rules:
         lines += ["<details><summary>About these rules</summary>", ""]

@@ -8,32 +8,20 @@ import json
 from typing import Any
 
 from floe_ci.plan.changes import ClassificationChange, ModelChange, Plan
-from floe_ci.report.pr_comment import CommentSection, md_cell
+from floe_ci.report.markdown_text import inline_cell, inline_code
+from floe_ci.report.plan_summary import NO_CHANGE, summary_parts
+from floe_ci.report.pr_comment import CommentSection
 
 _CATEGORY = {"breaking": "💥 breaking", "non_breaking": "non-breaking"}
 
 
 def plan_headline(plan: Plan) -> str:
     """One line under the verdict: how big the change is, and what needs a reviewer."""
-    if plan.is_empty():
-        base = md_cell(plan.base_ref)
-        return f"No change to models, columns, classifications or floe.yaml against `{base}`."
-    counts = {
-        kind: sum(m.kind == kind for m in plan.models) for kind in ("added", "removed", "modified")
-    }
-    parts = [f"{n} model(s) {kind}" for kind, n in counts.items() if n]
-    if plan.breaking():
-        parts.append(f"**{len(plan.breaking())} breaking**")
-    declassified = [c for c in plan.policy.classifications if c.needs_review]
-    if declassified:
-        parts.append(f"**{len(declassified)} declassification(s) to review**")
-    if plan.config:
-        parts.append(f"{len(plan.config)} floe.yaml setting(s) changed")
-    return (
-        f"Against `{md_cell(plan.base_ref)}`: "
-        + ", ".join(parts or ["classification changes only"])
-        + "."
-    )
+    parts = summary_parts(plan)
+    if not parts:
+        return f"{NO_CHANGE} against {inline_code(plan.base_ref)}."
+    shown = [f"**{p.text}**" if p.needs_review else p.text for p in parts]
+    return f"Against {inline_code(plan.base_ref)}: " + ", ".join(shown) + "."
 
 
 def plan_sections(plan: Plan) -> list[CommentSection]:
@@ -52,11 +40,11 @@ def plan_sections(plan: Plan) -> list[CommentSection]:
         for model, column in columns:
             detail = ""
             if column.kind == "type_changed":
-                detail = f"`{md_cell(column.before_type)}` → `{md_cell(column.after_type)}`"
+                detail = f"{inline_code(column.before_type)} → {inline_code(column.after_type)}"
             elif column.kind == "renamed":
-                detail = f"from `{md_cell(column.renamed_from)}`"
+                detail = f"from {inline_code(column.renamed_from)}"
             rows.append(
-                f"| `{md_cell(model.name)}.{md_cell(column.column)}` "
+                f"| `{inline_cell(model.name)}.{inline_cell(column.column)}` "
                 f"| {column.kind.replace('_', ' ')} | {_CATEGORY[column.category]} | {detail} "
                 f"| {_names(column.used_by)} |"
             )
@@ -66,7 +54,7 @@ def plan_sections(plan: Plan) -> list[CommentSection]:
     if plan.config:
         rows = ["| Setting | Change | Before | After |", "| --- | --- | --- | --- |"]
         rows += [
-            f"| `{md_cell(c.path)}` | {c.kind} | {_value(c.before)} | {_value(c.after)} |"
+            f"| {inline_code(c.path)} | {c.kind} | {_value(c.before)} | {_value(c.after)} |"
             for c in plan.config
         ]
         sections.append(
@@ -78,13 +66,15 @@ def plan_sections(plan: Plan) -> list[CommentSection]:
     changed = lineage.nodes_added + lineage.nodes_removed
     if changed or lineage.edges_added or lineage.edges_removed:
         lines = [
-            f"- node {kind}: `{md_cell(n)}`"
+            f"- node {kind}: {inline_code(n)}"
             for kind, nodes in (("added", lineage.nodes_added), ("removed", lineage.nodes_removed))
             for n in nodes
         ]
-        lines += [f"- edge added: `{md_cell(a)}` → `{md_cell(b)}`" for a, b in lineage.edges_added]
         lines += [
-            f"- edge removed: `{md_cell(a)}` → `{md_cell(b)}`" for a, b in lineage.edges_removed
+            f"- edge added: {inline_code(a)} → {inline_code(b)}" for a, b in lineage.edges_added
+        ]
+        lines += [
+            f"- edge removed: {inline_code(a)} → {inline_code(b)}" for a, b in lineage.edges_removed
         ]
         sections.append(CommentSection("lineage-changes", "Lineage changes", "\n".join(lines)))
     if lineage.mermaid.strip():
@@ -108,8 +98,8 @@ def _models(models: list[ModelChange]) -> CommentSection:
         ):
             why += f" ({model.previous_materialization} → {model.materialization})"
         rows.append(
-            f"| `{md_cell(model.name)}` | {model.kind} | {_CATEGORY[model.category]} "
-            f"| {md_cell(why)} | {_names(model.downstream_models)} "
+            f"| {inline_code(model.name)} | {model.kind} | {_CATEGORY[model.category]} "
+            f"| {inline_cell(why)} | {_names(model.downstream_models)} "
             f"| {_names(model.downstream_exposures)} | {_names(model.affected_cubes)} |"
         )
     return CommentSection("model-changes", f"Models changed ({len(models)})", "\n".join(rows))
@@ -135,8 +125,8 @@ def _policy_impact(plan: Plan) -> CommentSection | None:
             "| --- | --- | --- | --- | --- |",
         ]
         parts += [
-            f"| `{md_cell(p.classification)}` | {p.environment} | {md_cell(p.before)} "
-            f"| {md_cell(p.after)} | {p.direction} |"
+            f"| {inline_code(p.classification)} | {p.environment} | {inline_cell(p.before)} "
+            f"| {inline_cell(p.after)} | {p.direction} |"
             for p in impact.policies
         ]
         parts.append("")
@@ -146,7 +136,7 @@ def _policy_impact(plan: Plan) -> CommentSection | None:
     ):
         if findings:
             parts.append(f"**{label} ({len(findings)}):**")
-            parts += [f"- `{md_cell(f.rule_id)}` {md_cell(f.message)}" for f in findings]
+            parts += [f"- {inline_code(f.rule_id)} {inline_cell(f.message)}" for f in findings]
             parts.append("")
     return CommentSection("policy-impact", "Policy impact", "\n".join(parts), open=True)
 
@@ -155,23 +145,23 @@ def _classification_row(change: ClassificationChange) -> str:
     before = change.before or "none"
     after = change.after or "none"
     effective = "<br>".join(
-        f"{env}: {md_cell(change.effective_before.get(env, 'none'))} → "
-        f"{md_cell(change.effective_after.get(env, 'none'))}"
+        f"{env}: {inline_cell(change.effective_before.get(env, 'none'))} → "
+        f"{inline_cell(change.effective_after.get(env, 'none'))}"
         for env in sorted(set(change.effective_before) | set(change.effective_after))
     )
     review = "⚠️ needs review" if change.needs_review else ""
     return (
-        f"| `{md_cell(change.model)}.{md_cell(change.column)}` "
-        f"| `{md_cell(before)}` → `{md_cell(after)}` | {change.direction} | {review} "
+        f"| `{inline_cell(change.model)}.{inline_cell(change.column)}` "
+        f"| {inline_code(before)} → {inline_code(after)} | {change.direction} | {review} "
         f"| {effective} |"
     )
 
 
 def _names(names: list[str]) -> str:
-    return ", ".join(f"`{md_cell(n)}`" for n in names)
+    return ", ".join(inline_code(n) for n in names)
 
 
 def _value(value: Any) -> str:
     if value is None:
         return ""
-    return f"`{md_cell(json.dumps(value, sort_keys=True, default=str), 200)}`"
+    return inline_code(json.dumps(value, sort_keys=True, default=str), 200)

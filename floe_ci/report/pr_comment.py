@@ -144,20 +144,3 @@ def _cut_policy_lines(
     if best is None:
         raise ValueError(f"the comment's fixed parts alone exceed {limit} characters")
     return RenderedComment(best, dropped, best_cut)
-
-
-def md_cell(text: str | None, max_length: int = 500) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no line breaks, no raw HTML."""
-    if not text:
-        return ""
-    value = " ".join(str(text).split())
-    if len(value) > max_length:
-        value = value[: max_length - 1] + "…"
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-
-
-def md_code(text: str) -> str:
-    """Inline code that survives backticks in the text."""
-    value = " ".join(str(text).split())
-    fence = "``" if "`" in value else "`"
-    return f"{fence}{value}{fence}" if fence == "`" else f"{fence} {value} {fence}"

@@ -83,3 +83,66 @@ def test_unknown_base_is_a_usage_error(pull_request: Path) -> None:
     result = CliRunner().invoke(cli, ["check", "-c", "shop/floe.yaml", "--base", "nope"])
     assert result.exit_code == 2
     assert "`nope` is not a commit" in result.output
+
+
+def test_json_carries_the_plan_and_validates_and_console_prints_it(
+    pull_request: Path, tmp_path: Path
+) -> None:
+    """One real review run, three formats: the JSON report (against its published schema),
+    SARIF with the review finding, and the console report with the plan."""
+    import json
+
+    import jsonschema
+
+    from floe_ci.governance.result import CheckResult
+    from floe_ci.plan.changes import Plan
+    from tests.conftest import REPO_ROOT
+
+    report_file, sarif_file = tmp_path / "report.json", tmp_path / "report.sarif"
+    printed = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "-c",
+            "shop/floe.yaml",
+            "--base",
+            "main",
+            "--format",
+            f"json={report_file}",
+            "--format",
+            f"sarif={sarif_file}",
+            "--format",
+            "console",
+            "--no-color",
+        ],
+    )
+    assert printed.exit_code == 0, printed.output
+
+    report = json.loads(report_file.read_text())
+    schema = json.loads((REPO_ROOT / "schemas" / "check-report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    result_keys = {"$schema", *CheckResult.model_fields, "summary", "passed"}
+    assert set(report) == result_keys | {"plan"} and list(report)[-1] == "plan"
+    plan = Plan.model_validate(report["plan"])
+    assert plan.base_ref.startswith("main (") and plan.head_ref == "working tree"
+    [change] = plan.policy.classifications
+    assert (change.model, change.column, change.before, change.after) == (
+        "stg_orders",
+        "card_last4",
+        "financial",
+        None,
+    )
+    assert change.needs_review
+    assert [f.rule_id for f in plan.review_findings] == ["FLOE501"]
+    assert "FLOE501" in {f["rule_id"] for f in report["findings"]}
+
+    results = json.loads(sarif_file.read_text())["runs"][0]["results"]
+    [declassified] = [r for r in results if r["ruleId"] == "FLOE501"]
+    location = declassified["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "shop/models/staging/_staging.yml"
+
+    text = printed.stdout
+    assert "\nplan · main (" in text and "1 declassification(s) to review" in text
+    assert "policy impact\n  ~ stg_orders.card_last4  financial → none  removed" in text
+    assert "review findings (1)\n  ! warning  FLOE501 declassification" in text
+    assert text.rstrip().splitlines()[-1].startswith("✓ passed with findings")

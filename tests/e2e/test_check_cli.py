@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.conftest import REPO_ROOT, copy_example
@@ -112,6 +113,9 @@ def test_json_to_stdout_is_parseable(findings: Path) -> None:
     data = json.loads(result.stdout)
     assert data["environments"] == ["production"]
     assert {f["rule_id"] for f in data["findings"]} >= {"FLOE101", "FLOE301", "FLOE401"}
+    schema = json.loads((REPO_ROOT / "schemas" / "check-report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert "plan" not in data  # only `check --base` has a plan
 
 
 @pytest.mark.parametrize(

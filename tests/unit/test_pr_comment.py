@@ -10,12 +10,12 @@ from cmarkgfm.cmark import Options
 from floe_ci.app.templates import comment_template
 from floe_ci.governance.result import CheckResult, CheckStats, Finding
 from floe_ci.report.check_sections import headline_for_check, sections_for_check
+from floe_ci.report.markdown_text import inline_cell
 from floe_ci.report.pr_comment import (
     DROP_ORDER,
     GITHUB_COMMENT_LIMIT,
     STICKY_MARKER,
     CommentSection,
-    md_cell,
     render_comment,
 )
 
@@ -136,7 +136,7 @@ def test_a_synthetic_check_with_thousands_of_findings_fits() -> None:
 
 def test_text_from_the_repository_cannot_break_the_table_or_inject_html() -> None:
     evil = "a|b\n<script>alert(1)</script> & <details>"
-    cell = md_cell(evil)
+    cell = inline_cell(evil)
     page = html(f"| x |\n| --- |\n| {cell} |\n")
     assert "<script>" not in page and "<details>" not in page
     assert page.count("<td>") == 1
@@ -146,3 +146,13 @@ def test_sections_are_known_and_the_order_ends_with_policy_verdicts() -> None:
     assert DROP_ORDER[0] == "lineage-graph" and DROP_ORDER[-1] == "policy-verdicts"
     with pytest.raises(ValueError, match="unknown comment section"):
         CommentSection("everything", "x", "y")
+
+
+def test_a_comment_cell_is_one_capped_line_and_code_wraps_it() -> None:
+    from floe_ci.report.markdown_text import inline_code
+
+    assert inline_cell("a |\n b\t<c>") == "a \\| b &lt;c&gt;"
+    assert inline_cell("x" * 600) == "x" * 499 + "…"
+    assert inline_cell("abcdef", 4) == "abc…"
+    assert inline_cell(None) == ""
+    assert inline_code("stg|orders", 200) == "`stg\\|orders`"

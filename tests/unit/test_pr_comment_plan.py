@@ -8,79 +8,11 @@ from cmarkgfm.cmark import Options
 
 from floe_ci.app.templates import comment_template
 from floe_ci.governance.result import CheckResult, CheckStats, Finding
-from floe_ci.plan.changes import (
-    ClassificationChange,
-    ColumnChange,
-    ConfigChange,
-    LineageChange,
-    ModelChange,
-    Plan,
-    PolicyImpact,
-)
 from floe_ci.report.check_sections import sections_for_check
 from floe_ci.report.plan_sections import plan_headline, plan_sections
 from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT
 from floe_ci.report.review_comment import render_review_comment
-
-
-def _plan(models: int = 1, graph_lines: int = 3) -> Plan:
-    dropped = ModelChange(
-        name="stg_orders",
-        node_id="model.shop.stg_orders",
-        kind="modified",
-        category="breaking",
-        reasons=["sql"],
-        columns=[
-            ColumnChange(
-                column="amount",
-                kind="removed",
-                category="breaking",
-                used_by=["orders.amount", "customers.lifetime_value"],
-            ),
-            ColumnChange(
-                column="status",
-                kind="type_changed",
-                category="breaking",
-                before_type="varchar",
-                after_type="integer",
-            ),
-        ],
-        downstream_models=["orders", "customers"],
-        affected_cubes=["orders"],
-    )
-    filler = [
-        ModelChange(
-            name=f"m_{i:05d}",
-            node_id=f"model.shop.m_{i:05d}",
-            kind="added",
-            category="non_breaking",
-        )
-        for i in range(models - 1)
-    ]
-    return Plan(
-        base_ref="origin/main (abc123)",
-        head_ref="HEAD",
-        config=[ConfigChange(path="deploy.namespace", kind="modified", before="a", after="b")],
-        models=[dropped, *filler],
-        lineage=LineageChange(
-            nodes_added=["model.shop.m_00000"],
-            mermaid="graph LR\n" + "\n".join(f"  n{i} --> n{i + 1}" for i in range(graph_lines)),
-        ),
-        policy=PolicyImpact(
-            classifications=[
-                ClassificationChange(
-                    model="stg_customers",
-                    column="email",
-                    before="pii",
-                    after=None,
-                    direction="removed",
-                    needs_review=True,
-                    effective_before={"production": "restrict"},
-                    effective_after={"production": "none"},
-                )
-            ]
-        ),
-    )
+from tests.unit.report_samples import sample_plan
 
 
 def _result(findings: int) -> CheckResult:
@@ -108,7 +40,7 @@ def _result(findings: int) -> CheckResult:
 
 
 def test_a_breaking_change_names_the_affected_models_and_cubes() -> None:
-    plan = _plan()
+    plan = sample_plan()
     assert "**1 breaking**" in plan_headline(plan)
     assert "**1 declassification(s) to review**" in plan_headline(plan)
     text = "\n".join(s.render() for s in plan_sections(plan))
@@ -124,7 +56,7 @@ def test_a_breaking_change_names_the_affected_models_and_cubes() -> None:
 
 
 def test_a_plan_far_over_the_limit_drops_the_graph_first_and_keeps_policy_verdicts() -> None:
-    plan = _plan(models=3000, graph_lines=5000)
+    plan = sample_plan(models=3000, graph_lines=5000)
     result = _result(40)
     sections = [
         sections_for_check(result)[0],

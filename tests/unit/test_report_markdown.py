@@ -50,3 +50,11 @@ def test_findings_of_other_producers_render() -> None:
     review = finding("FLOE501", "declassification", "warning", file="m.yml", line=3)
     text = render_markdown(sample_result([review]))
     assert "`FLOE501` declassification" in text
+
+
+def test_a_summary_cell_keeps_its_lines_and_escapes_the_rest() -> None:
+    from floe_ci.report.markdown_text import cell
+
+    assert cell("a|b\r\n<i>&\nc  d") == "a\\|b<br>&lt;i&gt;&amp;<br>c  d"
+    assert cell(None) == "" and cell("") == ""
+    assert cell("x" * 600) == "x" * 600  # the summary caps rows, not cells
