@@ -1,59 +1,63 @@
-"""GitHub Actions workflow commands: one annotation per finding, on the exact file and line.
+"""`--format github`: one annotation per active finding, on the exact file and line.
 
 GitHub shows at most 10 error, 10 warning and 10 notice annotations per step and drops the
-rest silently, so we emit the first of each and summarize the others in one notice.
+rest silently, so `workflow_commands.annotation_lines` emits the first of each and this
+module's closing notice counts the others (and the waived findings, never annotated).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from floe_ci.governance.result import CheckResult, Finding
+from floe_ci.report.workflow_commands import (
+    MAX_ANNOTATIONS_PER_LEVEL,
+    SUMMARY_LEVEL,
+    Annotation,
+    annotation_lines,
+)
 
-MAX_PER_LEVEL = 10
-_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-def escape_data(text: str) -> str:
-    """Escape a command's message, as @actions/core does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Escape a command property value (file, title, ...), as @actions/core does."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+_SEVERITY = {level: severity for severity, level in _LEVEL.items()}
 
 
-def annotation(result: CheckResult, finding: Finding) -> str:
-    properties = []
+def annotation(result: CheckResult, finding: Finding) -> Annotation:
     path = result.repo_path(finding)
-    if path:
-        properties.append(f"file={escape_property(path)}")
-        if finding.line is not None:
-            properties.append(f"line={finding.line}")
-            if finding.column_number is not None:
-                properties.append(f"col={finding.column_number}")
-    properties.append(f"title={escape_property(f'{finding.rule_id} {finding.rule_name}')}")
-    message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
-    return f"::{_COMMAND[finding.severity]} {','.join(properties)}::{escape_data(message)}"
+    line = finding.line if path else None
+    return Annotation(
+        _LEVEL[finding.severity],
+        finding.message + (f"\nhint: {finding.hint}" if finding.hint else ""),
+        file=path or None,
+        line=line,
+        col=finding.column_number if line is not None else None,
+        title=f"{finding.rule_id} {finding.rule_name}",
+    )
 
 
 def render_github(result: CheckResult) -> str:
-    lines: list[str] = []
-    hidden: dict[str, int] = {}
-    for severity in ("error", "warning", "info"):
-        findings = [f for f in result.active() if f.severity == severity]
-        # Keep one notice slot free for the summary line.
-        limit = MAX_PER_LEVEL - 1 if severity == "info" else MAX_PER_LEVEL
-        lines.extend(annotation(result, f) for f in findings[:limit])
-        if len(findings) > limit:
-            hidden[severity] = len(findings) - limit
     waived = len(result.waived())
-    if hidden or waived:
-        parts = [f"{n} more {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in hidden.items()]
+
+    def summary(hidden: Mapping[str, int]) -> Annotation | None:
+        if not hidden and not waived:
+            return None
+        parts = []
+        for level, n in hidden.items():
+            severity = _SEVERITY[level]
+            parts.append(f"{n} more {severity}{'s' if n != 1 and severity != 'info' else ''}")
         if waived:
             parts.append(f"{waived} waived")
         text = (
             f"floe-ci: {', '.join(parts)} not shown as annotations (GitHub shows "
-            f"{MAX_PER_LEVEL} per level); see the job summary or the JSON/SARIF report"
+            f"{MAX_ANNOTATIONS_PER_LEVEL} per level); see the job summary or the JSON/SARIF report"
         )
-        lines.append(f"::notice title={escape_property('floe-ci check')}::{escape_data(text)}")
+        return Annotation(SUMMARY_LEVEL, text, title="floe-ci check")
+
+    # By severity, so that the levels' hidden counts read errors first.
+    ordered = [
+        annotation(result, f)
+        for severity in _LEVEL
+        for f in result.active()
+        if f.severity == severity
+    ]
+    lines = annotation_lines(ordered, summary)
     return "\n".join(lines) + ("\n" if lines else "")

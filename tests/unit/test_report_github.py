@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from floe_ci.report.github import MAX_PER_LEVEL, escape_data, escape_property, render_github
+from floe_ci.report.github import render_github
+from floe_ci.report.workflow_commands import (
+    MAX_ANNOTATIONS_PER_LEVEL,
+    escape_data,
+    escape_property,
+)
 from tests.unit.report_samples import finding, sample_result
 
 
@@ -34,12 +39,23 @@ def test_capped_at_ten_per_level_with_the_rest_summarized() -> None:
         for i in range(1, 13)
     ]
     lines = render_github(sample_result(many)).splitlines()
-    assert sum(line.startswith("::error ") for line in lines) == MAX_PER_LEVEL
-    assert sum(line.startswith("::warning ") for line in lines) == MAX_PER_LEVEL
+    assert sum(line.startswith("::error ") for line in lines) == MAX_ANNOTATIONS_PER_LEVEL
+    assert sum(line.startswith("::warning ") for line in lines) == MAX_ANNOTATIONS_PER_LEVEL
     notices = [line for line in lines if line.startswith("::notice ")]
     assert len(notices) == 1
     # 17 errors (2 sample + 15) and 13 warnings: 7 and 3 hidden.
     assert "7 more errors, 3 more warnings, 1 waived not shown" in notices[0]
+
+
+def test_the_closing_notice_keeps_a_notice_slot_for_itself() -> None:
+    infos = [
+        finding("FLOE205", "missing-description", "info", file="m.yml", line=i, model=f"m{i}")
+        for i in range(1, 11)
+    ]
+    lines = render_github(sample_result().model_copy(update={"findings": infos})).splitlines()
+    notices = [line for line in lines if line.startswith("::notice ")]
+    assert len(notices) == MAX_ANNOTATIONS_PER_LEVEL  # 9 findings and the closing notice
+    assert "floe-ci: 1 more info not shown" in notices[-1]
 
 
 def test_a_clean_result_prints_nothing() -> None:

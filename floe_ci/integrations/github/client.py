@@ -9,6 +9,7 @@ CommentNotPermitted so that the caller can fall back to the job summary.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,17 @@ class GitHubSettings:
     # Never wait longer than this for one retry; the job has better things to do.
     max_wait: float = 120.0
     timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, token: str, env: Mapping[str, str]) -> GitHubSettings:
+        """The API of this run's GitHub (GITHUB_API_URL, for GitHub Enterprise too); the
+        FLOE_GITHUB_* waits let tests retry in milliseconds."""
+        return cls(
+            token=token,
+            api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
+            backoff_factor=float(env.get("FLOE_GITHUB_BACKOFF", "1.0")),
+            secondary_rate_wait=float(env.get("FLOE_GITHUB_RATE_WAIT", "60")),
+        )
 
 
 @dataclass(frozen=True)

@@ -137,5 +137,15 @@ def _as_number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
+def run_url(env: Mapping[str, str]) -> str | None:
+    """The page of this run's attempt (GITHUB_RUN_ID, GITHUB_REPOSITORY), None outside Actions."""
+    run_id, repository = env.get("GITHUB_RUN_ID"), env.get("GITHUB_REPOSITORY")
+    if not (run_id and repository):
+        return None
+    server = env.get("GITHUB_SERVER_URL", "https://github.com")
+    attempt = env.get("GITHUB_RUN_ATTEMPT", "1")
+    return f"{server}/{repository}/actions/runs/{run_id}/attempts/{attempt}"
+
+
 def event_from_environment(artifact_dir: Path | None = None) -> EventContext:
     return read_event(os.environ, artifact_dir)

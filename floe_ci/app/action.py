@@ -1,0 +1,220 @@
+"""One run of the GitHub Action (`floe-ci action`): which command, the check or the review,
+the reports, the comment, the step outputs, and the exit code by the verdict.
+
+The GitHub side (inputs, event, masks, comment, the runner's files) is
+`floe_ci.integrations.github`; this module only decides what happens in which order:
+
+1. read the inputs, mask the token and secret-looking variables before anything is printed;
+2. `command: check`: load floe.yaml, mask the secrets it names, check (or review against
+   `base-ref`), write the reports under `.floe/github/`, annotate, summarize, comment, set
+   the outputs, and exit 1 on a failed verdict; a configuration error is annotated on its
+   file and line, then raised (exit 2);
+3. `command: comment`: the trusted second stage posts the comment the first one left;
+4. any other command is handed back as a `Delegate` for the CLI to run.
+
+A comment that cannot be written is a warning, never a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from floe_ci.errors import FloeUsageError
+from floe_ci.integrations.github.inputs import ActionInputs, for_steps, in_repository
+from floe_ci.integrations.github.masking import values_to_mask
+from floe_ci.integrations.github.runner import Step
+
+if TYPE_CHECKING:
+    from floe_ci.governance.result import CheckResult
+    from floe_ci.integrations.github.event import EventContext
+    from floe_ci.plan.changes import Plan
+    from floe_ci.report.pr_comment import RenderedComment
+
+ARTIFACTS_SUBDIR = Path(".floe") / "github"
+EXIT_FINDINGS = 1
+
+
+@dataclass(frozen=True)
+class Delegate:
+    """Another floe-ci command for the CLI to run in this process: `floe-ci *args`."""
+
+    args: tuple[str, ...]
+
+
+def run_action(
+    env: Mapping[str, str], log: TextIO, other_commands: Iterable[str] = ()
+) -> int | Delegate:
+    """Run the action as the environment describes it; the exit code, or what to delegate.
+
+    `other_commands` are the floe-ci commands that `command:` may name besides check and
+    comment. Raises FloeUsageError on a bad input or a broken floe.yaml (exit code 2).
+    """
+    inputs = ActionInputs.from_env(env, other_commands)
+    workdir = inputs.workdir(env)
+    step = Step.from_env(env, log)
+    masked = values_to_mask(env, extra_values=[inputs.token])
+    step.mask(masked)
+    if inputs.command == "comment":
+        return comment_stage(inputs, workdir, env, step)
+    if inputs.command != "check":
+        # As the user would type it; no shell, and nothing in the input is parsed again.
+        return Delegate((inputs.command, "--config", str(workdir / inputs.config)))
+    try:
+        return check_stage(inputs, workdir, env, step, set(masked))
+    except FloeUsageError as exc:
+        _report_usage_error(exc, workdir, env, step)
+        raise
+
+
+def check_stage(
+    inputs: ActionInputs, workdir: Path, env: Mapping[str, str], step: Step, masked: set[str]
+) -> int:
+    """Check (or review), write the reports, annotate, summarize, comment, set outputs."""
+    from floe_ci.app.check import run_check
+    from floe_ci.app.review import review_pull_request
+    from floe_ci.app.spec_file import load_spec
+    from floe_ci.fsutil import write_atomic
+    from floe_ci.governance.evaluate import CheckOptions
+    from floe_ci.integrations.github.comment import post_comment
+    from floe_ci.integrations.github.event import PR_NUMBER_FILE, read_event
+    from floe_ci.integrations.github.masking import referenced_env_names
+    from floe_ci.report.github import render_github
+    from floe_ci.report.json_report import render_json
+    from floe_ci.report.sarif import render_sarif
+
+    config = workdir / inputs.config
+    shown = inputs.config
+    loaded = load_spec(config, shown)
+    named = referenced_env_names(loaded.spec.model_dump(mode="json"))
+    more = values_to_mask({name: env[name] for name in named if name in env}, named)
+    step.mask(value for value in more if value not in masked)
+    event = read_event(env)
+    options = CheckOptions(fail_on=inputs.fail_on, config_file=shown)
+    plan = None
+    if inputs.base_ref:
+        # The plan's review findings (declassification, breaking change, weaker policy)
+        # count toward the verdict like the rules' findings, in every report.
+        result, plan = review_pull_request(config, inputs.base_ref, options)
+    else:
+        result = run_check(config, options)
+    verdict = "failed" if result.failed() else "passed"
+    artifacts = config.resolve().parent / ARTIFACTS_SUBDIR
+    comment, full = render_comments(result, plan, env, event)
+    files = {
+        "report.json": render_json(result),
+        "report.sarif": render_sarif(result),
+        "comment.md": comment.text,
+        "summary.md": full.text,
+        "verdict": verdict + "\n",
+    }
+    if event.pull_number is not None:
+        files[PR_NUMBER_FILE] = f"{event.pull_number}\n"
+    for name, text in files.items():
+        write_atomic(artifacts / name, text)
+
+    step.log.write(render_github(result))
+    step.summary(full.text)
+    comment_url = ""
+    if inputs.comment and event.is_pull_request:
+        comment_url = post_comment(step, inputs.token, env, event, comment.text)
+    elif inputs.comment and event.name not in ("", "local"):
+        step.command("notice", f"no pull request in a `{event.name}` event: no comment posted")
+    step.outputs(
+        {
+            "verdict": verdict,
+            "findings-count": str(len(result.active())),
+            "comment-url": comment_url,
+            "report-path": for_steps(artifacts / "report.json", env),
+            "sarif-path": for_steps(artifacts / "report.sarif", env),
+            "artifacts-path": for_steps(artifacts, env),
+        }
+    )
+    step.emit([f"floe-ci: {result.verdict()} (report: {artifacts})"])
+    return EXIT_FINDINGS if result.failed() else 0
+
+
+def render_comments(
+    result: CheckResult, plan: Plan | None, env: Mapping[str, str], event: EventContext
+) -> tuple[RenderedComment, RenderedComment]:
+    """The comment (cut to GitHub's limit) and the job summary's full text, same footer."""
+    from floe_ci import __version__
+    from floe_ci.app.templates import comment_template
+    from floe_ci.integrations.github.event import run_url
+    from floe_ci.integrations.github.runner import MAX_SUMMARY_BYTES
+    from floe_ci.report.review_comment import render_review_comment
+
+    footer = [f"floe-ci {__version__}"]
+    if event.head_sha:
+        footer.append(f"commit {event.head_sha[:12]}")
+    url = run_url(env)
+    if url:
+        footer.append(f"[run {env['GITHUB_RUN_ID']}]({url})")
+    text = " · ".join(footer)
+    comment = render_review_comment(result, plan, text, template=comment_template())
+    # The job summary holds everything the comment had to cut (4 bytes per character at worst).
+    full = render_review_comment(
+        result, plan, text, template=comment_template(), limit=MAX_SUMMARY_BYTES // 4
+    )
+    return comment, full
+
+
+def comment_stage(inputs: ActionInputs, workdir: Path, env: Mapping[str, str], step: Step) -> int:
+    """Second stage (workflow_run): post the first stage's comment with a write token."""
+    from floe_ci.integrations.github.comment import post_comment
+    from floe_ci.integrations.github.event import read_event
+    from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT
+
+    comment_file = workdir / "comment.md"
+    if not comment_file.is_file():
+        raise FloeUsageError.single(
+            str(comment_file),
+            "no comment.md from the first stage",
+            hint="download the first stage's artifact into `working-directory`",
+        )
+    body = comment_file.read_text(encoding="utf-8", errors="replace")
+    # The artifact was written by code from the pull request: never trust its size.
+    if len(body) > GITHUB_COMMENT_LIMIT:
+        note = "\n\n*The report was cut to fit; the first stage's job summary has all of it.*"
+        body = body[: GITHUB_COMMENT_LIMIT - len(note)] + note
+    event = read_event(env, artifact_dir=workdir)
+    verdict_file = workdir / "verdict"
+    verdict = verdict_file.read_text(encoding="utf-8").strip() if verdict_file.is_file() else ""
+    if verdict not in ("passed", "failed", "error"):
+        verdict = "unknown"
+    url = ""
+    if event.is_pull_request:
+        url = post_comment(step, inputs.token, env, event, body)
+    else:
+        step.command(
+            "warning", "no pull request number in the event or the artifact: no comment posted"
+        )
+    step.summary(body)
+    step.outputs(
+        {"verdict": verdict, "comment-url": url, "artifacts-path": for_steps(workdir, env)}
+    )
+    return 0
+
+
+def _report_usage_error(
+    exc: FloeUsageError, workdir: Path, env: Mapping[str, str], step: Step
+) -> None:
+    """A configuration error, annotated on its file and line, in the summary and outputs."""
+    from floe_ci.report.workflow_commands import Annotation, annotation_lines
+
+    step.emit(
+        annotation_lines(
+            Annotation(
+                "error",
+                p.message + (f"\nhint: {p.hint}" if p.hint else ""),
+                in_repository(p.file, workdir, env),
+                p.line,
+                p.column,
+            )
+            for p in exc.problems
+        )
+    )
+    step.summary("### ❌ floe-ci: configuration error\n\n```\n" + str(exc) + "\n```\n")
+    step.outputs({"verdict": "error", "findings-count": str(len(exc.problems))})

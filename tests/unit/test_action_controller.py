@@ -1,0 +1,116 @@
+"""The action's controller (floe_ci.app.action) and its thin command, without dbt or GitHub:
+what it delegates, what the second stage writes, how a broken floe.yaml is annotated."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from floe_ci.app.action import Delegate, run_action
+from floe_ci.cli.main import cli
+from floe_ci.errors import FloeUsageError
+from floe_ci.integrations.github.comment import post_comment
+from floe_ci.integrations.github.event import EventContext
+from floe_ci.integrations.github.runner import Step
+from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT
+from tests.conftest import EXAMPLE_SHOP, REPO_ROOT
+from tests.e2e.test_action_entry import parse_outputs
+
+TOKEN = "ghs_unitTokenValue123"
+
+
+@pytest.fixture
+def runner_files(tmp_path: Path) -> dict[str, str]:
+    """The environment of a step in Actions: a workspace, its output and summary files."""
+    (tmp_path / "output").touch()
+    (tmp_path / "summary").touch()
+    return {
+        "GITHUB_WORKSPACE": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "INPUT_GITHUB-TOKEN": TOKEN,
+    }
+
+
+def test_another_command_is_handed_back_after_the_masks(runner_files: dict[str, str]) -> None:
+    log = io.StringIO()
+    env = {**runner_files, "INPUT_COMMAND": "validate", "INPUT_WORKING-DIRECTORY": "shop"}
+    outcome = run_action(env, log, ["action", "check", "validate"])
+    config = Path(runner_files["GITHUB_WORKSPACE"]).resolve() / "shop" / "floe.yaml"
+    assert outcome == Delegate(("validate", "--config", str(config)))
+    assert log.getvalue() == f"::add-mask::{TOKEN}\n"
+
+
+def test_a_command_the_cli_does_not_name_is_refused() -> None:
+    with pytest.raises(FloeUsageError, match="`validate` is not one of check, comment"):
+        run_action({"INPUT_COMMAND": "validate"}, io.StringIO())
+
+
+def test_the_second_stage_without_a_pull_request_warns_and_keeps_the_comment_in_the_summary(
+    runner_files: dict[str, str],
+) -> None:
+    artifact = Path(runner_files["GITHUB_WORKSPACE"]) / "floe-pr"
+    artifact.mkdir()
+    (artifact / "comment.md").write_text("x" * (GITHUB_COMMENT_LIMIT + 5))
+    (artifact / "verdict").write_text("forged\n")
+    env = {**runner_files, "INPUT_COMMAND": "comment", "INPUT_WORKING-DIRECTORY": "floe-pr"}
+    log = io.StringIO()
+    assert run_action({**env, "GITHUB_EVENT_NAME": "push"}, log) == 0
+    assert log.getvalue().splitlines()[1] == (
+        "::warning::no pull request number in the event or the artifact: no comment posted"
+    )
+    summary = Path(runner_files["GITHUB_STEP_SUMMARY"]).read_text()
+    assert len(summary) == GITHUB_COMMENT_LIMIT
+    assert summary.endswith("the first stage's job summary has all of it.*")
+    outputs = parse_outputs(Path(runner_files["GITHUB_OUTPUT"]).read_text())
+    assert outputs == {"verdict": "unknown", "comment-url": "", "artifacts-path": "floe-pr"}
+
+
+def test_a_broken_floe_yaml_is_annotated_on_its_line_and_raised(
+    runner_files: dict[str, str],
+) -> None:
+    shop = Path(runner_files["GITHUB_WORKSPACE"]) / "shop"
+    shop.mkdir()
+    (shop / "floe.yaml").write_text("name: shop\nconsumtion: {}\n")
+    log = io.StringIO()
+    env = {**runner_files, "INPUT_WORKING-DIRECTORY": "shop"}
+    with pytest.raises(FloeUsageError):
+        run_action(env, log)
+    assert any(
+        line.startswith("::error file=shop/floe.yaml,line=2,col=1::unknown key `consumtion`")
+        for line in log.getvalue().splitlines()
+    )
+    assert "configuration error" in Path(runner_files["GITHUB_STEP_SUMMARY"]).read_text()
+    outputs = parse_outputs(Path(runner_files["GITHUB_OUTPUT"]).read_text())
+    assert outputs["verdict"] == "error" and int(outputs["findings-count"]) >= 2
+
+
+def test_no_token_means_a_warning_and_no_request() -> None:
+    log = io.StringIO()
+    event = EventContext("pull_request", "o/r", 7, "abc")
+    assert post_comment(Step(log), "", {}, event, "body") == ""
+    assert log.getvalue() == (
+        "::warning::no github-token: the verdict is in the job summary only\n"
+    )
+
+
+def test_the_command_runs_the_delegated_command_on_its_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("INPUT_", "GITHUB_")):
+            monkeypatch.delenv(name)
+    env = {
+        "GITHUB_WORKSPACE": str(REPO_ROOT),
+        "INPUT_COMMAND": "validate",
+        "INPUT_WORKING-DIRECTORY": str(EXAMPLE_SHOP.relative_to(REPO_ROOT)),
+    }
+    done = CliRunner().invoke(cli, ["action"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "is valid: pipeline `shop`" in done.output
+    done = CliRunner().invoke(cli, ["action"], env={**env, "INPUT_CONFIG": "missing.yaml"})
+    assert done.exit_code == 2, done.output
