@@ -260,9 +260,9 @@ def rules(rule: str | None, fmt: str) -> None:
       floe-ci rules FLOE301
       floe-ci rules unclassified-pii
     """
-    from floe_ci.governance.rules.registry import documented_rules, find_documented_rule
+    from floe_ci.governance.rules.registry import all_rules, find_rule
 
-    selected = [find_documented_rule(rule)] if rule else documented_rules()
+    selected = [find_rule(rule)] if rule else all_rules()
     for item in selected:
         if fmt == "markdown":
             # The heading's GitHub anchor is the rule's helpUri in SARIF (#floe101-...).

@@ -23,6 +23,7 @@ from floe_ci.governance.rules.base import (
     RuleContext,
     SpecLocator,
 )
+from floe_ci.governance.rules.registry import check_rules, rule_keys
 from floe_ci.spec.models import FloeSpec
 
 ALL_ENVIRONMENTS: tuple[Environment, ...] = ("production", "non_production")
@@ -40,7 +41,9 @@ def _no_spec_position(path: tuple[str | int, ...]) -> tuple[int, int] | None:
     return None
 
 
-def _patch_only(node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
+def locate_patch_file(node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
+    """The column's properties file (or the model's SQL file), without a line: where a
+    finding points when no file can be read (floe_ci.testing; the CLI reads the YAML)."""
     patch = node.get("patch_path")
     if isinstance(patch, str) and patch:
         return patch.split("://", 1)[-1], None
@@ -53,7 +56,7 @@ def evaluate(
     lineage: ColumnLineage | None,
     options: CheckOptions = CheckOptions(),
     *,
-    locate_column: ColumnLocator = _patch_only,
+    locate_column: ColumnLocator = locate_patch_file,
     locate_spec: SpecLocator = _no_spec_position,
 ) -> CheckResult:
     """Run every rule over the facts and return the result, waivers applied, sorted."""
@@ -62,11 +65,10 @@ def evaluate(
 
 
 def evaluate_context(ctx: RuleContext, options: CheckOptions) -> CheckResult:
-    """The rules over facts already gathered (the pull-request review reuses the context)."""
-    from floe_ci.governance.rules.registry import all_rules
-
+    """The check's rules over facts already gathered (the pull-request review reuses the
+    context for its own rules, plan.build)."""
     findings: list[Finding] = []
-    for rule in all_rules():
+    for rule in check_rules():
         findings.extend(rule().check(ctx))
     findings = sorted(
         {_identity(f): f for f in apply_waivers(ctx, findings)}.values(),
@@ -140,6 +142,7 @@ def build_context(
         locate_column=locate_column,
         locate_spec=locate_spec,
         environments=options.environments,
+        rule_keys=rule_keys(),
         lineage=lineage,
     )
 

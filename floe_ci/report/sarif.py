@@ -75,9 +75,9 @@ def _location(result: CheckResult, finding: Finding) -> dict[str, Any]:
 
 
 def sarif_log(result: CheckResult) -> dict[str, Any]:
-    from floe_ci.governance.rules.registry import documented_rules
+    from floe_ci.governance.rules.registry import all_rules
 
-    rules = documented_rules()
+    rules = all_rules()
     descriptors = [_rule_descriptor(rule) for rule in rules]
     index = {rule.id: i for i, rule in enumerate(rules)}
     # Findings from other producers (e.g. the pull-request review) get a minimal descriptor.

@@ -1,7 +1,17 @@
-"""What a rule is, and the facts every rule reads (RuleContext).
+"""What a rule is, how it is registered, and the facts every rule reads (RuleContext).
 
-A rule is a small class registered by a stable id. Its docstring is its documentation:
-the first line is the summary `floe-ci rules` lists, the rest explains why and how to fix.
+A rule is a small class registered by `@register` under a stable id and a slug. Its
+docstring is its documentation: the first line is the summary `floe-ci rules` lists, the
+rest explains why and how to fix (SARIF, the Markdown summary and the README read it too).
+There are two kinds, registered the same way:
+
+- `Rule` (FLOE1xx-4xx), run by `floe-ci check` over one revision's facts: `check(ctx)`;
+- `ReviewRule` (FLOE5xx, in rules/review.py), run by the pull-request review over the head's
+  facts and the Plan's changes: `review(head, changes)`.
+
+The registry's lookups (`all_rules`, `find_rule`, ...) are in rules/registry.py, which
+imports every rule module; the table they read is here, so that a rule module needs only
+this module (and nothing imports the registry back).
 """
 
 from __future__ import annotations
@@ -10,7 +20,7 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from floe_ci.artifacts import ColumnClassification
 from floe_ci.governance.result import Environment, Finding, Severity
@@ -92,6 +102,8 @@ class RuleContext:
     locate_column: ColumnLocator
     locate_spec: SpecLocator
     environments: tuple[Environment, ...]
+    # Every id and slug a waiver may name, lower case (registry.rule_keys; FLOE109 reads it).
+    rule_keys: frozenset[str]
     lineage: ColumnLineage | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -127,15 +139,12 @@ def _sql_location(
     return file, position[0], position[1]
 
 
-class Rule:
-    """Base class; subclasses set the class attributes and implement `check`."""
+class RuleBase:
+    """What every registered rule has: an id, a slug, a severity and its documentation."""
 
     id: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
-
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        raise TypeError(f"{type(self).__name__} must implement check()")  # pragma: no cover
 
     @classmethod
     def summary(cls) -> str:
@@ -150,6 +159,17 @@ class Rule:
         """The documentation without its summary line."""
         parts = cls.documentation().split("\n", 1)
         return parts[1].strip() if len(parts) > 1 else parts[0]
+
+
+class Rule(RuleBase):
+    """A rule of `floe-ci check`: subclasses set the class attributes and implement `check`.
+
+    `check` reads only the RuleContext and yields findings, made with the helpers below so
+    that every finding of a column points at the same place.
+    """
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        raise TypeError(f"{type(self).__name__} must implement check()")  # pragma: no cover
 
     def column_finding(
         self,
@@ -207,3 +227,24 @@ class Rule:
             line=position[0] if position else None,
             column_number=position[1] if position else None,
         )
+
+
+# Every registered rule, check and review, by id (registry.py reads it; rules fill it).
+_REGISTERED: dict[str, type[RuleBase]] = {}
+R = TypeVar("R", bound=type[RuleBase])
+
+
+def register(rule: R) -> R:
+    """Class decorator: make the rule known under its id and its slug."""
+    taken = {key.lower() for known in _REGISTERED.values() for key in (known.id, known.name)}
+    if rule.id.lower() in taken or rule.name.lower() in taken:
+        raise ValueError(f"rule {rule.id} ({rule.name}) is registered twice")
+    if not rule.__doc__:
+        raise ValueError(f"rule {rule.id} needs a docstring: it is the rule's documentation")
+    _REGISTERED[rule.id] = rule
+    return rule
+
+
+def registered() -> list[type[RuleBase]]:
+    """The rules registered so far, by id; rules/registry.py imports them all first."""
+    return sorted(_REGISTERED.values(), key=lambda rule: rule.id)

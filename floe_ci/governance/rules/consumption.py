@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 from floe_ci.artifacts import ColumnClassification
 from floe_ci.governance.result import Finding
-from floe_ci.governance.rules.base import ModelFacts, Rule, RuleContext
+from floe_ci.governance.rules.base import ModelFacts, Rule, RuleContext, register
 from floe_ci.governance.rules.propagation import inherited_classifications
-from floe_ci.governance.rules.registry import register
 from floe_ci.spec.models import PolicyAction
 
 # Actions that keep the raw value from a Cube consumer, per environment.

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from floe_ci.governance.result import Finding
-from floe_ci.governance.rules.base import Rule, RuleContext
+from floe_ci.governance.rules.base import Rule, RuleContext, register
 from floe_ci.governance.rules.propagation import inherited_classifications
-from floe_ci.governance.rules.registry import register
 from floe_ci.governance.vocabulary import (
     DEFAULT_PII_NAME_PATTERNS,
     DEFAULT_PII_TYPE_PATTERNS,

@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from floe_ci.governance.result import Finding
-from floe_ci.governance.rules.base import ColumnFacts, ModelFacts, Rule, RuleContext
-from floe_ci.governance.rules.registry import register, rule_keys
+from floe_ci.governance.rules.base import ColumnFacts, ModelFacts, Rule, RuleContext, register
 from floe_ci.governance.vocabulary import FLOE_META_KEYS, PII_TYPES, SENSITIVITIES
 
 
@@ -171,7 +170,7 @@ class InvalidWaiver(Rule):
     severity = "warning"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        known = rule_keys()
+        known = ctx.rule_keys
         for model, column in _meta_columns(ctx):
             if not isinstance(column.meta, Mapping) or "waive" not in column.meta:
                 continue

@@ -6,8 +6,7 @@ import difflib
 from collections.abc import Iterator
 
 from floe_ci.governance.result import Finding
-from floe_ci.governance.rules.base import Rule, RuleContext
-from floe_ci.governance.rules.registry import register
+from floe_ci.governance.rules.base import Rule, RuleContext, register
 from floe_ci.spec.models import EnvironmentPolicy, PolicyAction
 
 # Actions that make no sense in an environment: synthetic data would replace the real

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from floe_ci.artifacts import ColumnClassification
 from floe_ci.governance.result import Finding
-from floe_ci.governance.rules.base import Rule, RuleContext
-from floe_ci.governance.rules.registry import register
+from floe_ci.governance.rules.base import Rule, RuleContext, register
 from floe_ci.governance.vocabulary import DEFAULT_SENSITIVITY, SENSITIVITY_RANK
 
 # How many unresolved columns one finding lists before summarizing.

@@ -1,70 +1,40 @@
-"""Rules registered by stable id, in the order they are documented."""
+"""Every rule by stable id, in the order they are documented: the one registry and its lookups.
+
+Importing this module imports every rule module, whose `@register` (rules/base.py) fills the
+table. Check rules (FLOE1xx-4xx, `floe-ci check`) and review rules (FLOE5xx, which compare two
+revisions and so run only with `--base`) live in the same table: `floe-ci rules`, SARIF and
+the Markdown summary document both from `all_rules()`, `find_rule` finds either.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from floe_ci.errors import FloeUsageError
-from floe_ci.governance.rules.base import Rule
+from floe_ci.governance.rules import consumption, detection, meta, policy, propagation, review
+from floe_ci.governance.rules.base import Rule, RuleBase, registered
+from floe_ci.governance.rules.review import ReviewRule
 
-_RULES: dict[str, type[Rule]] = {}
-
-
-def register(rule: type[Rule]) -> type[Rule]:
-    """Class decorator: make the rule known under its id and its slug."""
-    taken = {key.lower() for known in _RULES.values() for key in (known.id, known.name)}
-    if rule.id.lower() in taken or rule.name.lower() in taken:
-        raise ValueError(f"rule {rule.id} ({rule.name}) is registered twice")
-    if not rule.__doc__:
-        raise ValueError(f"rule {rule.id} needs a docstring: it is the rule's documentation")
-    _RULES[rule.id] = rule
-    return rule
+# The modules whose @register decorators fill the table, imported here so that they all
+# have run before anything is looked up. A new rule module is added here.
+RULE_MODULES = (consumption, detection, meta, policy, propagation, review)
 
 
-def all_rules() -> list[type[Rule]]:
-    _load()
-    return sorted(_RULES.values(), key=lambda rule: rule.id)
+def all_rules() -> list[type[RuleBase]]:
+    """Every rule a finding can come from, by id: the check's rules, then the review's."""
+    return registered()
 
 
-class RuleDoc(Protocol):
-    """What reports and `floe-ci rules` read of a rule (check rule or review rule)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def severity(self) -> str: ...
-    def summary(self) -> str: ...
-    def help_text(self) -> str: ...
-    def documentation(self) -> str: ...
+def check_rules() -> list[type[Rule]]:
+    """The rules `floe-ci check` runs over one revision (governance.evaluate)."""
+    return [rule for rule in registered() if issubclass(rule, Rule)]
 
 
-def documented_rules() -> list[RuleDoc]:
-    """Every rule a finding can come from: the check's rules, then the pull-request review's
-    (FLOE5xx, which compare two revisions and so run only with `--base`)."""
-    from floe_ci.governance.rules.review import REVIEW_RULES
-
-    rules: list[RuleDoc] = [*all_rules(), *REVIEW_RULES]
-    return rules
+def review_rules() -> list[type[ReviewRule]]:
+    """The rules the pull-request review runs over the Plan's changes (plan.build)."""
+    return [rule for rule in registered() if issubclass(rule, ReviewRule)]
 
 
-def find_documented_rule(key: str) -> RuleDoc:
-    """Any documented rule by id or slug, case-insensitive."""
-    for rule in documented_rules():
-        if key.lower() in (rule.id.lower(), rule.name.lower()):
-            return rule
-    known = ", ".join(f"{r.id} ({r.name})" for r in documented_rules())
-    raise FloeUsageError.single("<command line>", f"no rule `{key}`", hint=f"rules: {known}")
-
-
-def rule_keys() -> set[str]:
-    """Every spelling a waiver may use: ids and slugs, lower case."""
-    return {key.lower() for rule in all_rules() for key in (rule.id, rule.name)}
-
-
-def find_rule(key: str) -> type[Rule]:
-    """A rule by id (FLOE101) or slug (unpoliced-classification), case-insensitive."""
+def find_rule(key: str) -> type[RuleBase]:
+    """Any rule by id (FLOE101) or slug (unpoliced-classification), case-insensitive."""
     for rule in all_rules():
         if key.lower() in (rule.id.lower(), rule.name.lower()):
             return rule
@@ -72,12 +42,7 @@ def find_rule(key: str) -> type[Rule]:
     raise FloeUsageError.single("<command line>", f"no rule `{key}`", hint=f"rules: {known}")
 
 
-def _load() -> None:
-    # Importing the modules runs their @register decorators.
-    from floe_ci.governance.rules import (  # noqa: F401
-        consumption,
-        detection,
-        meta,
-        policy,
-        propagation,
-    )
+def rule_keys() -> frozenset[str]:
+    """Every spelling a waiver may use, lower case: the check rules' ids and slugs (review
+    findings ask a reviewer to look at the change itself; no waiver silences them)."""
+    return frozenset(key.lower() for rule in check_rules() for key in (rule.id, rule.name))

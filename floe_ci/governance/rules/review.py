@@ -1,41 +1,50 @@
-"""Findings that a change itself raises, for a reviewer to look at before merging.
+"""Rules over what a pull request changes (FLOE5xx), for a reviewer to look at before merging.
 
-They are reported like the governance rules' findings (same ids scheme, same renderers),
-so `--fail-on warning` fails a pull request that declassifies a column.
+They are registered and documented like the check's rules (same id scheme, same renderers),
+so `--fail-on warning` fails a pull request that declassifies a column. A review rule reads
+data only: the head revision's facts (its RuleContext, for locations) and the Plan's change
+objects (`Changes`); plan/build.py computes the changes and runs the review rules over them.
 """
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from floe_ci.governance.result import Finding, Severity
+from floe_ci.governance.result import Finding
+from floe_ci.governance.rules.base import RuleBase, RuleContext, register
 from floe_ci.plan.changes import ClassificationChange, ModelChange, PolicyChange
-from floe_ci.plan.snapshot import PipelineSnapshot
 
 
 @dataclass(frozen=True)
-class ReviewRule:
-    id: str
-    name: str
-    severity: Severity
-    doc: str
+class Changes:
+    """What a pull request changes, as the review rules read it (parts of the Plan)."""
 
-    def summary(self) -> str:
-        return inspect.cleandoc(self.doc).split("\n", 1)[0]
-
-    def documentation(self) -> str:
-        return inspect.cleandoc(self.doc)
-
-    def help_text(self) -> str:
-        """The documentation without its summary line."""
-        return self.documentation().split("\n", 1)[1].strip()
+    models: Sequence[ModelChange] = ()
+    classifications: Sequence[ClassificationChange] = ()
+    policies: Sequence[PolicyChange] = ()
 
 
-DECLASSIFICATION = ReviewRule(
-    "FLOE501",
-    "declassification",
-    "warning",
+class ReviewRule(RuleBase):
+    """A rule of the pull-request review: subclasses set the class attributes and implement
+    `review`, which yields the findings the changes raise, located in the head revision."""
+
+    def review(self, head: RuleContext, changes: Changes) -> Iterator[Finding]:
+        raise TypeError(f"{type(self).__name__} must implement review()")  # pragma: no cover
+
+    def finding(self, message: str, hint: str, **where: object) -> Finding:
+        return Finding(
+            rule_id=self.id,
+            rule_name=self.name,
+            severity=self.severity,
+            message=message,
+            hint=hint,
+            **where,
+        )
+
+
+@register
+class Declassification(ReviewRule):
     """A pull request removes or weakens a column's classification.
 
     Removing `meta.floe.classification` (or lowering its sensitivity, or moving it to a
@@ -45,12 +54,48 @@ DECLASSIFICATION = ReviewRule(
 
     Fix: if the data really is not sensitive any more, have a data owner approve the pull
     request; otherwise restore the classification.
-    """,
-)
-BREAKING_CHANGE = ReviewRule(
-    "FLOE502",
-    "breaking-change",
-    "warning",
+    """
+
+    id = "FLOE501"
+    name = "declassification"
+    severity = "warning"
+
+    def review(self, head: RuleContext, changes: Changes) -> Iterator[Finding]:
+        for change in changes.classifications:
+            if change.needs_review:
+                yield self._declassified(head, change)
+
+    def _declassified(self, head: RuleContext, change: ClassificationChange) -> Finding:
+        model = head.by_name.get(change.model)
+        file = line = None
+        if model is not None:
+            file, line, _ = head.column_location(model, change.column)
+        if change.direction == "removed":
+            what = (
+                f"`{change.model}.{change.column}` is no longer classified (was `{change.before}`)"
+            )
+        else:
+            what = (
+                f"`{change.model}.{change.column}` is protected less: `{change.before}` "
+                f"({change.before_sensitivity}) -> `{change.after}` ({change.after_sensitivity})"
+            )
+        actions = ", ".join(
+            f"{env}: {change.effective_before[env]} -> {change.effective_after[env]}"
+            for env in change.effective_before
+        )
+        return self.finding(
+            f"{what}; effective action {actions}",
+            "have a data owner review this declassification, or restore the classification",
+            model=change.model,
+            node_id=model.node_id if model else None,
+            column=change.column,
+            file=file,
+            line=line,
+        )
+
+
+@register
+class BreakingChange(ReviewRule):
     """A pull request removes, renames or retypes a column (or removes a model) that others use.
 
     Downstream models, exposures and Cube cubes that read it will fail or change meaning
@@ -58,119 +103,79 @@ BREAKING_CHANGE = ReviewRule(
 
     Fix: update the consumers in the same pull request, or keep the old column until they
     have moved.
-    """,
-)
-WEAKER_POLICY = ReviewRule(
-    "FLOE503",
-    "weaker-policy",
-    "warning",
+    """
+
+    id = "FLOE502"
+    name = "breaking-change"
+    severity = "warning"
+
+    def review(self, head: RuleContext, changes: Changes) -> Iterator[Finding]:
+        for change in changes.models:
+            if change.category == "breaking":
+                yield self._breaking(head, change)
+
+    def _breaking(self, head: RuleContext, change: ModelChange) -> Finding:
+        if change.kind == "removed":
+            what = f"model `{change.name}` is removed"
+        else:
+            parts = []
+            for column in (c for c in change.columns if c.category == "breaking"):
+                if column.kind == "renamed":
+                    parts.append(f"`{column.renamed_from}` renamed to `{column.column}`")
+                elif column.kind == "type_changed":
+                    parts.append(f"`{column.column}` {column.before_type} -> {column.after_type}")
+                else:
+                    parts.append(f"`{column.column}` removed")
+            what = f"`{change.name}`: " + ", ".join(parts)
+        affected = []
+        if change.downstream_models:
+            affected.append("models " + ", ".join(f"`{m}`" for m in change.downstream_models))
+        if change.downstream_exposures:
+            exposures = ", ".join(f"`{e}`" for e in change.downstream_exposures)
+            affected.append("exposures " + exposures)
+        if change.affected_cubes:
+            affected.append("Cube cubes " + ", ".join(f"`{c}`" for c in change.affected_cubes))
+        message = f"breaking change: {what}" + (
+            f"; affects {'; '.join(affected)}" if affected else ""
+        )
+        model = head.by_name.get(change.name)
+        return self.finding(
+            message,
+            "update the affected consumers in this pull request, or keep the old column for now",
+            model=change.name,
+            node_id=change.node_id,
+            file=str(model.node.get("original_file_path")) if model else None,
+        )
+
+
+@register
+class WeakerPolicy(ReviewRule):
     """A pull request weakens or removes a governance policy's action for an environment.
 
     Every column with that classification is protected less after the merge (for example
     `restrict` becoming `mask` in production).
 
     Fix: have a data owner approve the change, or keep the stronger action.
-    """,
-)
-REVIEW_RULES = (DECLASSIFICATION, BREAKING_CHANGE, WEAKER_POLICY)
+    """
 
+    id = "FLOE503"
+    name = "weaker-policy"
+    severity = "warning"
 
-def review_findings(
-    head: PipelineSnapshot,
-    models: list[ModelChange],
-    classifications: list[ClassificationChange],
-    policies: list[PolicyChange],
-) -> list[Finding]:
-    findings = [_declassified(head, c) for c in classifications if c.needs_review]
-    findings += [_breaking(head, m) for m in models if m.category == "breaking"]
-    findings += [_weaker(head, p) for p in policies if p.direction in ("weaker", "removed")]
-    return findings
+    def review(self, head: RuleContext, changes: Changes) -> Iterator[Finding]:
+        for change in changes.policies:
+            if change.direction in ("weaker", "removed"):
+                yield self._weaker(head, change)
 
-
-def _finding(rule: ReviewRule, message: str, hint: str, **where: object) -> Finding:
-    return Finding(
-        rule_id=rule.id,
-        rule_name=rule.name,
-        severity=rule.severity,
-        message=message,
-        hint=hint,
-        **where,
-    )
-
-
-def _declassified(head: PipelineSnapshot, change: ClassificationChange) -> Finding:
-    model = head.context.by_name.get(change.model)
-    file = line = None
-    if model is not None:
-        file, line, _ = head.context.column_location(model, change.column)
-    if change.direction == "removed":
-        what = f"`{change.model}.{change.column}` is no longer classified (was `{change.before}`)"
-    else:
-        what = (
-            f"`{change.model}.{change.column}` is protected less: `{change.before}` "
-            f"({change.before_sensitivity}) -> `{change.after}` ({change.after_sensitivity})"
+    def _weaker(self, head: RuleContext, change: PolicyChange) -> Finding:
+        policy = ("governance", "policies", change.classification)
+        # The environment's entry, else the policy's.
+        position = head.locate_spec((*policy, change.environment)) or head.locate_spec(policy)
+        return self.finding(
+            f"policy `{change.classification}` in {change.environment}: {change.before} -> "
+            f"{change.after}",
+            "have a data owner approve the weaker policy, or keep the stronger action",
+            file=head.spec_file,
+            line=position[0] if position else None,
+            column_number=position[1] if position else None,
         )
-    actions = ", ".join(
-        f"{env}: {change.effective_before[env]} -> {change.effective_after[env]}"
-        for env in change.effective_before
-    )
-    return _finding(
-        DECLASSIFICATION,
-        f"{what}; effective action {actions}",
-        "have a data owner review this declassification, or restore the classification",
-        model=change.model,
-        node_id=model.node_id if model else None,
-        column=change.column,
-        file=file,
-        line=line,
-    )
-
-
-def _breaking(head: PipelineSnapshot, change: ModelChange) -> Finding:
-    dropped = [c for c in change.columns if c.category == "breaking"]
-    if change.kind == "removed":
-        what = f"model `{change.name}` is removed"
-    else:
-        parts = []
-        for column in dropped:
-            if column.kind == "renamed":
-                parts.append(f"`{column.renamed_from}` renamed to `{column.column}`")
-            elif column.kind == "type_changed":
-                parts.append(f"`{column.column}` {column.before_type} -> {column.after_type}")
-            else:
-                parts.append(f"`{column.column}` removed")
-        what = f"`{change.name}`: " + ", ".join(parts)
-    affected = []
-    if change.downstream_models:
-        affected.append("models " + ", ".join(f"`{m}`" for m in change.downstream_models))
-    if change.downstream_exposures:
-        affected.append("exposures " + ", ".join(f"`{e}`" for e in change.downstream_exposures))
-    if change.affected_cubes:
-        affected.append("Cube cubes " + ", ".join(f"`{c}`" for c in change.affected_cubes))
-    message = f"breaking change: {what}" + (f"; affects {'; '.join(affected)}" if affected else "")
-    model = head.context.by_name.get(change.name)
-    file = str(model.node.get("original_file_path")) if model else None
-    return _finding(
-        BREAKING_CHANGE,
-        message,
-        "update the affected consumers in this pull request, or keep the old column for now",
-        model=change.name,
-        node_id=change.node_id,
-        file=file,
-    )
-
-
-def _weaker(head: PipelineSnapshot, change: PolicyChange) -> Finding:
-    path = ("governance", "policies", change.classification, change.environment)
-    position = head.context.locate_spec(path) or head.context.locate_spec(
-        ("governance", "policies", change.classification)
-    )
-    return _finding(
-        WEAKER_POLICY,
-        f"policy `{change.classification}` in {change.environment}: {change.before} -> "
-        f"{change.after}",
-        "have a data owner approve the weaker policy, or keep the stronger action",
-        file=head.context.spec_file,
-        line=position[0] if position else None,
-        column_number=position[1] if position else None,
-    )
