@@ -1,14 +1,9 @@
-"""FLOE201: columns that look like personal data but carry no classification."""
+"""FLOE201 on the examples as `dbt parse` reads them (the rule itself:
+tests/unit/test_rules_detection.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.integration.rules_support import (
-    ParsedProject,
-    of_rule,
-    one,
-)
+from tests.integration.rules_support import ParsedProject, of_rule, one
 
 
 def test_likely_pii_column_is_reported(findings_project: ParsedProject) -> None:
@@ -25,30 +20,3 @@ def test_classified_and_inherited_columns_are_not_reported(
     # (FLOE301 reports it instead).
     assert of_rule(clean_project.result, "FLOE201") == []
     assert all(f.column != "contact_email" for f in of_rule(findings_project.result, "FLOE201"))
-
-
-def test_ignore_list_and_switch(findings_project: ParsedProject) -> None:
-    def ignore(data: dict[str, Any]) -> None:
-        data["governance"]["pii_detection"] = {"ignore": ["stg_*.last_login_*"]}
-
-    def disable(data: dict[str, Any]) -> None:
-        data["governance"]["pii_detection"] = {"enabled": False}
-
-    assert of_rule(findings_project.reevaluate(ignore), "FLOE201") == []
-    assert of_rule(findings_project.reevaluate(disable), "FLOE201") == []
-
-
-def test_configured_patterns(clean_project: ParsedProject) -> None:
-    def country_is_personal(data: dict[str, Any]) -> None:
-        data["governance"]["pii_detection"] = {"name_patterns": {"geolocation": "^country$"}}
-
-    result = clean_project.reevaluate(country_is_personal)
-    found = {(f.model, f.column) for f in of_rule(result, "FLOE201")}
-    assert ("stg_customers", "country") in found
-    # customers.country and orders.country are not classified either: all three reported.
-    assert {("customers", "country"), ("orders", "country")} <= found
-
-    def no_defaults(data: dict[str, Any]) -> None:
-        data["governance"]["pii_detection"] = {"use_default_patterns": False}
-
-    assert of_rule(clean_project.reevaluate(no_defaults), "FLOE201") == []

@@ -1,20 +1,12 @@
-"""FLOE301/FLOE302: classified data followed through column-level lineage of compiled SQL."""
+"""FLOE301/FLOE302 on the examples: lineage of the SQL dbt compiles, located in the real files.
+
+The rules themselves (weaker classifications, chains, models without classified upstream):
+tests/unit/test_rules_propagation.py.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from floe_ci.governance.result import CheckResult
-from tests.integration.rules_support import (
-    EXAMPLE_FINDINGS,
-    ParsedProject,
-    check,
-    edited_copy,
-    of_rule,
-    one,
-)
+from tests.integration.rules_support import ParsedProject, of_rule, one
 
 
 def test_pii_renamed_through_a_cte_is_caught_with_its_path(
@@ -56,55 +48,3 @@ def test_unresolved_lineage_is_reported_not_guessed(findings_project: ParsedProj
     assert finding.model == "customer_scores"
     assert finding.file == "models/marts/customer_scores.py"
     assert "python model" in finding.message
-
-
-@pytest.fixture(scope="module")
-def fixed(tmp_path_factory: pytest.TempPathFactory) -> CheckResult:
-    """shop-findings with the lineage findings fixed, one weakened on purpose."""
-    project = edited_copy(
-        EXAMPLE_FINDINGS,
-        tmp_path_factory.mktemp("fixed") / "shop-findings",
-        {
-            "models/marts/_marts.yml": (
-                "      - name: contact_email\n",
-                "      - name: contact_email\n"
-                "        meta: {floe: {classification: pii, sensitivity: low}}\n",
-            ),
-            "models/marts/orders.sql": ("c.email as buyer_contact", "c.country as buyer_country"),
-            # Reads only an unclassified seed: nothing can escape through it.
-            "models/marts/customer_scores.py": (
-                'dbt.ref("stg_customers")',
-                'dbt.ref("raw_orders")',
-            ),
-        },
-    )
-    return check(project)
-
-
-def test_a_weaker_classification_still_fires(fixed: CheckResult) -> None:
-    finding = one(of_rule(fixed, "FLOE301"), column="contact_email")
-    assert "weaker than its source" in finding.message
-    assert all(f.column != "buyer_country" for f in of_rule(fixed, "FLOE301"))
-
-
-def test_unresolved_model_without_classified_upstream_is_not_reported(
-    fixed: CheckResult,
-) -> None:
-    assert of_rule(fixed, "FLOE302") == []
-
-
-def test_chains_report_the_whole_path(tmp_path: Path) -> None:
-    project = edited_copy(
-        EXAMPLE_FINDINGS,
-        tmp_path / "chain",
-        {"models/marts/orders.sql": ("c.country,\n", "c.country,\n    c.phone as buyer_phone,\n")},
-    )
-    (project / "models" / "marts" / "order_calls.sql").write_text(
-        "select order_id, buyer_phone as callback_number from {{ ref('orders') }}\n"
-    )
-    finding = one(of_rule(check(project), "FLOE301"), column="callback_number")
-    assert finding.lineage_path == [
-        "stg_customers.phone",
-        "orders.buyer_phone",
-        "order_calls.callback_number",
-    ]
