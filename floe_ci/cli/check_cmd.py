@@ -213,7 +213,8 @@ def check(
         )
 
     template = None
-    if plan is not None:  # with a plan, Markdown is the pull-request comment, in its frame
+    if plan is not None and any(fmt == "markdown" for fmt, _ in formats):
+        # With a plan, Markdown is the pull-request comment, in the frame reports/ holds.
         from floe_ci.app.templates import comment_template
 
         template = comment_template()
