@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.gc_tuning import freeze_now
 from floe_ci.lineage.cache_format import Encoded, LineageCache, cache_key, output_names
 from floe_ci.lineage.column_lineage import ColumnLineage
 from floe_ci.lineage.column_refs import RelationColumns, SqlColumns
-from floe_ci.lineage.relation_index import RelationIndex, declared_columns
+from floe_ci.lineage.relation_index import RelationIndex
 
 
 class SqlSource(Protocol):
@@ -45,17 +46,8 @@ class BuiltLineage:
     changed: bool  # whether `cache` differs from the one handed in
 
 
-def sql_models(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Models whose lineage is computed, by unique_id."""
-    return {
-        uid: node
-        for uid, node in (manifest.get("nodes") or {}).items()
-        if node.get("resource_type") == "model"
-    }
-
-
 def build_lineage(
-    manifest: Mapping[str, Any],
+    manifest: Mapping[str, Any] | Manifest,
     compiled: SqlSource,
     cache: LineageCache,
     seed_columns: Mapping[str, list[str] | None],
@@ -63,11 +55,12 @@ def build_lineage(
     dialect: str | None = None,
 ) -> BuiltLineage:
     """Column lineage of every model; `dialect` defaults to the manifest's adapter type."""
-    adapter = str((manifest.get("metadata") or {}).get("adapter_type") or "")
+    manifest = manifest if isinstance(manifest, Manifest) else Manifest(manifest)
+    adapter = manifest.adapter_type
     sql_dialect = dialect or _DIALECTS.get(adapter, adapter)
     analyse = _Analyse(sql_dialect)
     relations = RelationIndex(manifest, seed_columns)
-    models = sql_models(manifest)
+    models = manifest.models()
     entries: dict[str, Encoded] = {}
     fresh: dict[str, tuple[str, Encoded]] = {}
     names: dict[str, list[str] | None] = {}  # output columns of the entries made
@@ -77,9 +70,9 @@ def build_lineage(
         node = models[uid]
         if not compiled.has_sql(uid):
             entries[uid] = (compiled.failures.get(uid, "no compiled SQL"), None)
-            relations.set_columns(uid, declared_columns(node))
+            relations.set_columns(uid, node.declared_columns())
             return
-        parents = sorted(set((node.get("depends_on") or {}).get("nodes") or []))
+        parents = sorted(set(node.depends_on_nodes))
         key = cache_key(
             compiled.digest(uid), sql_dialect, ((p, relations.digest_of(p)) for p in parents)
         )
@@ -89,7 +82,7 @@ def build_lineage(
             counts["hits"] += 1
         elif (sql := compiled.sql_of(uid)) is None:  # the same inputs rendered last time
             entries[uid] = ("the SQL could not be rendered again; delete .floe/cache/", None)
-            relations.set_columns(uid, declared_columns(node))
+            relations.set_columns(uid, node.declared_columns())
             return
         else:
             entry = cache.encode(analyse(sql, relations.columns_by_key))
@@ -97,7 +90,7 @@ def build_lineage(
         fresh[uid] = (key, entry)
         entries[uid] = entry
         names[uid] = output_names(entry)
-        relations.set_columns(uid, names[uid] or declared_columns(node))
+        relations.set_columns(uid, names[uid] or node.declared_columns())
 
     # Models waiting for `dbt compile` (and their descendants) go last, so the analysis of
     # the others overlaps with dbt's run in its child process.
@@ -105,7 +98,7 @@ def build_lineage(
     blocked: set[str] = set(compiled.pending)
     try:
         for uid in _dag_order(models):
-            parents = (models[uid].get("depends_on") or {}).get("nodes") or []
+            parents = models[uid].depends_on_nodes
             if uid in blocked or any(p in blocked for p in parents):
                 blocked.add(uid)
                 deferred.append(uid)
@@ -166,12 +159,9 @@ class _Analyse:
         return self.run(sql, self.dialect, relation_columns)
 
 
-def _dag_order(models: Mapping[str, Mapping[str, Any]]) -> Iterator[str]:
+def _dag_order(models: Mapping[str, ManifestNode]) -> Iterator[str]:
     """Models parents first (Kahn's algorithm; ties in unique_id order for stable output)."""
-    parents = {
-        uid: {p for p in (n.get("depends_on") or {}).get("nodes") or [] if p in models}
-        for uid, n in models.items()
-    }
+    parents = {uid: {p for p in n.depends_on_nodes if p in models} for uid, n in models.items()}
     children: dict[str, list[str]] = {}
     for uid, ps in parents.items():
         for p in ps:

@@ -60,8 +60,8 @@ class ColumnLineage:
         column = column.lower()
         ref = self._refs.get((node_id, column))
         if ref is None:
-            node = self._relations.nodes.get(node_id) or {}
-            name = str(node.get("name") or node_id.rsplit(".", 1)[-1])
+            node = self._relations.nodes.get(node_id)
+            name = (node.name if node is not None else "") or node_id.rsplit(".", 1)[-1]
             ref = self._refs[(node_id, column)] = ColumnRef(node_id, name, column)
         return ref
 
@@ -107,8 +107,8 @@ class ColumnLineage:
         """
         error = self.model_error(node_id)
         if error is not None:
-            node = self._relations.nodes.get(node_id) or {}
-            declared = [c.lower() for c in node.get("columns") or {}]
+            node = self._relations.nodes.get(node_id)
+            declared = (node.declared_columns() if node is not None else None) or []
             return {c: error for c in declared} or {"*": error}
         return {
             name: origin.unresolved

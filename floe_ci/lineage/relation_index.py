@@ -8,56 +8,41 @@ columns (their CSV headers) are handed in as data: reading files is the caller's
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
+from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.lineage.cache_format import columns_digest
 from floe_ci.lineage.column_refs import RelationKey, relation_key
 
 RELATION_TYPES = ("model", "seed", "snapshot")
 
 
-def declared_columns(node: Mapping[str, Any]) -> list[str] | None:
-    """The columns a node's properties YAML declares, lower case; None when it declares none."""
-    columns = [str(c).lower() for c in node.get("columns") or {}]
-    return columns or None
-
-
 class RelationIndex:
     """Relations named in SQL -> dbt nodes, and the column lists known so far."""
 
-    def __init__(
-        self, manifest: Mapping[str, Any], seed_columns: Mapping[str, list[str] | None]
-    ) -> None:
-        self.nodes: dict[str, Mapping[str, Any]] = {}
+    def __init__(self, manifest: Manifest, seed_columns: Mapping[str, list[str] | None]) -> None:
+        self.nodes: dict[str, ManifestNode] = {}
         self.by_key: dict[RelationKey, str] = {}
         partial: dict[RelationKey, set[str]] = {}
-        for uid, node in (manifest.get("nodes") or {}).items():
-            if node.get("resource_type") in RELATION_TYPES:
-                self._add(uid, node, node.get("alias") or node.get("name"), partial)
-        for uid, node in (manifest.get("sources") or {}).items():
-            self._add(uid, node, node.get("identifier") or node.get("name"), partial)
+        for uid, node in manifest.nodes.items():
+            if node.resource_type in RELATION_TYPES:
+                self._add(uid, node, partial)
+        for uid, node in manifest.sources.items():
+            self._add(uid, node, partial)
         for key, uids in partial.items():
             if len(uids) == 1 and key not in self.by_key:
                 self.by_key[key] = next(iter(uids))
         self.columns: dict[str, list[str] | None] = {}
         self._digests: dict[str, str] = {}
         for uid, node in self.nodes.items():
-            if node.get("resource_type") == "seed":
-                self.columns[uid] = seed_columns.get(uid) or declared_columns(node)
-            elif node.get("resource_type") != "model":
-                self.columns[uid] = declared_columns(node)
+            if node.resource_type == "seed":
+                self.columns[uid] = seed_columns.get(uid) or node.declared_columns()
+            elif node.resource_type != "model":
+                self.columns[uid] = node.declared_columns()
 
-    def _add(
-        self,
-        uid: str,
-        node: Mapping[str, Any],
-        identifier: Any,
-        partial: dict[RelationKey, set[str]],
-    ) -> None:
+    def _add(self, uid: str, node: ManifestNode, partial: dict[RelationKey, set[str]]) -> None:
         self.nodes[uid] = node
-        database, schema = str(node.get("database") or ""), str(node.get("schema") or "")
-        name = str(identifier or "")
-        self.by_key[relation_key([database, schema, name])] = uid
+        schema, name = node.schema, node.identifier
+        self.by_key[relation_key([node.database, schema, name])] = uid
         # SQL may name a relation without its database (or schema): unique short names resolve.
         partial.setdefault(relation_key([schema, name]), set()).add(uid)
         partial.setdefault(relation_key([name]), set()).add(uid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from floe_ci.dbt_manifest import Manifest
 from floe_ci.plan.changes import LineageChange, ModelChange
 from floe_ci.plan.snapshot import PipelineSnapshot
 
@@ -22,7 +23,7 @@ def diff_lineage(
     changed: dict[str, str] = {m.node_id: m.kind for m in models}
     for _parent, child in added_edges + removed_edges:
         changed.setdefault(child, "modified")
-    mermaid, truncated = _mermaid(base, head, changed, set(removed_edges))
+    mermaid, truncated = _mermaid(base, head, head_nodes, changed, set(removed_edges))
     return LineageChange(
         nodes_added=sorted(head_nodes - base_nodes),
         nodes_removed=sorted(base_nodes - head_nodes),
@@ -34,11 +35,10 @@ def diff_lineage(
 
 
 def _nodes(snapshot: PipelineSnapshot) -> set[str]:
+    manifest = Manifest(snapshot.manifest)
     nodes: set[str] = set()
-    for section in ("nodes", "sources", "exposures"):
-        nodes.update(
-            n for n in (snapshot.manifest.get(section) or {}) if n.startswith(_LINEAGE_KINDS)
-        )
+    for section in (manifest.nodes, manifest.sources, manifest.exposures):
+        nodes.update(n for n in section if n.startswith(_LINEAGE_KINDS))
     return nodes
 
 
@@ -53,6 +53,7 @@ def _edges(snapshot: PipelineSnapshot) -> set[tuple[str, str]]:
 def _mermaid(
     base: PipelineSnapshot,
     head: PipelineSnapshot,
+    head_nodes: set[str],
     changed: dict[str, str],
     removed_edges: set[tuple[str, str]],
 ) -> tuple[str, bool]:
@@ -69,7 +70,7 @@ def _mermaid(
     visible = set(shown)
     lines = ["graph LR"]
     for node_id in shown:
-        name = head.node_name(node_id) if node_id in _nodes(head) else base.node_name(node_id)
+        name = head.node_name(node_id) if node_id in head_nodes else base.node_name(node_id)
         label = f"{name} ({changed[node_id]})" if node_id in changed else name
         lines.append(f'  {_ident(node_id)}["{_escape(label)}"]')
     for parent, child in sorted(edges):

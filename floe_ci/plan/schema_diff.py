@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from floe_ci.dbt_manifest import ManifestNode
 from floe_ci.governance.rules.base import ModelFacts
 from floe_ci.plan.changes import Category, ColumnChange, ModelChange
 from floe_ci.plan.snapshot import PipelineSnapshot
@@ -31,7 +32,7 @@ def _added(model: ModelFacts, head: PipelineSnapshot) -> ModelChange:
         node_id=model.node_id,
         kind="added",
         category="non_breaking",
-        materialization=_materialized(model.node),
+        materialization=ManifestNode(model.node).materialized,
         columns=[
             ColumnChange(
                 column=c.name, kind="added", category="non_breaking", after_type=c.data_type
@@ -50,7 +51,7 @@ def _removed(model: ModelFacts, base: PipelineSnapshot) -> ModelChange:
         node_id=model.node_id,
         kind="removed",
         category="breaking" if depended_on else "non_breaking",
-        previous_materialization=_materialized(model.node),
+        previous_materialization=ManifestNode(model.node).materialized,
         **impact,
     )
 
@@ -58,12 +59,13 @@ def _removed(model: ModelFacts, base: PipelineSnapshot) -> ModelChange:
 def _modified(
     before: ModelFacts, after: ModelFacts, base: PipelineSnapshot, head: PipelineSnapshot
 ) -> ModelChange | None:
+    old, new = ManifestNode(before.node), ManifestNode(after.node)
     reasons = []
-    if _checksum(before.node) != _checksum(after.node):
+    if old.checksum != new.checksum:
         reasons.append("sql")
-    if _materialized(before.node) != _materialized(after.node):
+    if old.materialized != new.materialized:
         reasons.append("materialization")
-    if _config(before.node) != _config(after.node):
+    if _config(old.config) != _config(new.config):
         reasons.append("config")
     columns = diff_columns(before, after, base, head)
     if columns:
@@ -82,8 +84,8 @@ def _modified(
         kind="modified",
         category=category,
         reasons=reasons,
-        materialization=_materialized(after.node),
-        previous_materialization=_materialized(before.node),
+        materialization=new.materialized,
+        previous_materialization=old.materialized,
         columns=columns,
         **impact,
     )
@@ -181,20 +183,9 @@ def _impact(
     return {"downstream_models": models, "downstream_exposures": exposures, "affected_cubes": cubes}
 
 
-def _checksum(node: Mapping[str, Any]) -> str | None:
-    checksum = node.get("checksum")
-    return str(checksum.get("checksum")) if isinstance(checksum, Mapping) else None
-
-
-def _materialized(node: Mapping[str, Any]) -> str | None:
-    value = (node.get("config") or {}).get("materialized")
-    return str(value) if value is not None else None
-
-
 # Config keys that do not change what the model builds (meta is diffed per column).
 _IGNORED_CONFIG = {"meta", "materialized", "docs", "tags", "description"}
 
 
-def _config(node: Mapping[str, Any]) -> dict[str, Any]:
-    config = node.get("config") or {}
+def _config(config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k not in _IGNORED_CONFIG}

@@ -19,7 +19,14 @@ from tests.conftest import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "floe_ci"
 CORE = ("spec", "governance", "lineage", "plan", "report")
-KERNEL = ("artifacts.py", "errors.py", "fastjson.py", "gc_tuning.py", "schema_export.py")
+KERNEL = (
+    "artifacts.py",
+    "dbt_manifest.py",
+    "errors.py",
+    "fastjson.py",
+    "gc_tuning.py",
+    "schema_export.py",
+)
 # Calls that read or write files, the environment or processes.
 IO_METHODS = {
     "read_text",

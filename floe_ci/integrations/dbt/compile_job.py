@@ -21,9 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.fsutil import write_atomic
-
-# dbt phones home for version checks and usage statistics unless told not to.
-OFFLINE_ENV = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+from floe_ci.integrations.dbt.runner import OFFLINE_ENV, DbtInvocation, invoke
 
 
 @dataclass
@@ -56,51 +54,36 @@ def start_dbt_compile(
     request = target_dir / "compile-request.json"
     response = target_dir / "compile-response.json"
     response.unlink(missing_ok=True)
-    args = [
+    invocation = DbtInvocation(
         "compile",
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(profiles_dir),
-        "--target",
+        project_dir,
+        profiles_dir,
         "parse",
-        "--target-path",
-        str(target_dir),
-        "--no-version-check",
-        "--no-write-json",
-        "--no-populate-cache",
-        "--log-path",
-        str(log_dir),
-        "--log-level",
-        "none",
-        "--log-level-file",
-        "info",
-        "--select",
-        *selectors,
-    ]
-    write_atomic(request, json.dumps({"args": args}))
-    env = {**os.environ, **OFFLINE_ENV}
+        log_dir,
+        target_path=target_dir,
+        flags=("--no-write-json", "--no-populate-cache"),
+        select=selectors,
+    )
+    write_atomic(request, json.dumps({"invocation": invocation.to_json()}))
     process = subprocess.Popen(
         [sys.executable, "-m", "floe_ci.integrations.dbt.compile_job", str(request), str(response)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=env,
+        env={**os.environ, **OFFLINE_ENV},
     )
-    return DbtCompileJob(process, response, log_dir / "dbt.log")
+    return DbtCompileJob(process, response, invocation.log_file)
 
 
-def _compile(args: list[str]) -> dict[str, Any]:
-    from dbt.cli.main import dbtRunner
-
-    outcome = dbtRunner().invoke(args)
+def _compile(invocation: DbtInvocation) -> dict[str, Any]:
+    outcome = invoke(invocation)
     compiled: dict[str, str] = {}
     for item in getattr(outcome.result, "results", None) or []:
         node = getattr(item, "node", None)
         code = getattr(node, "compiled_code", None)
         if node is not None and isinstance(code, str):
             compiled[str(node.unique_id)] = code
-    error = str(outcome.exception).strip() if outcome.exception else None
+    error = outcome.error
     if not outcome.success and error is None:
         error = "dbt compile reported failures"
     return {"compiled": compiled, "error": error}
@@ -108,8 +91,8 @@ def _compile(args: list[str]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     request, response = Path(argv[0]), Path(argv[1])
-    args = json.loads(request.read_bytes())["args"]
-    write_atomic(response, json.dumps(_compile(args)))
+    invocation = DbtInvocation.from_json(json.loads(request.read_bytes())["invocation"])
+    write_atomic(response, json.dumps(_compile(invocation)))
     return 0
 
 

@@ -9,7 +9,7 @@ Four sources, cheapest first (figures from bench/bench_lineage.py on the generat
 3. Models with project macros, `{% set/for/if %}`, `var()`, `env_var()`: rendered with Jinja
    as dbt does (jinja_render.py), or handed on when they use anything else.
 4. The rest (`adapter`, `target`, `run_query`, package macros that dispatch to the adapter):
-   `dbt compile --select <them>` in a child process (dbt_compile.py) with the in-memory
+   `dbt compile --select <them>` in a child process (compile_job.py) with the in-memory
    DuckDB profile `dbt parse` uses and the parse's partial_parse.msgpack, overlapping the
    analysis of the other models. Its results are cached under a fingerprint in the spirit
    of dbt's `state:modified` (raw code, config, the macros it calls, the relations it
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci import fastjson
+from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.integrations.dbt.compile_job import DbtCompileJob, start_dbt_compile
 from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
 from floe_ci.integrations.dbt.parse import write_parse_profile
@@ -128,17 +129,8 @@ class CompiledSql:
         self.pending = {}
 
 
-def sql_nodes(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Models (SQL only) whose lineage we compute, by unique_id."""
-    return {
-        uid: node
-        for uid, node in (manifest.get("nodes") or {}).items()
-        if node.get("resource_type") == "model"
-    }
-
-
 def obtain_compiled_sql(
-    manifest: Mapping[str, Any],
+    manifest: Mapping[str, Any] | Manifest,
     project: DbtProject | None,
     work_dir: Path | None,
     cached: Mapping[str, tuple[str, str]] | None = None,
@@ -150,6 +142,8 @@ def obtain_compiled_sql(
     rendered in-process last time skip rendering when nothing the rendering reads changed
     (see _RenderInputs): its digest is reused and `sql_of` renders it on demand.
     """
+    view = manifest if isinstance(manifest, Manifest) else Manifest(manifest)
+    manifest = view.data  # the renderers read the dicts, as Jinja's context does
     renderer = _Renderer(manifest)
     jinja: JinjaRenderer | None = None
 
@@ -166,12 +160,13 @@ def obtain_compiled_sql(
     result = CompiledSql(rerender=lambda node: render(node)[0])
     inputs = _RenderInputs(manifest, renderer, project) if plain is not None else None
     needs_dbt: dict[str, str] = {}
-    for uid, node in sql_nodes(manifest).items():
+    for uid, model in view.models().items():
+        node = model.data
         if node.get("language", "sql") != "sql":
             result.failures[uid] = f"a {node.get('language')} model has no SQL to analyse"
             continue
-        compiled = node.get("compiled_code")
-        if isinstance(compiled, str) and compiled.strip():
+        compiled = model.compiled_code
+        if compiled is not None and compiled.strip():
             result.sql[uid] = compiled
             result.from_manifest += 1
             continue
@@ -202,7 +197,7 @@ def obtain_compiled_sql(
         needs_dbt[uid] = fingerprint
     result.pending = needs_dbt
     if needs_dbt:
-        _start_dbt(manifest, project, work_dir, result)
+        _start_dbt(view, project, work_dir, result)
     return result
 
 
@@ -431,12 +426,8 @@ def _macro_closure(macros: Mapping[str, Any], depends: Mapping[str, Any]) -> lis
 
 
 def _start_dbt(
-    manifest: Mapping[str, Any],
-    project: DbtProject | None,
-    work_dir: Path | None,
-    result: CompiledSql,
+    manifest: Manifest, project: DbtProject | None, work_dir: Path | None, result: CompiledSql
 ) -> None:
-    nodes = manifest.get("nodes") or {}
     if project is None or work_dir is None:
         for uid in result.pending:
             result.failures[uid] = (
@@ -450,10 +441,10 @@ def _start_dbt(
     if partial.is_file():  # reuse the parse: dbt then skips parsing the project again
         shutil.copy2(partial, target / "partial_parse.msgpack")
     profiles_dir = write_parse_profile(project, work_dir)
-    selectors = sorted({_selector(nodes[uid]) for uid in result.pending})
+    selectors = sorted({_selector(manifest.nodes[uid]) for uid in result.pending})
     result.job = start_dbt_compile(project.path, profiles_dir, target, work_dir / "logs", selectors)
 
 
-def _selector(node: Mapping[str, Any]) -> str:
+def _selector(node: ManifestNode) -> str:
     # `path:` selects exactly one file, whatever the model's name or version.
-    return "path:" + str(node.get("original_file_path"))
+    return "path:" + str(node.original_file_path)

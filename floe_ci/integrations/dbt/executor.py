@@ -1,14 +1,13 @@
 """Run dbt commands in-process (dbtRunner) on the pipeline's generated profile.
 
-Progress comes from dbt's own structured events (callbacks): `ConcurrencyLine` gives the
-number of selected nodes, `NodeFinished` each node's status as it completes, so failures are
-printed while the run goes on. dbt writes its log to `<project_root>/.floe/logs/dbt.log`;
-nothing is printed by dbt itself.
+Progress comes from dbt's own structured events (callbacks, read by log_events.py):
+`ConcurrencyLine` gives the number of selected nodes, `NodeFinished` each node's status as
+it completes, so failures are printed while the run goes on. dbt writes its log to
+`<project_root>/.floe/logs/dbt.log`; nothing is printed by dbt itself.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
+from floe_ci.integrations.dbt.log_events import (
+    FAILED_STATUSES,
+    parse_runner_event,
+    selected_node_count,
+)
 from floe_ci.integrations.dbt.profiles import dbt_project_dir, profile_target, write_profiles
+from floe_ci.integrations.dbt.runner import DbtInvocation, DbtOutcome, invoke
 
 COMMANDS = ("build", "run", "test", "seed", "compile")
 LOGS_SUBDIR = Path(".floe") / "logs"
-FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
-_OFFLINE_ENV = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 @dataclass(frozen=True)
@@ -106,38 +109,20 @@ class DbtExecutor:
                 f"unknown dbt command `{command}`",
                 hint="use one of: " + ", ".join(COMMANDS),
             )
-        for key, value in _OFFLINE_ENV.items():
-            os.environ.setdefault(key, value)
-        profiles_dir = write_profiles(self.artifacts, self.project_root)
-        args = [
+        invocation = DbtInvocation(
             command,
-            "--project-dir",
-            str(self.project_dir),
-            "--profiles-dir",
-            str(profiles_dir),
-            "--target",
+            self.project_dir,
+            write_profiles(self.artifacts, self.project_root),
             profile_target(self.artifacts),
-            "--no-version-check",
-            "--log-path",
-            str(self.log_dir),
-            "--log-level",
-            "none",
-            "--log-level-file",
-            "info",
-        ]
-        for flag, values in (("--select", select), ("--exclude", exclude)):
-            if values:
-                args += [flag, *values]
-        args += extra_args or []
+            self.log_dir,
+            select=select or (),
+            exclude=exclude or (),
+            extra=extra_args or (),
+        )
         tracker = _ProgressTracker(self.console, command, progress)
-        from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running
-
         with tracker:
-            try:
-                outcome = dbtRunner(callbacks=[tracker.on_event]).invoke(args)
-            finally:
-                release_duckdb()
-        result = _result_from(command, outcome, self.log_dir / "dbt.log")
+            outcome = invoke(invocation, callbacks=[tracker.on_event], release=True)
+        result = _result_from(command, outcome)
         if progress:
             tracker.summary(result)
         return result
@@ -187,24 +172,26 @@ class _ProgressTracker:
         if self.progress is not None:
             self.progress.stop()
 
-    def on_event(self, event: Any) -> None:
+    def on_event(self, message: Any) -> None:
         if self.progress is None:
             return
-        name = event.info.name
-        if name == "ConcurrencyLine":
-            self.progress.update(self.task, total=int(event.data.node_count))
-        elif name == "NodeStart":
-            self.progress.update(self.task, current=event.data.node_info.node_name)
-        elif name == "NodeFinished":
-            info, run = event.data.node_info, event.data.run_result
-            self.progress.advance(self.task)
-            if run.status in FAILED_STATUSES:
-                lines = [line.strip() for line in (run.message or "").splitlines()]
-                reason = " - ".join([line for line in lines if line][:2]) or run.status
-                self.progress.console.print(
-                    f"[red]FAIL[/red] {info.resource_type} {info.node_name}: {reason}",
-                    highlight=False,
-                )
+        count = selected_node_count(message)
+        if count is not None:
+            self.progress.update(self.task, total=count)
+            return
+        event = parse_runner_event(message)
+        if event is None:
+            return
+        if event.phase == "start":
+            self.progress.update(self.task, current=event.name)
+            return
+        self.progress.advance(self.task)
+        if event.failed:
+            lines = [line.strip() for line in event.message.splitlines()]
+            reason = " - ".join([line for line in lines if line][:2]) or event.status
+            self.progress.console.print(
+                f"[red]FAIL[/red] {event.resource_type} {event.name}: {reason}", highlight=False
+            )
 
     def summary(self, result: DbtRunResult) -> None:
         counts = ", ".join(f"{n} {status}" for status, n in result.counts().items())
@@ -217,26 +204,7 @@ class _ProgressTracker:
             self.console.print(f"[red]{result.error}[/red]")
 
 
-def release_duckdb() -> None:
-    """Close the DuckDB database dbt-duckdb keeps open after an in-process run.
-
-    dbt-duckdb holds one database instance per process (a class attribute) beyond the end of
-    the invocation; while it is open, the file stays locked against other processes and
-    cannot be opened here with another configuration (e.g. read-only).
-    """
-    import sys
-
-    module = sys.modules.get("dbt.adapters.duckdb.connections")
-    manager = getattr(module, "DuckDBConnectionManager", None) if module else None
-    if manager is None:
-        return  # dbt-duckdb never loaded: nothing is open
-    with manager._LOCK:
-        if manager._ENV is not None:
-            manager._ENV.close()
-            manager._ENV = None
-
-
-def _result_from(command: str, outcome: Any, log_path: Path) -> DbtRunResult:
+def _result_from(command: str, outcome: DbtOutcome) -> DbtRunResult:
     nodes: list[NodeResult] = []
     raw = outcome.result
     elapsed = float(getattr(raw, "elapsed_time", 0.0) or 0.0)
@@ -253,14 +221,12 @@ def _result_from(command: str, outcome: Any, log_path: Path) -> DbtRunResult:
                 relation=getattr(node, "relation_name", None),
             )
         )
-    error = None
-    if outcome.exception is not None:
-        error = f"dbt {command} stopped: {str(outcome.exception).strip()}"
+    error = None if outcome.error is None else f"dbt {command} stopped: {outcome.error}"
     return DbtRunResult(
         command=command,
-        success=bool(outcome.success),
+        success=outcome.success,
         nodes=nodes,
-        log_path=log_path,
+        log_path=outcome.log_file,
         error=error,
         elapsed=elapsed,
     )

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from floe_ci.dbt_manifest import Manifest
 from floe_ci.fsutil import write_atomic
 from floe_ci.gc_tuning import collector_paused, freeze_now, long_lived_objects
 from floe_ci.integrations.dbt.compiled_sql import obtain_compiled_sql
@@ -79,12 +80,11 @@ def _build(
     with collector_paused():
         cache = load_cache(cache_dir)
         freeze_now()  # the cache's entries live as long as the lineage
+    view = Manifest(manifest)  # one view for all three: each section is wrapped once
     compiled = obtain_compiled_sql(
-        manifest, dbt_project, work_dir, cache.compiled, cache.plain if cache_dir else None
+        view, dbt_project, work_dir, cache.compiled, cache.plain if cache_dir else None
     )
-    built = build_lineage(
-        manifest, compiled, cache, seed_columns(manifest, dbt_project), dialect=dialect
-    )
+    built = build_lineage(view, compiled, cache, seed_columns(view, dbt_project), dialect=dialect)
     if cache_dir is not None and built.changed:
         save_cache(cache_dir, built.cache)
     return built.lineage

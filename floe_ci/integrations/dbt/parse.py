@@ -1,13 +1,12 @@
 """Obtain a dbt manifest by running `dbt parse` in-process (dbtRunner).
 
-dbt is imported only here, inside the function, so commands that never parse stay fast.
+dbt is imported only when parsing (runner.py), so commands that never parse stay fast.
 Parsing uses a generated DuckDB in-memory profile: `dbt parse` needs a profile but no
 warehouse, and CI must not need warehouse credentials to review a pull request.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,7 @@ import yaml
 from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import write_atomic
 from floe_ci.integrations.dbt.project import DbtProject, manifest_is_stale
-
-# dbt phones home for version checks and usage statistics unless told not to.
-_OFFLINE_ENV = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+from floe_ci.integrations.dbt.runner import DbtInvocation, invoke
 
 
 def write_parse_profile(project: DbtProject, state_dir: Path) -> Path:
@@ -36,47 +33,19 @@ def write_parse_profile(project: DbtProject, state_dir: Path) -> Path:
 
 def run_dbt_parse(project: DbtProject, state_dir: Path) -> Path:
     """Run `dbt parse` for the project and return the manifest path."""
-    for key, value in _OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
     profiles_dir = write_parse_profile(project, state_dir)
-    log_dir = state_dir / "logs"
-    from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when parsing
-
-    args = [
-        "parse",
-        "--project-dir",
-        str(project.path),
-        "--profiles-dir",
-        str(profiles_dir),
-        "--target",
-        "parse",
-        "--no-version-check",
-        "--log-path",
-        str(log_dir),
-        "--log-level",
-        "none",
-        "--log-level-file",
-        "info",
-    ]
-    result = dbtRunner().invoke(args)
-    if not result.success or not project.manifest_path.is_file():
-        reason = str(result.exception) if result.exception else _last_error(log_dir)
+    invocation = DbtInvocation("parse", project.path, profiles_dir, "parse", state_dir / "logs")
+    outcome = invoke(invocation)
+    if not outcome.success or not project.manifest_path.is_file():
+        # dbt's exception when it raised one, else what its log says (a model's syntax error)
+        reason = outcome.error or outcome.last_log_error().strip()
         raise FloeUsageError.single(
             str(project.path / "dbt_project.yml"),
-            f"`dbt parse` failed: {reason.strip()}",
+            f"`dbt parse` failed: {reason}",
             hint=f"run `dbt parse` in {project.path} to see dbt's full output; log: "
-            f"{log_dir / 'dbt.log'}",
+            f"{invocation.log_file}",
         )
     return project.manifest_path
-
-
-def _last_error(log_dir: Path) -> str:
-    log = log_dir / "dbt.log"
-    if not log.is_file():
-        return "dbt reported no reason"
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    errors = [line for line in lines if "error" in line.lower()]
-    return (errors or lines or ["dbt reported no reason"])[-1]
 
 
 def ensure_manifest(project: DbtProject, state_dir: Path, refresh: bool = False) -> Path:

@@ -1,0 +1,188 @@
+"""The one way floe-ci runs dbt in-process: dbt's programmatic `dbtRunner`.
+
+Every invocation (`dbt parse` for a review, `dbt parse` with the deployment profile,
+`dbt compile` in a child process, `dbt build/run/test/seed/compile` for a run) shares the
+same flags: the project and profile folders, the target, no version check, and dbt's log
+written to a file (`--log-level none` keeps dbt silent on the terminal, `--log-level-file
+info` keeps a log to point the user at). A `DbtInvocation` names what differs::
+
+    from floe_ci.integrations.dbt.runner import DbtInvocation, invoke
+
+    outcome = invoke(
+        DbtInvocation("parse", project_dir, profiles_dir, "parse", log_dir),
+        callbacks=[on_event],  # optional: dbt's structured events as they happen
+    )
+    if not outcome.success:
+        raise SomeError(outcome.error or outcome.last_log_error())
+
+dbt is imported inside `invoke`: it costs about 1.5 s, and most commands never run it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# dbt phones home for version checks and usage statistics unless told not to.
+OFFLINE_ENV: Mapping[str, str] = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def offline_environment() -> None:
+    """Tell dbt in this process not to phone home, unless the user already chose."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+@dataclass(frozen=True)
+class DbtInvocation:
+    """One dbt command and the folders it works in; `args()` is dbt's argument list.
+
+    `flags` come right after the common flags (e.g. `--no-write-json`), then `--select`,
+    `--exclude` and `extra` (a caller's own arguments, passed through as given).
+    """
+
+    command: str
+    project_dir: Path
+    profiles_dir: Path
+    target: str
+    log_dir: Path
+    target_path: Path | None = None  # dbt's target/ folder, when not the project's own
+    flags: Sequence[str] = ()
+    select: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    extra: Sequence[str] = ()
+
+    def args(self) -> list[str]:
+        args = [
+            self.command,
+            "--project-dir",
+            str(self.project_dir),
+            "--profiles-dir",
+            str(self.profiles_dir),
+            "--target",
+            self.target,
+        ]
+        if self.target_path is not None:
+            args += ["--target-path", str(self.target_path)]
+        args += ["--no-version-check", *self.flags]
+        args += ["--log-path", str(self.log_dir), "--log-level", "none"]
+        args += ["--log-level-file", "info"]
+        for flag, values in (("--select", self.select), ("--exclude", self.exclude)):
+            if values:
+                args += [flag, *values]
+        return args + list(self.extra)
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "dbt.log"
+
+    def to_json(self) -> dict[str, Any]:
+        """The invocation as JSON values, for a child process (compile_job.py)."""
+        return {
+            "command": self.command,
+            "project_dir": str(self.project_dir),
+            "profiles_dir": str(self.profiles_dir),
+            "target": self.target,
+            "log_dir": str(self.log_dir),
+            "target_path": None if self.target_path is None else str(self.target_path),
+            "flags": list(self.flags),
+            "select": list(self.select),
+            "exclude": list(self.exclude),
+            "extra": list(self.extra),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DbtInvocation:
+        target_path = data.get("target_path")
+        return cls(
+            command=str(data["command"]),
+            project_dir=Path(data["project_dir"]),
+            profiles_dir=Path(data["profiles_dir"]),
+            target=str(data["target"]),
+            log_dir=Path(data["log_dir"]),
+            target_path=None if target_path is None else Path(target_path),
+            flags=tuple(data.get("flags") or ()),
+            select=tuple(data.get("select") or ()),
+            exclude=tuple(data.get("exclude") or ()),
+            extra=tuple(data.get("extra") or ()),
+        )
+
+
+@dataclass
+class DbtOutcome:
+    """What `dbtRunner().invoke` returned, with the reason of a failure in words.
+
+    `result` is dbt's own result object (a RunExecutionResult for commands that execute
+    nodes, the Manifest for parse), for callers that read its nodes.
+    """
+
+    success: bool
+    result: Any
+    exception: BaseException | None
+    log_file: Path
+
+    @property
+    def error(self) -> str | None:
+        """dbt's exception message, stripped; None when dbt raised nothing."""
+        return str(self.exception).strip() if self.exception is not None else None
+
+    def last_log_error(self) -> str:
+        """The last line of dbt's log that mentions an error (else its last line).
+
+        For failures dbt reports only in its log, e.g. a parse error in a model file.
+        """
+        if not self.log_file.is_file():
+            return "dbt reported no reason"
+        text = self.log_file.read_text(errors="replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+        errors = [line for line in lines if "error" in line.lower()]
+        return (errors or lines or ["dbt reported no reason"])[-1]
+
+
+def invoke(
+    invocation: DbtInvocation,
+    *,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+    release: bool = False,
+) -> DbtOutcome:
+    """Run one dbt command in this process; a failing command returns, it does not raise.
+
+    `callbacks` receive dbt's structured events (EventMsg) as they are fired.
+    `release` closes dbt-duckdb's database afterwards (see `release_duckdb`): for runs on
+    a real DuckDB file that this process or another opens next.
+    """
+    offline_environment()
+    from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running dbt
+
+    try:
+        outcome = dbtRunner(callbacks=list(callbacks)).invoke(invocation.args())
+    finally:
+        if release:
+            release_duckdb()
+    return DbtOutcome(
+        success=bool(outcome.success),
+        result=outcome.result,
+        exception=outcome.exception,
+        log_file=invocation.log_file,
+    )
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open after an in-process run.
+
+    dbt-duckdb holds one database instance per process (a class attribute) beyond the end of
+    the invocation; while it is open, the file stays locked against other processes and
+    cannot be opened here with another configuration (e.g. read-only).
+    """
+    module = sys.modules.get("dbt.adapters.duckdb.connections")
+    manager = getattr(module, "DuckDBConnectionManager", None) if module else None
+    if manager is None:
+        return  # dbt-duckdb never loaded: nothing is open
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
