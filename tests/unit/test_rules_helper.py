@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -18,10 +19,10 @@ UNPOLICED = Project(
 
 
 def test_the_documented_example_runs() -> None:
+    # The literal block after the first `::`, up to the next unindented line.
     doc = floe_ci.testing.__doc__ or ""
-    example = doc[
-        doc.index("    from dataclasses import replace") : doc.index("`spec` is floe.yaml")
-    ]
+    block = doc.split("::\n", 1)[1]
+    example = re.split(r"\n(?=\S)", block, maxsplit=1)[0]
     namespace: dict[str, Any] = {}
     exec(textwrap.dedent(example), namespace)
     tests = [name for name in namespace if name.startswith("test_")]
