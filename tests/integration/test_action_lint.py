@@ -95,10 +95,15 @@ def test_hadolint_flags_an_unpinned_image(tmp_path: Path) -> None:
 
 def test_action_yml_matches_what_the_entry_point_reads_and_writes() -> None:
     action = yaml.safe_load((REPO_ROOT / "action.yml").read_text())
-    assert action["runs"] == {"using": "docker", "image": "Dockerfile"}  # no args: no shell
-    source = (REPO_ROOT / "floe_ci" / "cli" / "action_cmd.py").read_text()
-    read = set(re.findall(r'action_input\(env, "([a-z-]+)"', source))
+    # A prebuilt image, no args: no shell between the runner and `floe-ci action`.
+    assert set(action["runs"]) == {"using", "image"} and action["runs"]["using"] == "docker"
+    assert re.fullmatch(
+        r"docker://ghcr\.io/[\w.-]+/floe-ci(:[\w.-]+|@sha256:[0-9a-f]{64})", action["runs"]["image"]
+    )
+    inputs = (REPO_ROOT / "floe_ci" / "integrations" / "github" / "inputs.py").read_text()
+    read = set(re.findall(r'action_input\(env, "([a-z-]+)"', inputs))
     assert read == set(action["inputs"])
+    source = (REPO_ROOT / "floe_ci" / "app" / "action.py").read_text()
     written = set(re.findall(r'^\s+"([a-z-]+)": ', source, re.M))
     assert set(action["outputs"]) <= written
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
@@ -125,7 +130,12 @@ def test_the_image_pins_every_dependency_within_pyprojects_ranges() -> None:
             pinned[canonicalize_name(name)] = version
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     checked = 0
-    for raw in project["dependencies"]:
+    extras = [
+        d for name, deps in project["optional-dependencies"].items() if name != "dev" for d in deps
+    ]
+    for raw in [*project["dependencies"], *extras]:
+        if raw.startswith("floe-ci["):  # an extra naming other extras
+            continue
         requirement = Requirement(raw)
         version = pinned.get(canonicalize_name(requirement.name))
         if version is None:  # a dependency added since the last pin: pip resolves it
