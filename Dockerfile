@@ -29,48 +29,7 @@ FROM debian:bookworm-slim
 LABEL org.opencontainers.image.title="floe-ci" \
       org.opencontainers.image.description="Governance verdicts and safe deploys for dbt pipelines" \
       org.opencontainers.image.source="https://github.com/floe/floe-ci"
-
-# Two layers on the base (vfs, used to build here, copies every layer in full): the system
-# packages with helm, then floe-ci. git: `check --base` compiles the base revision from a
-# temporary worktree (and a shallow checkout fetches over https: ca-certificates). uid 1001 is
-# the runner's own on GitHub-hosted runners, so the checkout mounted at /github/workspace stays
-# writable (.floe/ is written beside floe.yaml) without root.
-RUN --mount=type=bind,from=helm,source=/build/helm/helm,target=/tmp/helm \
-    apt-get update \
-    && apt-get install -y --no-install-recommends \
-        python3=3.11.2-1+b1 python3-venv=3.11.2-1+b1 git=1:2.39.5-0+deb12u3 \
-        ca-certificates=20250419~deb12u2 \
-    && apt-get clean && rm -rf /var/lib/apt/lists/* \
-    && install -m 0755 /tmp/helm /usr/local/bin/helm \
-    && useradd --uid 1001 --create-home --shell /usr/sbin/nologin floe
-
-# The slim core (check, review, comment) plus deploy's extras: dbt's Postgres adapter, Cube
-# sync, OpenTelemetry spans; not the runtime (Dagster, its webserver) nor Iceberg. Every
-# dependency at the exact version the test suite ran with. The sources come through a bind
-# mount of the build context (no COPY layer); `floe-ci deploy` rolls out charts/ unless
-# floe.yaml names its own. .ci/image passes the context's digest so that buildah's layer
-# cache (which does not hash bind mounts) rebuilds this step when the sources change; the pip
-# cache is a build cache mount, so a rebuild downloads nothing.
-WORKDIR /opt/floe-ci
-ARG FLOE_CONTEXT_DIGEST=""
-RUN --mount=type=bind,target=/tmp/context \
-    --mount=type=secret,id=ca-bundle \
-    --mount=type=cache,target=/root/.cache/pip \
-    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
-    && mkdir /tmp/floe-src \
-    && cp -r /tmp/context/pyproject.toml /tmp/context/README.md /tmp/context/floe_ci \
-        /tmp/floe-src/ \
-    && mkdir docker && cp /tmp/context/docker/constraints.txt docker/ \
-    && cp -r /tmp/context/reports /tmp/context/charts /opt/floe-ci/ \
-    && python3 -m venv /opt/floe-ci/venv \
-    && /opt/floe-ci/venv/bin/pip install --disable-pip-version-check \
-        --constraint docker/constraints.txt "/tmp/floe-src[postgres,cube,telemetry]" \
-    && /opt/floe-ci/venv/bin/pip uninstall --yes --quiet pip \
-    && rm -rf /tmp/floe-src \
-    && /opt/floe-ci/venv/bin/floe-ci --version && helm version --short
-
-USER 1001
-
+# Metadata first: a rebuild after a source change then commits only its last two steps.
 ENV PATH=/opt/floe-ci/venv/bin:$PATH \
     FLOE_REPORTS_DIR=/opt/floe-ci/reports \
     FLOE_CHARTS_DIR=/opt/floe-ci/charts \
@@ -79,3 +38,58 @@ ENV PATH=/opt/floe-ci/venv/bin:$PATH \
     PYTHONUNBUFFERED=1
 
 ENTRYPOINT ["floe-ci", "action"]
+
+# Four layers on the base (vfs, used to build here, copies every layer in full): helm, the
+# system packages, floe-ci's dependencies, floe-ci. (helm is copied, not bind-mounted from its
+# stage: buildah 1.28 cannot mount a stage that its layer cache skipped.) git: `check --base`
+# compiles the base revision from a temporary worktree (and a shallow checkout fetches over
+# https: ca-certificates). uid 1001 is the runner's own on GitHub-hosted runners, so the
+# checkout mounted at /github/workspace stays writable (.floe/ is written beside floe.yaml)
+# without root.
+COPY --from=helm /build/helm/helm /usr/local/bin/helm
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        python3=3.11.2-1+b1 python3-venv=3.11.2-1+b1 git=1:2.39.5-0+deb12u3 \
+        ca-certificates=20250419~deb12u2 \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* \
+    && useradd --uid 1001 --create-home --shell /usr/sbin/nologin floe
+
+# The slim core (check, review, comment) plus deploy's extras: dbt's Postgres adapter, Cube
+# sync, OpenTelemetry spans; not the runtime (Dagster, its webserver) nor Iceberg. Every
+# dependency at the exact version the test suite ran with, in a layer of its own that only
+# pyproject.toml and the constraints change; then floe-ci itself (`--no-deps`, checked by
+# `pip check`). The files come through bind mounts of the build context (no COPY layers);
+# `floe-ci deploy` rolls out charts/ unless floe.yaml names its own. .ci/image passes the
+# digests of those files because buildah's layer cache does not hash bind mounts.
+WORKDIR /opt/floe-ci
+ARG FLOE_DEPS_DIGEST=""
+RUN --mount=type=bind,source=pyproject.toml,target=/tmp/deps/pyproject.toml \
+    --mount=type=bind,source=docker/constraints.txt,target=/tmp/deps/constraints.txt \
+    --mount=type=secret,id=ca-bundle \
+    --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && mkdir docker && cp /tmp/deps/constraints.txt docker/constraints.txt \
+    && python3 -c 'import sys, tomllib; p = tomllib.load(open(sys.argv[1], "rb"))["project"]; \
+print(*p["dependencies"], *(r for e in sys.argv[2:] for r in p["optional-dependencies"][e]), sep="\n")' \
+        /tmp/deps/pyproject.toml postgres cube telemetry > /tmp/requirements.txt \
+    && python3 -m venv /opt/floe-ci/venv \
+    && /opt/floe-ci/venv/bin/pip install --disable-pip-version-check \
+        --constraint docker/constraints.txt --requirement /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+ARG FLOE_CONTEXT_DIGEST=""
+RUN --mount=type=bind,target=/tmp/context \
+    --mount=type=secret,id=ca-bundle \
+    --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && mkdir /tmp/floe-src \
+    && cp -r /tmp/context/pyproject.toml /tmp/context/README.md /tmp/context/floe_ci \
+        /tmp/floe-src/ \
+    && cp -r /tmp/context/reports /tmp/context/charts /opt/floe-ci/ \
+    && /opt/floe-ci/venv/bin/pip install --disable-pip-version-check --no-deps \
+        "/tmp/floe-src[postgres,cube,telemetry]" \
+    && /opt/floe-ci/venv/bin/pip check \
+    && rm -rf /tmp/floe-src \
+    && /opt/floe-ci/venv/bin/floe-ci --version && helm version --short
+
+USER 1001
