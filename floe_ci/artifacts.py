@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from floe_ci.governance.result import Finding
 from floe_ci.spec.models import (
     CatalogConfig,
     ComputeConfig,
@@ -20,7 +21,8 @@ from floe_ci.spec.models import (
     TransformConfig,
 )
 
-ARTIFACTS_VERSION = "1.0.0"
+# 2.0.0: findings are the check report's Finding (rule_id, rule_name, ...), not {rule, ...}.
+ARTIFACTS_VERSION = "2.0.0"
 
 
 class ArtifactModel(BaseModel):
@@ -57,19 +59,6 @@ class ColumnClassification(ArtifactModel):
     sensitivity: str = "medium"
 
 
-class CompileFinding(ArtifactModel):
-    """Something wrong in the inputs that did not stop compilation (e.g. a bad meta value)."""
-
-    rule: str
-    severity: Literal["error", "warning", "info"]
-    message: str
-    model: str | None = None
-    column: str | None = None
-    file: str | None = None
-    line: int | None = None
-    hint: str | None = None
-
-
 class CompiledArtifacts(ArtifactModel):
     """Output of compilation - input to the runtime (Dagster, dbt, Cube, Helm)."""
 
@@ -95,7 +84,11 @@ class CompiledArtifacts(ArtifactModel):
     column_classifications: dict[str, dict[str, ColumnClassification]] | None = Field(
         default=None, description="model name -> column name -> classification"
     )
-    findings: list[CompileFinding] = Field(default_factory=list)
+    findings: list[Finding] = Field(
+        default_factory=list,
+        description="Problems in the inputs that did not stop compilation (e.g. a bad meta value), "
+        "reported like `floe-ci check`'s findings",
+    )
 
     # The floe.yaml blocks the compiler copies through unchanged (see compiler.py).
     SPEC_BLOCKS: ClassVar[tuple[str, ...]] = (

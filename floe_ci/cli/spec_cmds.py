@@ -82,7 +82,9 @@ def compile_command(
     text = artifacts_json(artifacts)
     for finding in artifacts.findings:
         where = ":".join(str(p) for p in (finding.file, finding.line) if p is not None)
-        click.echo(f"{where}: {finding.severity}: {finding.message} [{finding.rule}]", err=True)
+        click.echo(
+            f"{where}: {finding.severity}: {finding.message} [{finding.rule_name}]", err=True
+        )
         if finding.hint:
             click.echo(f"  hint: {finding.hint}", err=True)
     if output is not None and str(output) == "-":

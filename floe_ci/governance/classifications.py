@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from floe_ci.artifacts import ColumnClassification, CompileFinding
+from floe_ci.artifacts import ColumnClassification
+from floe_ci.governance.result import Finding
 from floe_ci.governance.vocabulary import (
     DEFAULT_SENSITIVITY,
     FLOE_META_KEYS,
@@ -25,7 +26,7 @@ ColumnLocator = Callable[[Mapping[str, Any], str], tuple[str | None, int | None]
 @dataclass
 class ClassificationResult:
     classifications: dict[str, dict[str, ColumnClassification]]
-    findings: list[CompileFinding]
+    findings: list[Finding]
 
 
 def floe_meta(column: Mapping[str, Any]) -> Any:
@@ -47,7 +48,8 @@ def extract_classifications(
 ) -> ClassificationResult:
     """Classified columns of every model, sorted by model and column for stable output."""
     classifications: dict[str, dict[str, ColumnClassification]] = {}
-    findings: list[CompileFinding] = []
+    findings: list[Finding] = []
+    rule_ids = _meta_rule_ids()
     for node in sorted(model_nodes(manifest), key=lambda n: str(n.get("unique_id"))):
         model = str(node["name"])
         per_model: dict[str, ColumnClassification] = {}
@@ -66,11 +68,13 @@ def extract_classifications(
             ) -> None:
                 file, line = locate(node, column) if locate else (_patch_file(node), None)
                 findings.append(
-                    CompileFinding(
-                        rule=rule,
+                    Finding(
+                        rule_id=rule_ids[rule],
+                        rule_name=rule,
                         severity="error",
                         message=message,
                         model=model,
+                        node_id=str(node.get("unique_id") or "") or None,
                         column=column,
                         file=file,
                         line=line,
@@ -84,6 +88,13 @@ def extract_classifications(
         if per_model:
             classifications[model] = per_model
     return ClassificationResult(classifications, findings)
+
+
+def _meta_rule_ids() -> dict[str, str]:
+    """The ids of the rules that report bad `meta.floe` values (FLOE106-108), by slug."""
+    from floe_ci.governance.rules.registry import all_rules
+
+    return {rule.name: rule.id for rule in all_rules()}
 
 
 def read_classification(meta: Any) -> ColumnClassification | None:

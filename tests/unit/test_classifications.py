@@ -57,7 +57,7 @@ def test_unknown_sensitivity_is_a_finding_for_that_column_only() -> None:
     )
     assert sorted(result.classifications["customers"]) == ["email", "phone"]
     [finding] = result.findings
-    assert finding.rule == "unknown-sensitivity"
+    assert (finding.rule_id, finding.rule_name) == ("FLOE106", "unknown-sensitivity")
     assert (finding.model, finding.column) == ("customers", "email")
     assert finding.file == "models/_models.yml"
     assert finding.hint is not None and "expected one of" in finding.hint
@@ -67,7 +67,7 @@ def test_unknown_pii_type_and_unknown_meta_key_are_findings() -> None:
     result = extract_classifications(
         manifest({"email": col({"classification": "pii", "pii_type": "emial", "sensitivty": "x"})})
     )
-    rules = sorted(f.rule for f in result.findings)
+    rules = sorted(f.rule_name for f in result.findings)
     assert rules == ["invalid-floe-meta", "unknown-pii-type"]
     messages = " ".join(f.message + (f.hint or "") for f in result.findings)
     assert "did you mean `email`?" in messages
