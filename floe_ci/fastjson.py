@@ -7,9 +7,10 @@ result never depends on which parser ran.
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any
+
+from floe_ci.gc_tuning import collector_paused
 
 try:
     import orjson
@@ -23,13 +24,8 @@ def loads(data: bytes | str) -> Any:
     The collector is paused meanwhile: a parse allocates millions of objects, none of
     them garbage, and would otherwise trigger full collections that walk them all.
     """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _loads(data)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _loads(data: bytes | str) -> Any:
