@@ -22,6 +22,7 @@ from floe_ci.governance.rules.base import (
     ModelFacts,
     RuleContext,
     SpecLocator,
+    join_package_path,
 )
 from floe_ci.governance.rules.registry import check_rules, rule_keys
 from floe_ci.spec.models import FloeSpec
@@ -43,11 +44,25 @@ def _no_spec_position(path: tuple[str | int, ...]) -> tuple[int, int] | None:
 
 def locate_patch_file(node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
     """The column's properties file (or the model's SQL file), without a line: where a
-    finding points when no file can be read (floe_ci.testing; the CLI reads the YAML)."""
+    finding points when no file can be read (floe_ci.testing; the CLI reads the YAML).
+    Paths are relative to the node's package (see `package_locator` for floe.yaml's)."""
     patch = node.get("patch_path")
     if isinstance(patch, str) and patch:
         return patch.split("://", 1)[-1], None
     return str(node.get("original_file_path") or "") or None, None
+
+
+def package_locator(package_roots: Mapping[str, str]) -> ColumnLocator:
+    """locate_patch_file with each path joined to its package's folder (relative to
+    floe.yaml's folder, as RuleContext.package_roots holds them)."""
+    if not package_roots:
+        return locate_patch_file
+
+    def locate(node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
+        file, line = locate_patch_file(node, column)
+        return join_package_path(package_roots, node, file), line
+
+    return locate
 
 
 def evaluate(
@@ -56,11 +71,17 @@ def evaluate(
     lineage: ColumnLineage | None,
     options: CheckOptions = CheckOptions(),
     *,
-    locate_column: ColumnLocator = locate_patch_file,
+    locate_column: ColumnLocator | None = None,
     locate_spec: SpecLocator = _no_spec_position,
+    package_roots: Mapping[str, str] | None = None,
 ) -> CheckResult:
-    """Run every rule over the facts and return the result, waivers applied, sorted."""
-    ctx = build_context(spec, manifest, lineage, options, locate_column, locate_spec)
+    """Run every rule over the facts and return the result, waivers applied, sorted.
+
+    `package_roots` (dbt package -> folder relative to floe.yaml's folder) places the files
+    of packages' nodes; `locate_column` defaults to naming them without reading them."""
+    roots = package_roots or {}
+    locate = locate_column if locate_column is not None else package_locator(roots)
+    ctx = build_context(spec, manifest, lineage, options, locate, locate_spec, package_roots=roots)
     return evaluate_context(ctx, options)
 
 
@@ -100,14 +121,23 @@ def build_context(
     options: CheckOptions,
     locate_column: ColumnLocator,
     locate_spec: SpecLocator,
+    *,
+    package_roots: Mapping[str, str] | None = None,
 ) -> RuleContext:
+    """The facts every rule reads: models with their columns, seeds and sources (`inputs`),
+    lineage, and where each package's files are (`package_roots`, see RuleContext)."""
     models: dict[str, ModelFacts] = {}
+    inputs: dict[str, ModelFacts] = {}
     # Generated and large projects repeat the same few meta blocks thousands of times.
     classify = _ClassificationCache()
-    for node_id, node in manifest.get("nodes", {}).items():
-        if node.get("resource_type") != "model":
+    sources = manifest.get("sources") or {}
+    for node_id, node in (*manifest.get("nodes", {}).items(), *sources.items()):
+        kind = node.get("resource_type")
+        if kind not in ("model", "seed", "source"):
             continue
-        model = ModelFacts(node_id=node_id, name=str(node["name"]), node=node)
+        model = ModelFacts(
+            node_id=node_id, name=str(node["name"]), node=node, resource_type=str(kind)
+        )
         columns = model.columns
         for name, column in (node.get("columns") or {}).items():
             # floe_meta(column), inlined: this loop runs for every column of the project
@@ -130,6 +160,14 @@ def build_context(
                 waive=waive,
                 waive_reason=reason,
             )
+        if kind != "model":
+            # a seed's CSV header (a source's columns are its declared ones)
+            known = lineage.relation_columns(node_id) if lineage is not None else None
+            for name in known or ():
+                if name.lower() not in columns:
+                    columns[name.lower()] = ColumnFacts(name=name, declared=False)
+            inputs[node_id] = model
+            continue
         if lineage is not None:
             for name in lineage.columns(node_id) or ():
                 if name.lower() not in columns:  # undeclared: known from the SQL only
@@ -144,6 +182,8 @@ def build_context(
         environments=options.environments,
         rule_keys=rule_keys(),
         lineage=lineage,
+        inputs=dict(sorted(inputs.items())),
+        package_roots=dict(package_roots or {}),
     )
 
 

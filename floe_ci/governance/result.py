@@ -6,6 +6,7 @@ annotations, Markdown); renderers never re-evaluate anything.
 
 from __future__ import annotations
 
+import posixpath
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -98,7 +99,9 @@ class CheckResult(_Frozen):
             return None
         if self.base_path in ("", ".") or finding.file.startswith("/"):
             return finding.file
-        return f"{self.base_path.rstrip('/')}/{finding.file}"
+        joined = f"{self.base_path.rstrip('/')}/{finding.file}"
+        # a local package's file (`../models/x.sql` from integration_tests/) is `models/x.sql`
+        return posixpath.normpath(joined) if finding.file.startswith("..") else joined
 
     def active(self) -> list[Finding]:
         """Findings that count: those not waived."""

@@ -73,6 +73,15 @@ class ColumnLineage:
         names = self._names[node_id]
         return list(names) if names is not None else None  # a copy: callers may change it
 
+    def relation_columns(self, node_id: str) -> list[str] | None:
+        """Columns of any relation: a model's SQL output, else what the relation index
+        knows (a seed's CSV header, a source's or snapshot's declared columns)."""
+        names = self.columns(node_id)
+        if names is not None:
+            return names
+        known = self._relations.columns_of(node_id)
+        return list(known) if known is not None else None
+
     def origin(self, node_id: str, column: str) -> ColumnOrigin | None:
         """Upstream columns, transform and unresolved reason of one output column."""
         return (self._model(node_id) or {}).get(column.lower())

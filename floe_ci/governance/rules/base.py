@@ -17,6 +17,7 @@ this module (and nothing imports the registry back).
 from __future__ import annotations
 
 import inspect
+import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -65,6 +66,11 @@ class ColumnLineage(Protocol):
         """Why the model's SQL gave no columns at all, when it did not."""
         ...
 
+    def relation_columns(self, node_id: str) -> list[str] | None:
+        """Columns of any relation as lineage knows them (a seed's CSV header, a source's
+        declared columns, a model's SQL output); None when unknown."""
+        ...
+
 
 @dataclass
 class ColumnFacts:
@@ -81,10 +87,17 @@ class ColumnFacts:
 
 @dataclass
 class ModelFacts:
+    """A model (in `RuleContext.models`), or a seed or source (in `RuleContext.inputs`)."""
+
     node_id: str
     name: str
     node: Mapping[str, Any]
     columns: dict[str, ColumnFacts] = field(default_factory=dict)  # keyed by lower-case name
+    resource_type: str = "model"  # "model", "seed" or "source"
+
+    @property
+    def package(self) -> str:
+        return str(self.node.get("package_name") or "")
 
     @cached_property
     def parents(self) -> list[str]:
@@ -106,10 +119,28 @@ class RuleContext:
     rule_keys: frozenset[str]
     lineage: ColumnLineage | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    # Seeds and sources by unique_id, with their declared columns (and a seed's CSV header
+    # or a source's columns as lineage knows them): the project's inputs, for rules that
+    # check data where it enters (FLOE201). `resource_type` tells them apart.
+    inputs: dict[str, ModelFacts] = field(default_factory=dict)
+    # dbt package -> its folder relative to floe.yaml's folder ("." for the root project,
+    # ".." for a local package one level up, "dbt_packages/x" for an installed one). A
+    # node's `original_file_path`/`patch_path` are relative to its package's folder; files
+    # in findings are relative to floe.yaml's folder: `package_file` joins the two.
+    package_roots: Mapping[str, str] = field(default_factory=dict)
 
     @cached_property
     def by_name(self) -> dict[str, ModelFacts]:
         return {model.name: model for model in self.models.values()}
+
+    def package_file(self, node: Mapping[str, Any], relative: str | None) -> str | None:
+        """A file named relative to the node's package, relative to floe.yaml's folder."""
+        return join_package_path(self.package_roots, node, relative)
+
+    def sql_file(self, model: ModelFacts) -> str | None:
+        """The model's SQL (or a seed's CSV, a source's YAML) file, as findings name it."""
+        file, _ = self.locate_column(_sql_file_only(model), "")
+        return file
 
     def column_location(
         self, model: ModelFacts, column: str
@@ -122,9 +153,26 @@ class RuleContext:
         return _sql_location(self, model, column)
 
 
+def join_package_path(
+    package_roots: Mapping[str, str], node: Mapping[str, Any], relative: str | None
+) -> str | None:
+    """`relative` (to the node's package) relative to floe.yaml's folder, normalised
+    (`../models/x.sql`); unchanged when the package's folder is unknown or `.`."""
+    if not relative:
+        return None
+    root = package_roots.get(str(node.get("package_name") or ""), ".")
+    if root in ("", "."):
+        return relative
+    return posixpath.normpath(posixpath.join(root, relative))
+
+
 def _sql_file_only(model: ModelFacts) -> dict[str, Any]:
     """The node as a locator sees it when only its SQL file is wanted."""
-    return {"name": model.name, "original_file_path": model.node.get("original_file_path")}
+    return {
+        "name": model.name,
+        "package_name": model.node.get("package_name"),
+        "original_file_path": model.node.get("original_file_path"),
+    }
 
 
 def _sql_location(

@@ -109,12 +109,16 @@ class FastColumnLocations:
     """
 
     def __init__(
-        self, project_dir: Path, display_root: Path, cache_dir: Path | None = None
+        self,
+        project_dir: Path,
+        display_root: Path,
+        cache_dir: Path | None = None,
+        packages: Mapping[str, Path] | None = None,
     ) -> None:
-        self.exact = ColumnLocations(project_dir, display_root)
+        self.exact = ColumnLocations(project_dir, display_root, packages)
         self.project_dir = project_dir
         self._scans: dict[str, dict[str, _Entry]] = {}
-        self._shown: dict[str, str] = {}
+        self._shown: dict[tuple[str, str], str] = {}
         self._cache_dir = cache_dir
         self._stored = _load_scans(cache_dir)
         self._changed = False
@@ -123,38 +127,43 @@ class FastColumnLocations:
         patch = node.get("patch_path")
         if not isinstance(patch, str) or not patch:
             # The SQL file only (as ColumnLocations answers it), without resolving it again.
-            return self._display(str(node.get("original_file_path") or "")) or None, None
+            sql = str(node.get("original_file_path") or "")
+            return (self._display(node, sql) if sql else None), None
         relative = patch.split("://", 1)[1] if "://" in patch else patch
-        entry = self._scan(relative).get(str(node.get("name")))
+        shown = self._display(node, relative)
+        entry = self._scan(shown, node, relative).get(str(node.get("name")))
         line = entry.columns.get(column.lower()) if entry else None
         if line is None:
             return self.exact(node, column)
-        return self._display(relative), line
+        return shown, line
 
-    def _display(self, relative: str) -> str:
-        shown = self._shown.get(relative)
+    def _display(self, node: Mapping[str, Any], relative: str) -> str:
+        """The file relative to floe.yaml's folder (computed once per package and file)."""
+        key = (str(node.get("package_name") or ""), relative)
+        shown = self._shown.get(key)
         if shown is None:
-            shown = self._shown[relative] = self.exact._display(relative)
+            shown = self._shown[key] = self.exact._display(self.exact.file_of(node, relative))
         return shown
 
-    def _scan(self, relative: str) -> dict[str, _Entry]:
-        scan = self._scans.get(relative)
+    def _scan(self, shown: str, node: Mapping[str, Any], relative: str) -> dict[str, _Entry]:
+        # Keyed by the shown path: two packages' `models/schema.yml` are two files.
+        scan = self._scans.get(shown)
         if scan is None:
             try:
-                data = (self.project_dir / relative).read_bytes()
+                data = self.exact.file_of(node, relative).read_bytes()
             except OSError:
                 data = b""
             digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
-            stored = self._stored.get(relative)
+            stored = self._stored.get(shown)
             scan = _decode(stored[1]) if stored is not None and stored[0] == digest else None
             if scan is None:
                 try:
                     scan = scan_properties(data.decode("utf-8"))
                 except UnicodeDecodeError:
                     scan = {}
-                self._stored[relative] = (digest, _encode(scan))
+                self._stored[shown] = (digest, _encode(scan))
                 self._changed = True
-            self._scans[relative] = scan
+            self._scans[shown] = scan
         return scan
 
     def save(self) -> None:
@@ -171,7 +180,7 @@ class FastColumnLocations:
 
 
 # Bump when scan_properties changes what it finds: older cached scans then miss.
-SCAN_VERSION = "1"
+SCAN_VERSION = "2"  # 2: files keyed by their path relative to floe.yaml
 SCAN_CACHE_FILE = "properties-lines.json"
 # model -> [line, {lower-case column: line}], as stored in the cache file
 _Stored = dict[str, list[Any]]

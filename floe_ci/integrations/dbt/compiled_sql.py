@@ -446,5 +446,12 @@ def _start_dbt(
 
 
 def _selector(node: ManifestNode) -> str:
-    # `path:` selects exactly one file, whatever the model's name or version.
-    return "path:" + str(node.original_file_path)
+    """The node by its fully qualified name (package, folders, name, version).
+
+    Not `path:` + original_file_path: that path is relative to the node's package, and
+    dbt matches `path:` against the root project's folder only, so a package's model was
+    selected by nothing."""
+    fqn = node.get("fqn")
+    if isinstance(fqn, list) and fqn and all(isinstance(part, str) for part in fqn):
+        return "fqn:" + ".".join(fqn)
+    return "fqn:" + ".".join(filter(None, [node.package_name, node.name]))

@@ -132,8 +132,16 @@ class JinjaRenderer:
         if len(set(names)) != len(names):
             return None  # two packages define one name: dbt's search order decides
         source = "\n".join(str(self.macros[uid].get("macro_sql") or "") for uid in wanted)
-        module = self.env.from_string(source).make_module(context)
-        return {name: getattr(module, name) for name in names}
+        # Not make_module(): a module exports no name starting with `_`, and packages
+        # name their helper macros so (`_is_ephemeral`). The context's vars hold them all.
+        template = self.env.from_string(source)
+        module_context = template.new_context(context)
+        for _ in template.root_render_func(module_context):
+            pass
+        found = module_context.vars
+        if any(name not in found for name in names):
+            return None
+        return {name: found[name] for name in names}
 
 
 def _required(value: Any) -> str:

@@ -27,6 +27,7 @@ from floe_ci.dbt_manifest import Manifest
 from floe_ci.fsutil import write_atomic
 from floe_ci.gc_tuning import collector_paused, freeze_now, long_lived_objects
 from floe_ci.integrations.dbt.compiled_sql import obtain_compiled_sql
+from floe_ci.integrations.dbt.packages import package_roots
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.integrations.dbt.seeds import seed_columns
 from floe_ci.lineage.builder import build_lineage
@@ -42,6 +43,7 @@ def build_column_lineage(
     cache_dir: Path | None = None,
     *,
     dialect: str | None = None,
+    packages: Mapping[str, Path] | None = None,
 ) -> ColumnLineage:
     """Column lineage of every model of a dbt project.
 
@@ -49,7 +51,8 @@ def build_column_lineage(
     project folder or its DbtProject) is needed only for models whose Jinja goes beyond
     ref/source/config (they are compiled with dbt) and for seeds' CSV headers. `cache_dir`
     (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
-    `dialect` defaults to the manifest's adapter type.
+    `dialect` defaults to the manifest's adapter type. `packages` (package -> folder, from
+    packages.package_roots, computed when None) is where a package's seeds are read.
 
     Example::
 
@@ -63,10 +66,10 @@ def build_column_lineage(
     with long_lived_objects() as settled:
         settled()  # the manifest: hundreds of thousands of objects living as long as this
         if cache_dir is not None:
-            return _build(manifest, project, cache_dir, cache_dir / "work", dialect)
+            return _build(manifest, project, cache_dir, cache_dir / "work", dialect, packages)
         # `dbt compile` needs somewhere to write, even without a cache
         with tempfile.TemporaryDirectory(prefix="floe-lineage-") as scratch:
-            return _build(manifest, project, None, Path(scratch), dialect)
+            return _build(manifest, project, None, Path(scratch), dialect, packages)
 
 
 def _build(
@@ -75,8 +78,11 @@ def _build(
     cache_dir: Path | None,
     work_dir: Path,
     dialect: str | None,
+    packages: Mapping[str, Path] | None,
 ) -> ColumnLineage:
     dbt_project = _as_project(project)
+    if packages is None:
+        packages = package_roots(dbt_project) if dbt_project is not None else {}
     with collector_paused():
         cache = load_cache(cache_dir)
         freeze_now()  # the cache's entries live as long as the lineage
@@ -84,7 +90,8 @@ def _build(
     compiled = obtain_compiled_sql(
         view, dbt_project, work_dir, cache.compiled, cache.plain if cache_dir else None
     )
-    built = build_lineage(view, compiled, cache, seed_columns(view, dbt_project), dialect=dialect)
+    seeds = seed_columns(view, dbt_project, packages)
+    built = build_lineage(view, compiled, cache, seeds, dialect=dialect)
     if cache_dir is not None and built.changed:
         save_cache(cache_dir, built.cache)
     return built.lineage

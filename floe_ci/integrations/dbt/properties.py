@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import load_located_file
+from floe_ci.integrations.dbt.packages import package_file
 from floe_ci.spec.yaml_positions import LocatedDocument
 
 # Properties files of big projects are generated and large; floe.yaml's limits are too tight.
@@ -19,20 +21,34 @@ class ColumnLocations:
     """Locates columns in properties files, reading each file at most once.
 
     Paths it returns are relative to `display_root` (the folder holding floe.yaml) so that
-    annotations and SARIF results point at files in the repository.
+    annotations and SARIF results point at files in the repository. A node's paths are
+    relative to its package's folder, looked up in `packages` (packages.package_roots);
+    a package not listed is taken to be the project itself.
     """
 
-    def __init__(self, project_dir: Path, display_root: Path) -> None:
+    def __init__(
+        self,
+        project_dir: Path,
+        display_root: Path,
+        packages: Mapping[str, Path] | None = None,
+    ) -> None:
         self.project_dir = project_dir
         self.display_root = display_root
-        self._documents: dict[str, LocatedDocument | None] = {}
+        self.packages: Mapping[str, Path] = packages or {}
+        self._documents: dict[Path, LocatedDocument | None] = {}
+
+    def file_of(self, node: Mapping[str, Any], relative: str) -> Path:
+        """The absolute path of a file named relative to the node's package."""
+        return package_file(self.packages, self.project_dir, node, relative)
 
     def __call__(self, node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
         relative = _patch_path(node)
         if relative is None:
-            return self._display(str(node.get("original_file_path") or "")) or None, None
-        document = self._document(relative)
-        shown = self._display(relative)
+            sql = str(node.get("original_file_path") or "")
+            return (self._display(self.file_of(node, sql)) if sql else None), None
+        full = self.file_of(node, relative)
+        document = self._document(full)
+        shown = self._display(full)
         if document is None or not isinstance(document.data, dict):
             return shown, None
         for section in ("models", "seeds", "snapshots"):
@@ -61,21 +77,20 @@ class ColumnLocations:
                 return pos.line if pos else None
         return None
 
-    def _document(self, relative: str) -> LocatedDocument | None:
-        if relative not in self._documents:
+    def _document(self, full: Path) -> LocatedDocument | None:
+        if full not in self._documents:
             try:
-                self._documents[relative] = load_located_file(
-                    self.project_dir / relative, relative, _MAX_BYTES, _MAX_NODES
-                )
+                self._documents[full] = load_located_file(full, str(full), _MAX_BYTES, _MAX_NODES)
             except FloeUsageError:
-                self._documents[relative] = None  # dbt parsed it; a location is a nicety
-        return self._documents[relative]
+                self._documents[full] = None  # dbt parsed it; a location is a nicety
+        return self._documents[full]
 
-    def _display(self, relative: str) -> str:
-        full = (self.project_dir / relative).resolve()
+    def _display(self, path: Path) -> str:
+        # `../models/x.yml` for a local package above floe.yaml's folder
+        full = path.resolve()
         try:
-            return full.relative_to(self.display_root.resolve()).as_posix()
-        except ValueError:
+            return Path(os.path.relpath(full, self.display_root.resolve())).as_posix()
+        except ValueError:  # another drive (Windows)
             return full.as_posix()
 
 

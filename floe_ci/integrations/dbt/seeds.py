@@ -8,20 +8,34 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.dbt_manifest import Manifest, ManifestNode
+from floe_ci.integrations.dbt.packages import package_roots
 from floe_ci.integrations.dbt.project import DbtProject
 
 
 def seed_columns(
-    manifest: Mapping[str, Any] | Manifest, project: DbtProject | None
+    manifest: Mapping[str, Any] | Manifest,
+    project: DbtProject | None,
+    packages: Mapping[str, Path] | None = None,
 ) -> dict[str, list[str] | None]:
-    """unique_id -> the lower-cased CSV header of every seed of the manifest (None: unreadable)."""
+    """unique_id -> the lower-cased CSV header of every seed of the manifest (None: unreadable).
+
+    A seed's `original_file_path` is relative to its package's folder: `packages` maps
+    package names to folders (packages.package_roots, computed from `project` when None).
+    """
     view = manifest if isinstance(manifest, Manifest) else Manifest(manifest)
-    return {uid: _seed_header(node, project) for uid, node in view.seeds().items()}
+    if packages is None:
+        packages = package_roots(project) if project is not None else {}
+    return {uid: _seed_header(node, project, packages) for uid, node in view.seeds().items()}
 
 
-def _seed_header(node: ManifestNode, project: DbtProject | None) -> list[str] | None:
-    root = Path(str(node.get("root_path"))) if node.get("root_path") else None
-    root = project.path if project is not None else root
+def _seed_header(
+    node: ManifestNode, project: DbtProject | None, packages: Mapping[str, Path]
+) -> list[str] | None:
+    root = packages.get(str(node.get("package_name") or ""))
+    if root is None and project is not None:
+        root = project.path
+    if root is None and node.get("root_path"):  # manifests before dbt 1.5 name it
+        root = Path(str(node.get("root_path")))
     path = node.original_file_path
     if root is None or path is None:
         return None
