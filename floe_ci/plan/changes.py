@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +12,18 @@ from floe_ci.governance.result import Finding
 ChangeKind = Literal["added", "removed", "modified"]
 Category = Literal["breaking", "non_breaking"]
 Direction = Literal["added", "removed", "stricter", "weaker", "changed"]
+
+# How many names a message or a table cell shows of a downstream list before "and N more":
+# a column of a staging model can feed hundreds of models, and one line naming them all is
+# unreadable. The full lists stay in the Plan (the JSON report, the job summary).
+NAMES_SHOWN = 10
+
+
+def cap_names(names: Sequence[str], limit: int = NAMES_SHOWN) -> tuple[list[str], int]:
+    """The first `limit` names and how many more there are: `(shown, 396)` reads
+    "a, b, ... and 396 more"."""
+    shown = list(names[:limit])
+    return shown, len(names) - len(shown)
 
 
 class _PlanModel(BaseModel):
@@ -36,6 +49,12 @@ class ColumnChange(_PlanModel):
     used_by: list[str] = Field(
         default_factory=list, description="Downstream `model.column` that read this column."
     )
+    renamed_downstream: list[str] = Field(
+        default_factory=list,
+        description="For a rename: downstream `model.column` that pass the column on under "
+        "its new name in the same change (the rename followed down the lineage; those "
+        "models do not report the rename again).",
+    )
 
 
 class ModelChange(_PlanModel):
@@ -47,6 +66,12 @@ class ModelChange(_PlanModel):
     materialization: str | None = None
     previous_materialization: str | None = None
     columns: list[ColumnChange] = Field(default_factory=list)
+    declared_columns: bool = Field(
+        default=False,
+        description="The model's column lineage is unresolved (in base or head), so its "
+        "columns are known only from the properties YAML: none is reported added, removed "
+        "or renamed on that basis alone.",
+    )
     downstream_models: list[str] = Field(default_factory=list)
     downstream_exposures: list[str] = Field(default_factory=list)
     affected_cubes: list[str] = Field(default_factory=list)

@@ -95,13 +95,21 @@ def _direction(
         ACTION_STRENGTH.get(eff_after[e], 0) - ACTION_STRENGTH.get(eff_before[e], 0)
         for e in ENVIRONMENTS
     )
-    if score == 0:
-        score = SENSITIVITY_RANK.get(a_sens or "", 1) - SENSITIVITY_RANK.get(b_sens or "", 1)
+    if score == 0 and _known(b_sens) and _known(a_sens):
+        # A misspelt sensitivity (`hgih`) is a bad value, which FLOE106 reports; ranking it
+        # would call it a weakening. Unset means the default, medium.
+        score = SENSITIVITY_RANK.get(a_sens or "medium", 1) - SENSITIVITY_RANK.get(
+            b_sens or "medium", 1
+        )
     if score > 0:
         return "stricter"
     if score < 0:
         return "weaker"
     return "changed"
+
+
+def _known(sensitivity: str | None) -> bool:
+    return sensitivity is None or sensitivity in SENSITIVITY_RANK
 
 
 def _policy_changes(base: FloeSpec, head: FloeSpec) -> list[PolicyChange]:

@@ -64,6 +64,12 @@ class PipelineSnapshot:
                 return str(node["name"])
         return node_id.rsplit(".", 1)[-1]
 
+    def resolved(self, model: ModelFacts) -> bool:
+        """True when lineage knows the columns the model's SQL produces; otherwise its only
+        columns are the declared ones, which may be stale or incomplete documentation."""
+        lineage = self.context.lineage
+        return lineage is not None and lineage.columns(model.node_id) is not None
+
     def schema(self, model: ModelFacts) -> dict[str, ColumnFacts]:
         """The model's columns as built: its SQL's output when lineage resolved it (declared
         columns can be stale documentation), otherwise the declared columns."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from floe_ci.governance.result import CheckResult
     from floe_ci.plan.changes import Plan
+    from floe_ci.report.links import BlobLinks
 
 FORMATS: dict[str, str] = {
     "console": "human-readable report grouped by model (colour only on a terminal)",
@@ -34,12 +35,14 @@ def render(
     color: bool = False,
     comment_template: string.Template | None = None,
     footer: str | None = None,
+    links: BlobLinks | None = None,
 ) -> str:
     """Render the result (and its plan) in one format. Only the chosen renderer is imported.
 
     `color` is for the console; `comment_template` (reports/pr-comment.md, read by
     floe_ci.app.templates) and `footer` frame the pull-request comment that Markdown becomes
-    with a plan. The footer defaults to the tool's name and version.
+    with a plan. The footer defaults to the tool's name and version; `links` (the action's
+    repository and head commit) makes the comment's locations links.
     """
     if fmt == "console":
         from floe_ci.report.console import render_console
@@ -59,7 +62,9 @@ def render(
         from floe_ci.report.review_comment import render_review_comment
 
         shown_footer = f"floe-ci {result.tool_version}" if footer is None else footer
-        return render_review_comment(result, plan, shown_footer, template=comment_template).text
+        return render_review_comment(
+            result, plan, shown_footer, template=comment_template, links=links
+        ).text
     if fmt == "sarif":
         from floe_ci.report.sarif import render_sarif
 

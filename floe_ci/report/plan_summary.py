@@ -20,21 +20,27 @@ class SummaryPart(NamedTuple):
 
 
 def summary_parts(plan: Plan) -> list[SummaryPart]:
-    """`2 model(s) modified`, `1 breaking`, ...; empty when the plan is empty."""
+    """`2 models modified`, `1 breaking`, ...; empty when the plan is empty."""
     if plan.is_empty():
         return []
     counts = {
         kind: sum(m.kind == kind for m in plan.models) for kind in ("added", "removed", "modified")
     }
-    parts = [SummaryPart(f"{n} model(s) {kind}") for kind, n in counts.items() if n]
+    parts = [SummaryPart(f"{_count(n, 'model')} {kind}") for kind, n in counts.items() if n]
     if plan.breaking():
         parts.append(SummaryPart(f"{len(plan.breaking())} breaking", needs_review=True))
     declassified = [c for c in plan.policy.classifications if c.needs_review]
     if declassified:
         parts.append(
-            SummaryPart(f"{len(declassified)} declassification(s) to review", needs_review=True)
+            SummaryPart(
+                f"{_count(len(declassified), 'declassification')} to review", needs_review=True
+            )
         )
     if plan.config:
-        parts.append(SummaryPart(f"{len(plan.config)} floe.yaml setting(s) changed"))
+        parts.append(SummaryPart(f"{_count(len(plan.config), 'floe.yaml setting')} changed"))
     # Not empty, yet no model and no setting changed: classifications or policies did.
     return parts or [SummaryPart("classification changes only")]
+
+
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -1,9 +1,11 @@
 """The pull-request comment: a headline verdict, then sections in <details>, under a size cap.
 
 GitHub rejects a comment over 65,536 characters. When the full text is longer, whole sections
-are dropped in DROP_ORDER (the lineage graph first, the policy verdicts last); if the policy
-verdicts alone are still too long, their last lines are cut. The comment always says what
-was cut and where the full report is. The template is `reports/pr-comment.md`.
+are dropped in DROP_ORDER: the findings that existed before the change first (the headline
+still counts them), then the lineage graph, ..., the plan's policy impact last but one; if
+the findings that must stay (the new ones in a review, every one in a plain check) are still
+too long, their last lines are cut. The comment always says what was cut and where the full
+report is. The template is `reports/pr-comment.md`.
 """
 
 from __future__ import annotations
@@ -16,19 +18,24 @@ GITHUB_COMMENT_LIMIT = 65_536
 # The hidden first line by which every run finds the comment it keeps up to date.
 STICKY_MARKER = "<!-- floe-ci:sticky -->"
 
-# Least important first. Policy verdicts are what a reviewer must see: they go last.
+# Least important first. Findings that existed before the change go before any plan section:
+# a reviewer judges the change. The findings that must be seen (new-findings in a review,
+# policy-verdicts in a plain check) are never dropped, only cut by lines (CUT_BY_LINES).
 DROP_ORDER: tuple[str, ...] = (
+    "existing-findings",
     "lineage-graph",
     "lineage-changes",
     "deploy-plan",
+    "stats",
+    "waived-findings",
     "column-changes",
     "model-changes",
     "config-changes",
-    "stats",
-    "waived-findings",
     "policy-impact",
+    "new-findings",
     "policy-verdicts",
 )
+CUT_BY_LINES = ("new-findings", "policy-verdicts")
 
 
 @dataclass(frozen=True)
@@ -94,14 +101,15 @@ def render_comment(
             return ""
         what = ", ".join(names)
         if lines:
-            what = f"{what}, and {lines} line(s) of the policy verdicts".lstrip(", ")
+            cut = "line" if lines == 1 else "lines"
+            what = f"{what}, and {lines} {cut} of the findings".lstrip(", ")
         return (
             f"> [!NOTE]\n> Cut to fit GitHub's {limit:,}-character comment limit: {what}. "
             f"The full report is in {full_report_at}.\n"
         )
 
     text = fill(kept, "")
-    for key in DROP_ORDER[:-1]:
+    for key in (k for k in DROP_ORDER if k not in CUT_BY_LINES):
         if len(text) <= limit:
             return RenderedComment(text, dropped)
         victims = [s for s in kept if s.key == key]
@@ -111,19 +119,21 @@ def render_comment(
             text = fill(kept, notice(dropped))
     if len(text) <= limit:
         return RenderedComment(text, dropped)
-    return _cut_policy_lines(kept, dropped, fill, notice, limit)
+    return _cut_lines(kept, dropped, fill, notice, limit)
 
 
-def _cut_policy_lines(
+def _cut_lines(
     kept: list[CommentSection],
     dropped: list[str],
     fill: Callable[[list[CommentSection], str], str],
     notice: Callable[[list[str], int], str],
     limit: int,
 ) -> RenderedComment:
-    """Keep the policy verdicts' first lines (a table keeps its header), drop the rest."""
-    others = [s for s in kept if s.key != "policy-verdicts"]
-    verdicts = [s for s in kept if s.key == "policy-verdicts"]
+    """Keep the must-see findings' first lines (errors come first), drop the rest."""
+    key = next((k for k in CUT_BY_LINES if any(s.key == k for s in kept)), CUT_BY_LINES[-1])
+    at = next((i for i, s in enumerate(kept) if s.key == key), 0)
+    others = [s for s in kept if s.key != key]
+    verdicts = [s for s in kept if s.key == key]
     lines = "\n".join(s.body for s in verdicts).splitlines()
     title = verdicts[0].title if verdicts else "Policy verdicts"
     low, high = 0, len(lines)
@@ -132,11 +142,11 @@ def _cut_policy_lines(
     while low <= high:  # the largest prefix that fits
         middle = (low + high) // 2
         cut = len(lines) - middle
-        body = "\n".join(lines[:middle]) + f"\n\n*… {cut} more line(s) cut.*"
-        text = fill(
-            [*others, CommentSection("policy-verdicts", title, body, open=True)],
-            notice(dropped, cut),
+        body = (
+            "\n".join(lines[:middle]) + f"\n\n*… {cut} more {'line' if cut == 1 else 'lines'} cut.*"
         )
+        shortened = CommentSection(key, title, body, open=True)
+        text = fill([*others[:at], shortened, *others[at:]], notice(dropped, cut))
         if len(text) <= limit:
             best, best_cut, low = text, cut, middle + 1
         else:

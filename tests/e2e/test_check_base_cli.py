@@ -142,7 +142,7 @@ def test_json_carries_the_plan_and_validates_and_console_prints_it(
     assert location["artifactLocation"]["uri"] == "shop/models/staging/_staging.yml"
 
     text = printed.stdout
-    assert "\nplan · main (" in text and "1 declassification(s) to review" in text
+    assert "\nplan · main (" in text and "1 declassification to review" in text
     assert "policy impact\n  ~ stg_orders.card_last4  financial → none  removed" in text
     assert "review findings (1)\n  ! warning  FLOE501 declassification" in text
     assert text.rstrip().splitlines()[-1].startswith("✓ passed with findings")

@@ -71,8 +71,12 @@ def test_a_small_comment_is_complete_valid_gfm_with_the_marker_first() -> None:
     assert "<h3>❌ floe-ci: failed: 1 error, 1 warning" in page
     assert page.count("<details") == 2  # policy verdicts, what was checked
     assert "<details open><summary><b>Policy verdicts (2)</b></summary>" in page
-    assert page.count("<table>") == 2  # findings and stats: the tables survived
-    assert "<td>❌ error</td>" in page and "<td>⚠️ warning</td>" in page
+    assert page.count("<table>") == 1  # the stats; findings are a list, which wraps
+    items = page.split("<li>")[1:]
+    assert len(items) == 2 and items[0].startswith("❌ <strong>FLOE101</strong>")
+    assert items[1].startswith("⚠️ <strong>FLOE101</strong>")  # errors before warnings
+    assert "<code>models/_models.yml:2</code>" in items[0]  # no links without BlobLinks
+    assert "2 models · lineage: 2 of 2 models · 2 classified columns" in page
     assert "<!-- floe-ci:sticky -->" in page  # the marker stays an invisible HTML comment
 
 
@@ -114,8 +118,8 @@ def test_policy_verdicts_alone_over_the_limit_keep_their_header_and_say_how_much
     assert GITHUB_COMMENT_LIMIT - 200 < len(rendered.text) <= GITHUB_COMMENT_LIMIT
     assert rendered.dropped == ["What was checked"]
     assert 2000 < rendered.lines_cut < 3000
-    assert f"*… {rendered.lines_cut} more line(s) cut.*" in rendered.text
-    assert f"and {rendered.lines_cut} line(s) of the policy verdicts" in rendered.text
+    assert f"*… {rendered.lines_cut} more lines cut.*" in rendered.text
+    assert f"and {rendered.lines_cut} lines of the findings" in rendered.text
     page = html(rendered.text)
     assert page.count("<table>") == 1 and "<th>what</th>" in page
 
@@ -142,8 +146,10 @@ def test_text_from_the_repository_cannot_break_the_table_or_inject_html() -> Non
     assert page.count("<td>") == 1
 
 
-def test_sections_are_known_and_the_order_ends_with_policy_verdicts() -> None:
-    assert DROP_ORDER[0] == "lineage-graph" and DROP_ORDER[-1] == "policy-verdicts"
+def test_sections_are_known_and_old_findings_go_before_the_plan() -> None:
+    assert DROP_ORDER[0] == "existing-findings" and DROP_ORDER[-1] == "policy-verdicts"
+    plan_keys = ("lineage-graph", "column-changes", "model-changes", "policy-impact")
+    assert all(DROP_ORDER.index(k) < DROP_ORDER.index("new-findings") for k in plan_keys)
     with pytest.raises(ValueError, match="unknown comment section"):
         CommentSection("everything", "x", "y")
 

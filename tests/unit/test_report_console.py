@@ -37,8 +37,8 @@ def test_the_plan_sits_between_the_findings_and_the_verdict() -> None:
     assert text.rstrip("\n").endswith("\n\n" + verdict)
     plan = text[len(plain[: plain.index(verdict)].rstrip("\n")) :]
     assert plan.lstrip("\n").splitlines()[0] == (
-        "plan · origin/main (abc123) → HEAD · 2 model(s) modified, 1 breaking, "
-        "1 declassification(s) to review, 1 floe.yaml setting(s) changed"
+        "plan · origin/main (abc123) → HEAD · 2 models modified, 1 breaking, "
+        "1 declassification to review, 1 floe.yaml setting changed"
     )
     for expected in (
         'floe.yaml changes (1)\n  ~ modified  deploy.namespace  "a" → "b"\n',
