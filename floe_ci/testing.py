@@ -330,6 +330,7 @@ class _GivenSql:
         self.pending: dict[str, str] = {}
         self.dbt_compiled: dict[str, tuple[str, str]] = {}
         self.plain: dict[str, tuple[str, str]] = {}
+        self.failed: dict[str, tuple[str, str]] = {}
         for uid, node in manifest["nodes"].items():
             if node["resource_type"] != "model":
                 continue

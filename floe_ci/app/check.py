@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from floe_ci.gc_tuning import collector_paused, long_lived_objects
 from floe_ci.governance.evaluate import CheckOptions, build_context, evaluate_context
 from floe_ci.governance.result import CheckResult
 from floe_ci.governance.rules.base import RuleContext
+
+if TYPE_CHECKING:
+    from floe_ci.integrations.dbt.compiled_sql import Warehouse
+    from floe_ci.integrations.dbt.parse import UserTarget
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,20 @@ def collect_check(
             hint="add `transforms: [{type: dbt, path: .}]`",
         )
     state_dir = state_dir_for(config_path)
+    target = None
+    if options.compile_target is not None:
+        from floe_ci.integrations.dbt.parse import user_target
+
+        target = user_target(project, options.compile_target, shown)
+        # Parsed with the user's target, into a target folder of its own: relation names
+        # then agree with the SQL compiled against it, and `dbt compile` reuses the parse.
+        own = state_dir / "cache" / f"target-{options.compile_target}"
+        project = replace(project, target_path=str(own.resolve()))
     if manifest_path is None:
         if fixed_revision is not None and project.manifest_path.is_file():
             manifest_path = project.manifest_path
         else:
-            manifest_path = ensure_manifest(project, state_dir, refresh_manifest)
+            manifest_path = ensure_manifest(project, state_dir, refresh_manifest, target)
     stored = None
     if fixed_revision is not None:
         from floe_ci.app.result_cache import ResultCache
@@ -89,8 +102,13 @@ def collect_check(
         from floe_ci.integrations.dbt.packages import package_roots, relative_roots
 
         packages = package_roots(project)
+        warehouse = _warehouse(options, target, manifest)
         lineage = build_column_lineage(
-            manifest, project, state_dir / "cache" / "lineage", packages=packages
+            manifest,
+            project,
+            state_dir / "cache" / "lineage",
+            packages=packages,
+            warehouse=warehouse,
         )
         settled()
 
@@ -123,6 +141,36 @@ def collect_check(
                     stored.save(result)
             settled()  # else the first collection after the pause walks all the findings
         return CheckRun(context, manifest, result)
+
+
+def _warehouse(
+    options: CheckOptions, target: UserTarget | None, manifest: Mapping[str, Any]
+) -> Warehouse | None:
+    """How models that read the warehouse compile: the user's target, catalog.json's
+    columns, or not at all (they are reported as needing the warehouse)."""
+    from floe_ci.integrations.dbt.compiled_sql import Warehouse, catalog_columns
+
+    if target is not None:
+        return Warehouse(profiles_dir=target.profiles_dir, target=target.name)
+    if options.catalog is None:
+        return None
+    from floe_ci import fastjson
+    from floe_ci.dbt_manifest import Manifest
+    from floe_ci.errors import FloeUsageError
+
+    try:
+        catalog = fastjson.loads(Path(options.catalog).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise FloeUsageError.single(
+            options.catalog,
+            f"cannot read dbt's catalog: {exc}",
+            hint="`dbt docs generate` writes target/catalog.json",
+        ) from None
+    if not isinstance(catalog, dict) or "nodes" not in catalog:
+        raise FloeUsageError.single(
+            options.catalog, "not a dbt catalog.json (no `nodes`)", hint="`dbt docs generate`"
+        )
+    return Warehouse(columns=catalog_columns(Manifest(manifest), catalog))
 
 
 def repository_base(config_path: Path) -> str:

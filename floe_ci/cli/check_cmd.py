@@ -160,6 +160,22 @@ def _parse_formats(
     default=None,
     help="Use this dbt manifest.json instead of parsing the project.",
 )
+@click.option(
+    "--compile-target",
+    metavar="NAME",
+    default=None,
+    help="Compile models whose Jinja reads the warehouse (dbt_utils.star, "
+    "adapter.get_columns_in_relation) against this target of your dbt profile; the project "
+    "is then parsed with it too. Without it (or --catalog) such models are reported as "
+    "needing the warehouse (FLOE302).",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="dbt's catalog.json (`dbt docs generate`): the relations' columns answer "
+    "adapter.get_columns_in_relation when models that read the warehouse are compiled.",
+)
 def check(
     config: Path,
     environment: str | None,
@@ -169,6 +185,8 @@ def check(
     base_ref: str | None,
     refresh_manifest: bool,
     manifest: Path | None,
+    compile_target: str | None,
+    catalog: Path | None,
 ) -> None:
     """Check dbt column classifications against the governance policies in floe.yaml.
 
@@ -199,6 +217,8 @@ def check(
         environments=environments,  # type: ignore[arg-type]
         fail_on=fail_on,  # type: ignore[arg-type]
         config_file=str(config),
+        compile_target=compile_target,
+        catalog=None if catalog is None else str(catalog.resolve()),
     )
     plan: Plan | None = None
     if base_ref is not None:

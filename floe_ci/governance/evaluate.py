@@ -36,6 +36,10 @@ class CheckOptions:
     fail_on: FailOn = "error"
     config_file: str = "floe.yaml"
     base_path: str = "."
+    # How the app compiles models whose Jinja reads the warehouse (app/check; the rules
+    # never read these): a target of the user's dbt profile, or dbt's catalog.json.
+    compile_target: str | None = None
+    catalog: str | None = None
 
 
 def _no_spec_position(path: tuple[str | int, ...]) -> tuple[int, int] | None:

@@ -30,6 +30,7 @@ class SqlSource(Protocol):
     pending: dict[str, str]
     dbt_compiled: dict[str, tuple[str, str]]
     plain: dict[str, tuple[str, str]]
+    failed: dict[str, tuple[str, str]]  # negative results to cache: (fingerprint, reason)
 
     def has_sql(self, uid: str) -> bool: ...
     def digest(self, uid: str) -> str: ...
@@ -115,9 +116,16 @@ def build_lineage(
         or set(fresh) != set(cache.lineage)
         or compiled.dbt_compiled != cache.compiled
         or compiled.plain != cache.plain
+        or compiled.failed != cache.failed
     )
     stored = (
-        LineageCache(cache.relations, fresh, dict(compiled.dbt_compiled), dict(compiled.plain))
+        LineageCache(
+            cache.relations,
+            fresh,
+            dict(compiled.dbt_compiled),
+            dict(compiled.plain),
+            dict(compiled.failed),
+        )
         if changed
         else cache
     )

@@ -10,6 +10,10 @@ An entry is keyed by a hash of the model's compiled SQL, the dialect, the engine
 its parents' column lists: a change to a model invalidates it and, when its output columns
 change, its children. Anything unreadable counts as empty: a cache can always be rebuilt.
 
+`failed` keeps, for models dbt was asked to compile and did not (or that need the
+warehouse), the same fingerprint as `compiled` and the reason: a negative result is reused
+like a positive one, so an unchanged project starts no dbt child.
+
 `plain` keeps, for models rendered without Jinja, the fingerprint of what the rendering read
 (raw code, config, depends_on, the relation tables) and the digest of the SQL it gave: a
 warm run reuses the digest instead of rendering and hashing 5,000 models again; the lineage
@@ -27,7 +31,7 @@ from floe_ci import fastjson
 from floe_ci.lineage.column_refs import RelationKey, SqlColumns
 
 # Bump when sql_columns changes what it computes: old entries then miss.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 # (error, columns): columns are [name, [relation index, column, ...], transform, unresolved]
 # with relation indexes into LineageCache.relations; None when the SQL gave no columns.
@@ -42,6 +46,8 @@ class LineageCache:
     lineage: dict[str, tuple[str, Encoded]] = field(default_factory=dict)
     compiled: dict[str, tuple[str, str]] = field(default_factory=dict)
     plain: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # unique_id -> (fingerprint, why no SQL): compilations that failed, reused while unchanged
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)
     _index: dict[RelationKey, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -93,9 +99,10 @@ def decode_cache(raw: bytes | str) -> LineageCache:
         lineage = {uid: (key, (err, cols)) for uid, (key, err, cols) in data["lineage"].items()}
         compiled = {uid: (key, sql) for uid, (key, sql) in data["compiled"].items()}
         plain = {uid: (str(fp), str(sql)) for uid, (fp, sql) in data["plain"].items()}
+        failed = {uid: (str(fp), str(why)) for uid, (fp, why) in data.get("failed", {}).items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return LineageCache()
-    return LineageCache(relations, lineage, compiled, plain)
+    return LineageCache(relations, lineage, compiled, plain, failed)
 
 
 def encode_cache(cache: LineageCache) -> str:
@@ -131,6 +138,7 @@ def encode_cache(cache: LineageCache) -> str:
         "lineage": lineage,
         "compiled": {uid: [key, sql] for uid, (key, sql) in sorted(cache.compiled.items())},
         "plain": {uid: [fp, sql] for uid, (fp, sql) in sorted(cache.plain.items())},
+        "failed": {uid: [fp, why] for uid, (fp, why) in sorted(cache.failed.items())},
     }
     return fastjson.dumps_compact(data)
 

@@ -124,6 +124,8 @@ class FastColumnLocations:
         self._changed = False
 
     def __call__(self, node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
+        if node.get("resource_type") == "source":
+            return self.exact(node, column)  # `sources:` nest tables: the scan does not see them
         patch = node.get("patch_path")
         if not isinstance(patch, str) or not patch:
             # The SQL file only (as ColumnLocations answers it), without resolving it again.

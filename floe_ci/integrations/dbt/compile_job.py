@@ -5,7 +5,13 @@ for one selected model, and the objects it leaves behind slow the parent's garba
 collector for the rest of the run; in a child it runs on the second core while the parent
 analyses the other models, and its memory is returned when it exits. `--no-write-json`
 skips writing a 5,000-node manifest twice (~15 s): the compiled SQL is read from the run's
-results instead. The child writes `{unique_id: compiled_code}` and an error as JSON.
+results instead. The child writes `{unique_id: compiled_code}`, dbt's message for each
+node that failed, and an error as JSON.
+
+With `columns` (relation -> columns, from dbt's catalog.json: `check --catalog`), the
+child answers `adapter.get_columns_in_relation` from them instead of the in-memory DuckDB,
+which knows no table: macros such as `dbt_utils.star` or Fivetran's `fill_staging_columns`
+then compile as they would against the warehouse.
 
     python -m floe_ci.integrations.dbt.compile_job REQUEST.json RESPONSE.json
 """
@@ -37,20 +43,36 @@ class DbtCompileJob:
             self.process.kill()
         self.process.wait()
 
-    def result(self) -> tuple[dict[str, str], str | None]:
+    def result(self) -> tuple[dict[str, str], str | None, dict[str, str]]:
+        """(SQL by unique_id, the run's error, dbt's message by unique_id that failed)."""
         _out, err = self.process.communicate()
         try:
             data = json.loads(self.response.read_bytes())
         except (OSError, ValueError):
             tail = err.decode(errors="replace").strip().splitlines()[-3:]
-            return {}, "dbt compile did not finish: " + (" ".join(tail) or f"see {self.log}")
+            reason = "dbt compile did not finish: " + (" ".join(tail) or f"see {self.log}")
+            return {}, reason, {}
         compiled = data.get("compiled") or {}
-        return {str(k): str(v) for k, v in compiled.items()}, data.get("error")
+        errors = data.get("errors") or {}
+        return (
+            {str(k): str(v) for k, v in compiled.items()},
+            data.get("error"),
+            {str(k): str(v) for k, v in errors.items()},
+        )
 
 
 def start_dbt_compile(
-    project_dir: Path, profiles_dir: Path, target_dir: Path, log_dir: Path, selectors: list[str]
+    project_dir: Path,
+    profiles_dir: Path,
+    target_dir: Path,
+    log_dir: Path,
+    selectors: list[str],
+    *,
+    target: str = "parse",
+    columns: dict[str, list[list[str]]] | None = None,
 ) -> DbtCompileJob:
+    """Start the child; `target` names the profile's target, `columns` maps
+    `schema.identifier` (lower case) to [name, type] pairs answered for that relation."""
     request = target_dir / "compile-request.json"
     response = target_dir / "compile-response.json"
     response.unlink(missing_ok=True)
@@ -58,19 +80,20 @@ def start_dbt_compile(
         "compile",
         project_dir,
         profiles_dir,
-        "parse",
+        target,
         log_dir,
         target_path=target_dir,
         flags=("--no-write-json", "--no-populate-cache"),
         select=selectors,
     )
-    write_atomic(request, json.dumps({"invocation": invocation.to_json()}))
+    write_atomic(request, json.dumps({"invocation": invocation.to_json(), "columns": columns}))
     process = subprocess.Popen(
         [sys.executable, "-m", "floe_ci.integrations.dbt.compile_job", str(request), str(response)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, **OFFLINE_ENV},
+        cwd=project_dir,  # a profile's relative DuckDB path is relative to where dbt runs
     )
     return DbtCompileJob(process, response, invocation.log_file)
 
@@ -78,20 +101,37 @@ def start_dbt_compile(
 def _compile(invocation: DbtInvocation) -> dict[str, Any]:
     outcome = invoke(invocation)
     compiled: dict[str, str] = {}
+    errors: dict[str, str] = {}
     for item in getattr(outcome.result, "results", None) or []:
         node = getattr(item, "node", None)
         code = getattr(node, "compiled_code", None)
         if node is not None and isinstance(code, str):
             compiled[str(node.unique_id)] = code
+        elif node is not None and getattr(item, "message", None):
+            errors[str(node.unique_id)] = " ".join(str(item.message).split())
     error = outcome.error
     if not outcome.success and error is None:
         error = "dbt compile reported failures"
-    return {"compiled": compiled, "error": error}
+    return {"compiled": compiled, "error": error, "errors": errors}
+
+
+def _answer_columns_from(columns: dict[str, list[list[str]]]) -> None:
+    """Make DuckDB's adapter answer `get_columns_in_relation` from the catalog's columns."""
+    from dbt.adapters.duckdb.impl import DuckDBAdapter
+
+    def get_columns_in_relation(self: Any, relation: Any) -> list[Any]:
+        key = f"{relation.schema}.{relation.identifier}".lower()
+        return [self.Column.create(name, dtype) for name, dtype in columns.get(key, [])]
+
+    DuckDBAdapter.get_columns_in_relation = get_columns_in_relation  # type: ignore[method-assign]
 
 
 def main(argv: list[str]) -> int:
     request, response = Path(argv[0]), Path(argv[1])
-    invocation = DbtInvocation.from_json(json.loads(request.read_bytes())["invocation"])
+    data = json.loads(request.read_bytes())
+    invocation = DbtInvocation.from_json(data["invocation"])
+    if data.get("columns") is not None:
+        _answer_columns_from(data["columns"])
     write_atomic(response, json.dumps(_compile(invocation)))
     return 0
 

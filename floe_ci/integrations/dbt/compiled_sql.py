@@ -16,6 +16,14 @@ Four sources, cheapest first (figures from bench/bench_lineage.py on the generat
    reads) so a warm run does not start dbt; output that depends on something outside the
    manifest (`run_query`, the warehouse) is not seen by it: delete `.floe/cache/` to redo.
 
+Models whose Jinja reads the warehouse to compile (`adapter.get_columns_in_relation`,
+`run_query`, `dbt_utils.star`, Fivetran's `fill_staging_columns`...) compile against an
+empty in-memory DuckDB to something wrong (no columns, or `*`). A `Warehouse` says where
+they get the answers: the user's own dbt target (`check --compile-target NAME`), dbt's
+catalog.json (`check --catalog FILE`); without one they are not compiled and their reason
+names the call (`warehouse_reads`). Failures are cached with the same fingerprint as
+successes, so an unchanged project starts no dbt child.
+
 Why not `dbt compile` for everything: it costs a full run of dbt over the project, about
 twice `dbt parse` (20.5 s against 10.4 s at 1,000 models here, see the benchmark), while
 2 and 3 take well under a second for 5,000 models and give the same SQL.
@@ -51,6 +59,81 @@ _SIMPLE_REF = re.compile(r"ref\(\s*(['\"])([^'\"]+)\1\s*\)")
 _SIMPLE_SOURCE = re.compile(r"source\(\s*(['\"])([^'\"]+)\1\s*,\s*(['\"])([^'\"]+)\3\s*\)")
 
 
+@dataclass(frozen=True)
+class Warehouse:
+    """Where models that read the warehouse to compile get its answers.
+
+    `target` (with `profiles_dir`, the folder of the user's profiles.yml): compile them
+    with that target of the user's profile; the manifest must come from a parse with the
+    same target (app/check does it) so that relation names agree. `columns`
+    (`schema.identifier` in lower case -> [name, type] pairs, from catalog_columns): answer
+    `adapter.get_columns_in_relation` from them. `key` goes into the fingerprints: the SQL
+    compiled one way is not reused for the other."""
+
+    profiles_dir: Path | None = None
+    target: str | None = None
+    columns: Mapping[str, list[list[str]]] | None = None
+
+    @property
+    def key(self) -> str:
+        parts = [self.target, sorted((self.columns or {}).items())]
+        return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def catalog_columns(manifest: Manifest, catalog: Mapping[str, Any]) -> dict[str, list[list[str]]]:
+    """Relation (`schema.identifier` of the manifest's node, lower case) -> [name, type]
+    pairs in the catalog's column order, for every node and source of catalog.json
+    (`dbt docs generate`), matched by unique_id: the catalog's own schema names come from
+    the user's target, the manifest's from floe-ci's parse profile."""
+    found: dict[str, list[list[str]]] = {}
+    for section in ("nodes", "sources"):
+        for uid, entry in (catalog.get(section) or {}).items():
+            node = manifest.node(str(uid))
+            columns = entry.get("columns") if isinstance(entry, Mapping) else None
+            if node is None or not isinstance(columns, Mapping):
+                continue
+            ordered = sorted(
+                (c for c in columns.values() if isinstance(c, Mapping)),
+                key=lambda c: int(c.get("index") or 0),
+            )
+            key = f"{node.schema}.{node.identifier}".lower()
+            found[key] = [[str(c.get("name")), str(c.get("type") or "")] for c in ordered]
+    return found
+
+
+# Jinja that asks the warehouse while compiling (the in-memory DuckDB has no tables).
+_WAREHOUSE_CALL = re.compile(
+    r"\b(adapter\.get_columns_in_relation|adapter\.get_relation|adapter\.get_missing_columns"
+    r"|get_columns_in_relation|run_query|load_result|call\s+statement)\b"
+)
+
+
+def warehouse_reads(manifest: Mapping[str, Any], node: Mapping[str, Any]) -> str | None:
+    """What in the model reads the warehouse to compile (`adapter.get_columns_in_relation`,
+    or a macro that calls it), else None. dbt's own macros are not counted: those the
+    check's compile relies on (`is_incremental`) answer as for a first run."""
+    raw = node.get("raw_code")
+    found = _WAREHOUSE_CALL.search(raw) if isinstance(raw, str) else None
+    if found is not None:
+        return f"the model calls `{found.group(1)}`"
+    macros = manifest.get("macros") or {}
+    for called in sorted((node.get("depends_on") or {}).get("macros") or []):
+        for uid in _macro_closure(macros, {"macros": [called]}):
+            macro = macros.get(uid) or {}
+            if macro.get("package_name") == "dbt":
+                continue
+            found = _WAREHOUSE_CALL.search(str(macro.get("macro_sql") or ""))
+            if found is not None:
+                via = "" if uid == called else f" (through `{_macro_name(macros, uid)}`)"
+                return f"`{_macro_name(macros, called)}` calls `{found.group(1)}`{via}"
+    return None
+
+
+def _macro_name(macros: Mapping[str, Any], uid: str) -> str:
+    macro = macros.get(uid) or {}
+    return f"{macro.get('package_name')}.{macro.get('name')}" if macro else uid
+
+
 @dataclass
 class CompiledSql:
     """Compiled SQL by node unique_id, and why it is missing for the others."""
@@ -66,6 +149,8 @@ class CompiledSql:
     dbt_compiled: dict[str, tuple[str, str]] = field(default_factory=dict)
     # unique_id -> fingerprint of the models a running `dbt compile` child is compiling
     pending: dict[str, str] = field(default_factory=dict)
+    # unique_id -> (fingerprint, reason) of models with no SQL, to be saved in the cache
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)
     job: DbtCompileJob | None = None
     # unique_id -> (source fingerprint, SQL digest) of models rendered in-process (plain or
     # Jinja), to be saved in the cache
@@ -116,11 +201,16 @@ class CompiledSql:
         """Wait for the `dbt compile` child, if any, and take its SQL."""
         if self.job is None:
             return
-        compiled, error = self.job.result()
+        compiled, error, errors = self.job.result()
+        # a child that did not finish (killed, crashed) says nothing about the models
+        lasting = not (error or "").startswith("dbt compile did not finish")
         for uid, fingerprint in self.pending.items():
             sql = compiled.get(uid)
             if sql is None:
-                self.failures[uid] = f"`dbt compile` gave no SQL: {error or 'no reason given'}"
+                reason = errors.get(uid) or error or "dbt selected the model but compiled nothing"
+                self.failures[uid] = f"`dbt compile` failed: {reason}"
+                if lasting:
+                    self.failed[uid] = (fingerprint, self.failures[uid])
                 continue
             self.sql[uid] = sql
             self.dbt_compiled[uid] = (fingerprint, sql)
@@ -135,8 +225,14 @@ def obtain_compiled_sql(
     work_dir: Path | None,
     cached: Mapping[str, tuple[str, str]] | None = None,
     plain: Mapping[str, tuple[str, str]] | None = None,
+    *,
+    failed: Mapping[str, tuple[str, str]] | None = None,
+    warehouse: Warehouse | None = None,
 ) -> CompiledSql:
-    """Compiled SQL of every model; `cached` maps unique_id -> (fingerprint, sql) from dbt.
+    """Compiled SQL of every model; `cached` maps unique_id -> (fingerprint, sql) from dbt,
+    `failed` unique_id -> (fingerprint, reason) of models that gave none last time.
+    `warehouse` says how models that read the warehouse compile (see Warehouse); without
+    it they are reported as needing it.
 
     `plain` (unique_id -> (source fingerprint, SQL digest) from the cache) lets a model
     rendered in-process last time skip rendering when nothing the rendering reads changed
@@ -188,16 +284,32 @@ def obtain_compiled_sql(
                 result.plain[uid] = (fingerprint, result.digest(uid))
             continue
         fingerprint = jinja_fingerprint(manifest, node)
+        if warehouse is not None:
+            fingerprint = sql_digest(fingerprint + warehouse.key)
         hit = (cached or {}).get(uid)
         if hit is not None and hit[0] == fingerprint:
             result.sql[uid] = hit[1]
             result.dbt_compiled[uid] = hit
             result.from_cache += 1
             continue
+        miss = (failed or {}).get(uid)
+        if miss is not None and miss[0] == fingerprint:
+            result.failures[uid] = miss[1]
+            result.failed[uid] = miss
+            result.from_cache += 1
+            continue
+        if warehouse is None:
+            reads = warehouse_reads(manifest, node)
+            if reads is not None:
+                result.failures[uid] = (
+                    f"needs the warehouse to compile: {reads}; give `--compile-target NAME` "
+                    "(a target of your dbt profile) or `--catalog target/catalog.json`"
+                )
+                continue
         needs_dbt[uid] = fingerprint
     result.pending = needs_dbt
     if needs_dbt:
-        _start_dbt(view, project, work_dir, result)
+        _start_dbt(view, project, work_dir, result, warehouse)
     return result
 
 
@@ -426,7 +538,11 @@ def _macro_closure(macros: Mapping[str, Any], depends: Mapping[str, Any]) -> lis
 
 
 def _start_dbt(
-    manifest: Manifest, project: DbtProject | None, work_dir: Path | None, result: CompiledSql
+    manifest: Manifest,
+    project: DbtProject | None,
+    work_dir: Path | None,
+    result: CompiledSql,
+    warehouse: Warehouse | None,
 ) -> None:
     if project is None or work_dir is None:
         for uid in result.pending:
@@ -440,9 +556,23 @@ def _start_dbt(
     partial = project.path / project.target_path / "partial_parse.msgpack"
     if partial.is_file():  # reuse the parse: dbt then skips parsing the project again
         shutil.copy2(partial, target / "partial_parse.msgpack")
-    profiles_dir = write_parse_profile(project, work_dir)
     selectors = sorted({_selector(manifest.nodes[uid]) for uid in result.pending})
-    result.job = start_dbt_compile(project.path, profiles_dir, target, work_dir / "logs", selectors)
+    if warehouse is not None and warehouse.target is not None:
+        profiles_dir = warehouse.profiles_dir or project.path
+        result.job = start_dbt_compile(
+            project.path,
+            profiles_dir,
+            target,
+            work_dir / "logs",
+            selectors,
+            target=warehouse.target,
+        )
+        return
+    columns = None if warehouse is None else dict(warehouse.columns or {})
+    profiles_dir = write_parse_profile(project, work_dir)
+    result.job = start_dbt_compile(
+        project.path, profiles_dir, target, work_dir / "logs", selectors, columns=columns
+    )
 
 
 def _selector(node: ManifestNode) -> str:

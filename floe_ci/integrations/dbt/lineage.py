@@ -26,7 +26,7 @@ from typing import Any
 from floe_ci.dbt_manifest import Manifest
 from floe_ci.fsutil import write_atomic
 from floe_ci.gc_tuning import collector_paused, freeze_now, long_lived_objects
-from floe_ci.integrations.dbt.compiled_sql import obtain_compiled_sql
+from floe_ci.integrations.dbt.compiled_sql import Warehouse, obtain_compiled_sql
 from floe_ci.integrations.dbt.packages import package_roots
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.integrations.dbt.seeds import seed_columns
@@ -44,6 +44,7 @@ def build_column_lineage(
     *,
     dialect: str | None = None,
     packages: Mapping[str, Path] | None = None,
+    warehouse: Warehouse | None = None,
 ) -> ColumnLineage:
     """Column lineage of every model of a dbt project.
 
@@ -53,6 +54,9 @@ def build_column_lineage(
     (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
     `dialect` defaults to the manifest's adapter type. `packages` (package -> folder, from
     packages.package_roots, computed when None) is where a package's seeds are read.
+    `warehouse` (compiled_sql.Warehouse: the user's target or catalog.json's columns) is
+    how models whose Jinja reads the warehouse compile; without it they stay unresolved,
+    their reason naming the call.
 
     Example::
 
@@ -66,10 +70,11 @@ def build_column_lineage(
     with long_lived_objects() as settled:
         settled()  # the manifest: hundreds of thousands of objects living as long as this
         if cache_dir is not None:
-            return _build(manifest, project, cache_dir, cache_dir / "work", dialect, packages)
+            work = cache_dir / "work"
+            return _build(manifest, project, cache_dir, work, dialect, packages, warehouse)
         # `dbt compile` needs somewhere to write, even without a cache
         with tempfile.TemporaryDirectory(prefix="floe-lineage-") as scratch:
-            return _build(manifest, project, None, Path(scratch), dialect, packages)
+            return _build(manifest, project, None, Path(scratch), dialect, packages, warehouse)
 
 
 def _build(
@@ -79,6 +84,7 @@ def _build(
     work_dir: Path,
     dialect: str | None,
     packages: Mapping[str, Path] | None,
+    warehouse: Warehouse | None,
 ) -> ColumnLineage:
     dbt_project = _as_project(project)
     if packages is None:
@@ -88,7 +94,13 @@ def _build(
         freeze_now()  # the cache's entries live as long as the lineage
     view = Manifest(manifest)  # one view for all three: each section is wrapped once
     compiled = obtain_compiled_sql(
-        view, dbt_project, work_dir, cache.compiled, cache.plain if cache_dir else None
+        view,
+        dbt_project,
+        work_dir,
+        cache.compiled,
+        cache.plain if cache_dir else None,
+        failed=cache.failed,
+        warehouse=warehouse,
     )
     seeds = seed_columns(view, dbt_project, packages)
     built = build_lineage(view, compiled, cache, seeds, dialect=dialect)

@@ -7,6 +7,8 @@ warehouse, and CI must not need warehouse credentials to review a pull request.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,65 @@ def write_parse_profile(project: DbtProject, state_dir: Path) -> Path:
     return profiles_dir
 
 
-def run_dbt_parse(project: DbtProject, state_dir: Path) -> Path:
-    """Run `dbt parse` for the project and return the manifest path."""
-    profiles_dir = write_parse_profile(project, state_dir)
-    invocation = DbtInvocation("parse", project.path, profiles_dir, "parse", state_dir / "logs")
+@dataclass(frozen=True)
+class UserTarget:
+    """A target of the user's own dbt profile (`check --compile-target NAME`)."""
+
+    profiles_dir: Path
+    name: str
+
+
+def user_target(project: DbtProject, name: str, shown: str) -> UserTarget:
+    """The user's profiles folder as dbt finds it (DBT_PROFILES_DIR, the project's folder,
+    the working folder, ~/.dbt), checked to hold the project's profile and the target."""
+    candidates = [os.environ.get("DBT_PROFILES_DIR"), project.path, Path.cwd(), _HOME_DBT]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "profiles.yml").is_file():
+            folder = Path(candidate).resolve()
+            break
+    else:
+        raise FloeUsageError.single(
+            shown,
+            f"--compile-target {name}: no profiles.yml found for dbt profile `{project.profile}`",
+            hint="put profiles.yml in the dbt project's folder or ~/.dbt/, or set DBT_PROFILES_DIR",
+        )
+    try:
+        profiles = yaml.safe_load((folder / "profiles.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise FloeUsageError.single(str(folder / "profiles.yml"), f"unreadable: {exc}") from None
+    profile = profiles.get(project.profile) if isinstance(profiles, dict) else None
+    outputs = profile.get("outputs") if isinstance(profile, dict) else None
+    if not isinstance(outputs, dict) or name not in outputs:
+        known = ", ".join(sorted(map(str, outputs))) if isinstance(outputs, dict) else "none"
+        raise FloeUsageError.single(
+            str(folder / "profiles.yml"),
+            f"--compile-target {name}: profile `{project.profile}` has no target `{name}`",
+            hint=f"targets of that profile: {known}",
+        )
+    return UserTarget(folder, name)
+
+
+_HOME_DBT = Path.home() / ".dbt"
+
+
+def run_dbt_parse(project: DbtProject, state_dir: Path, target: UserTarget | None = None) -> Path:
+    """Run `dbt parse` for the project and return the manifest path.
+
+    With `target`, the parse uses that target of the user's profile (dbt parse does not
+    connect), so that relation names agree with SQL compiled against it."""
+    if target is None:
+        profiles_dir, target_name = write_parse_profile(project, state_dir), "parse"
+    else:
+        profiles_dir, target_name = target.profiles_dir, target.name
+    invocation = DbtInvocation(
+        "parse",
+        project.path,
+        profiles_dir,
+        target_name,
+        state_dir / "logs",
+        # a user target's parse goes to a folder of its own (app/check)
+        target_path=None if target is None else project.path / project.target_path,
+    )
     outcome = invoke(invocation)
     if not outcome.success or not project.manifest_path.is_file():
         # dbt's exception when it raised one, else what its log says (a model's syntax error)
@@ -48,10 +105,12 @@ def run_dbt_parse(project: DbtProject, state_dir: Path) -> Path:
     return project.manifest_path
 
 
-def ensure_manifest(project: DbtProject, state_dir: Path, refresh: bool = False) -> Path:
+def ensure_manifest(
+    project: DbtProject, state_dir: Path, refresh: bool = False, target: UserTarget | None = None
+) -> Path:
     """The project's manifest, re-parsed when missing, stale, or `refresh` is asked for."""
     if refresh or manifest_is_stale(project):
-        return run_dbt_parse(project, state_dir)
+        return run_dbt_parse(project, state_dir, target)
     return project.manifest_path
 
 

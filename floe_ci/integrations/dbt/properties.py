@@ -42,6 +42,8 @@ class ColumnLocations:
         return package_file(self.packages, self.project_dir, node, relative)
 
     def __call__(self, node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
+        if node.get("resource_type") == "source":
+            return self._source(node, column)
         relative = _patch_path(node)
         if relative is None:
             sql = str(node.get("original_file_path") or "")
@@ -65,8 +67,37 @@ class ColumnLocations:
                 return shown, model_pos.line if model_pos else None
         return shown, None
 
+    def _source(self, node: Mapping[str, Any], column: str) -> tuple[str | None, int | None]:
+        """A source's column: `sources: [{name, tables: [{name, columns}]}]` in the file
+        that declares it (its original_file_path; sources have no patch_path)."""
+        relative = str(node.get("original_file_path") or "")
+        if not relative:
+            return None, None
+        full = self.file_of(node, relative)
+        document = self._document(full)
+        shown = self._display(full)
+        entries = document.data.get("sources") if document is not None else None
+        if document is None or not isinstance(entries, list):
+            return shown, None
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict) or entry.get("name") != node.get("source_name"):
+                continue
+            tables = entry.get("tables")
+            for number, table in enumerate(tables if isinstance(tables, list) else []):
+                if not isinstance(table, dict) or table.get("name") != node.get("name"):
+                    continue
+                path = ("sources", index, "tables", number)
+                line = self._column_line(document, table, path, column)
+                table_pos = document.positions.get(path)
+                return shown, line if line is not None else table_pos.line if table_pos else None
+        return shown, None
+
     def _column_line(
-        self, document: LocatedDocument, entry: dict[str, Any], path: tuple[str, int], column: str
+        self,
+        document: LocatedDocument,
+        entry: dict[str, Any],
+        path: tuple[str | int, ...],
+        column: str,
     ) -> int | None:
         columns = entry.get("columns")
         if not isinstance(columns, list):
