@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,101 @@ def test_json_carries_the_plan_and_validates_and_console_prints_it(
     assert "policy impact\n  ~ stg_orders.card_last4  financial → none  removed" in text
     assert "review findings (1)\n  ! warning  FLOE501 declassification" in text
     assert text.rstrip().splitlines()[-1].startswith("✓ passed with findings")
+
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS_FLOE_YAML = """\
+name: hubspot
+compute:
+  target: duckdb
+transforms:
+  - type: dbt
+    path: .
+governance:
+  policies:
+    pii:
+      production: {action: restrict, requires_role: [pii_reader]}
+      non_production: {action: mask}
+"""
+CLASSIFIED = (
+    "        meta:\n          floe: {classification: pii, pii_type: %s, sensitivity: high}\n"
+)
+
+
+@pytest.fixture
+def corpus_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HubSpot's integration_tests project in a git repository: main classifies the
+    contact's email and names; the change renames `email` at its origin, the staging model
+    every contact model reads (`int_hubspot__contact_merge_adjust` passes it on by `*`)."""
+    import tarfile
+
+    archive = CORPUS / "hubspot.tar.gz"
+    if not archive.is_file():
+        pytest.skip(f"the real-project corpus is absent ({archive}): see issue 9")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path, filter="data")
+    repo = tmp_path / "dbt_hubspot"
+    project = repo / "integration_tests"
+    (project / "floe.yaml").write_text(CORPUS_FLOE_YAML)
+    staging = project / "dbt_packages" / "hubspot" / "models" / "staging"
+    yml = staging / "stg_hubspot__contact.yml"
+    text = yml.read_text()
+    for column, pii_type in (("email", "email"), ("first_name", "name"), ("last_name", "name")):
+        entry = f"      - name: {column}\n"
+        assert entry in text, column
+        start = text.index(entry)
+        end = text.index("\n", text.index("description:", start)) + 1
+        text = text[:end] + CLASSIFIED % pii_type + text[end:]
+    yml.write_text(text)
+    git(repo, "init", "-q", "-b", "main")
+    # The installed packages and the profile are committed here (the corpus gitignores them):
+    # this test is about the review's comment, not about installing the base's packages.
+    git(repo, "add", "-A")
+    git(repo, "add", "-f", "integration_tests/dbt_packages", "integration_tests/profiles.yml")
+    git(repo, "commit", "-qm", "base")
+    for copy in (staging, repo / "models" / "staging"):  # the package and its installed copy
+        sql = copy / "stg_hubspot__contact.sql"
+        sql.write_text(
+            sql.read_text().replace("        email,\n", "        email as email_address,\n", 1)
+        )
+        props = copy / "stg_hubspot__contact.yml"
+        props.write_text(
+            props.read_text().replace("      - name: email\n", "      - name: email_address\n", 1)
+        )
+    monkeypatch.chdir(repo)
+    return project
+
+
+def test_a_corpus_rename_used_widely_fits_the_comment_with_the_rename_followed(
+    corpus_rename: Path,
+) -> None:
+    from floe_ci.app.review import review_pull_request
+    from floe_ci.app.templates import comment_template
+    from floe_ci.governance.evaluate import CheckOptions
+    from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT
+    from floe_ci.report.review_comment import render_review_comment, split_findings
+
+    config = Path("integration_tests/floe.yaml")
+    result, plan = review_pull_request(config, "main", CheckOptions(config_file=str(config)))
+    assert plan is not None
+    staging = next(m for m in plan.models if m.name == "stg_hubspot__contact")
+    assert not staging.declared_columns, "lineage of stg_hubspot__contact is unresolved"
+    [rename] = [c for c in staging.columns if c.kind == "renamed"]
+    assert (rename.renamed_from, rename.column) == ("email", "email_address")
+    assert "int_hubspot__contact_merge_adjust.email_address" in rename.renamed_downstream
+    assert len(staging.downstream_models) > 10
+    # Passed on by `select *`, the rename is not reported again downstream.
+    merge = [m for m in plan.models if m.name == "int_hubspot__contact_merge_adjust"]
+    assert all(c.kind != "renamed" for m in merge for c in m.columns)
+
+    new, existing = split_findings(result, plan)
+    assert new and existing
+    rendered = render_review_comment(result, plan, "floe-ci", template=comment_template())
+    text = rendered.text
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert "Models changed" in text and "Column changes" in text  # the plan was kept
+    assert "renamed from `email` · 💥 breaking<br>followed downstream: " in text
+    assert re.search(r"downstream: (`\w+`, ){9}`\w+` and \d+ more", text)
+    assert text.index(f"New findings ({len(new)})") < text.index("Models changed")
+    assert f"{len(existing)} finding" in text.split("\n\n")[2]  # counted in the headline
+    assert "lineage: " in text
