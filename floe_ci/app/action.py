@@ -5,10 +5,12 @@ The GitHub side (inputs, event, masks, comment, the runner's files) is
 `floe_ci.integrations.github`; this module only decides what happens in which order:
 
 1. read the inputs, mask the token and secret-looking variables before anything is printed;
-2. `command: check`: load floe.yaml, mask the secrets it names, check (or review against
-   `base-ref`), write the reports under `.floe/github/`, annotate, summarize, comment, set
-   the outputs, and exit 1 on a failed verdict; a configuration error is annotated on its
-   file and line, then raised (exit 2);
+2. `command: check`: load floe.yaml, mask the secrets it names, check, or review against
+   `base-ref` or, on a pull-request event, against the merge base of the pull request's base
+   commit and the head (fetched with the token when the checkout is shallow); write the
+   reports under `.floe/github/`, annotate (a check run when the token may, workflow
+   commands otherwise), summarize, comment, set the outputs, and exit 1 on a failed
+   verdict; a configuration error is annotated on its file and line, then raised (exit 2);
 3. `command: comment`: the trusted second stage posts the comment the first one left;
 4. any other command is handed back as a `Delegate` for the CLI to run.
 
@@ -81,9 +83,7 @@ def check_stage(
     from floe_ci.integrations.github.comment import post_comment
     from floe_ci.integrations.github.event import PR_NUMBER_FILE, read_event
     from floe_ci.integrations.github.masking import referenced_env_names
-    from floe_ci.report.github import render_github
-    from floe_ci.report.json_report import render_json
-    from floe_ci.report.sarif import render_sarif
+    from floe_ci.report.formats import render
 
     config = workdir / inputs.config
     shown = inputs.config
@@ -94,18 +94,19 @@ def check_stage(
     event = read_event(env)
     options = CheckOptions(fail_on=inputs.fail_on, config_file=shown)
     plan = None
-    if inputs.base_ref:
+    base_ref = inputs.base_ref or review_base(config.parent, event, inputs.token, env, step)
+    if base_ref:
         # The plan's review findings (declassification, breaking change, weaker policy)
         # count toward the verdict like the rules' findings, in every report.
-        result, plan = review_pull_request(config, inputs.base_ref, options)
+        result, plan = review_pull_request(config, base_ref, options)
     else:
         result = run_check(config, options)
     verdict = "failed" if result.failed() else "passed"
     artifacts = config.resolve().parent / ARTIFACTS_SUBDIR
     comment, full = render_comments(result, plan, env, event)
     files = {
-        "report.json": render_json(result),
-        "report.sarif": render_sarif(result),
+        "report.json": render(result, "json", plan),
+        "report.sarif": render(result, "sarif", plan),
         "comment.md": comment.text,
         "summary.md": full.text,
         "verdict": verdict + "\n",
@@ -115,7 +116,7 @@ def check_stage(
     for name, text in files.items():
         write_atomic(artifacts / name, text)
 
-    step.log.write(render_github(result))
+    annotate(result, inputs.token, env, event, step, comment.text)
     step.summary(full.text)
     comment_url = ""
     if inputs.comment and event.is_pull_request:
@@ -134,6 +135,90 @@ def check_stage(
     )
     step.emit([f"floe-ci: {result.verdict()} (report: {artifacts})"])
     return EXIT_FINDINGS if result.failed() else 0
+
+
+def review_base(
+    folder: Path, event: EventContext, token: str, env: Mapping[str, str], step: Step
+) -> str:
+    """On a pull-request event, the commit to review against: the merge base of the event's
+    base commit and the head, as GitHub's "Files changed" shows the change ("" otherwise).
+
+    `pull_request_target` reviews the same way what the workflow checked out (by default the
+    base branch): the pull request's head is never fetched nor checked out here, since that
+    event runs with a write token.
+    """
+    from floe_ci.integrations.git.merge_base import pull_request_base
+    from floe_ci.integrations.github.event import PULL_REQUEST_EVENTS
+
+    if event.name not in PULL_REQUEST_EVENTS or not event.base_sha:
+        return ""
+    sha = pull_request_base(folder, event.base_sha, token, env=env)
+    step.emit(
+        [
+            f"floe-ci: reviewing against {sha[:12]}, the merge base of the base branch's "
+            f"{event.base_sha[:12]} and the head"
+        ]
+    )
+    return sha
+
+
+def annotate(
+    result: CheckResult,
+    token: str,
+    env: Mapping[str, str],
+    event: EventContext,
+    step: Step,
+    summary: str,
+) -> None:
+    """Every finding as an annotation of a check run on the head commit when the token may
+    write check runs; otherwise (silently) workflow commands in the log, 10 per level."""
+    from floe_ci.report.github import annotation, render_github
+
+    if token and event.repository and event.head_sha:
+        from floe_ci.integrations.github.checks import (
+            CheckRunError,
+            CheckRunNotPermitted,
+            check_run_annotations,
+            conclusion,
+            publish_check_run,
+        )
+        from floe_ci.integrations.github.client import GitHubSettings, connect
+        from floe_ci.integrations.github.event import run_url
+
+        ordered = [
+            annotation(result, f)
+            for severity in ("error", "warning", "info")
+            for f in result.active()
+            if f.severity == severity
+        ]
+        gh = connect(GitHubSettings.from_env(token, env))
+        try:
+            published = publish_check_run(
+                gh,
+                event.repository,
+                event.head_sha,
+                conclusion=conclusion(result),
+                title=f"floe-ci: {result.verdict()}",
+                summary=summary,
+                annotations=check_run_annotations(ordered),
+                details_url=run_url(env),
+            )
+        except CheckRunNotPermitted:
+            published = None  # no `checks: write`: workflow commands, as without a token
+        except CheckRunError as exc:
+            step.emit([f"floe-ci: no check run ({exc}): annotating in the log instead"])
+            published = None
+        finally:
+            gh.close()
+        if published is not None:
+            step.emit(
+                [
+                    f"floe-ci: check run with {published.annotations} "
+                    f"annotation{'s' if published.annotations != 1 else ''}: {published.url}"
+                ]
+            )
+            return
+    step.log.write(render_github(result))
 
 
 def render_comments(

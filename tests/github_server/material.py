@@ -60,3 +60,10 @@ def webhook_example(
             continue
         return copy.deepcopy(example)
     raise LookupError(f"no {event}/{action} example in @octokit/webhooks-examples")
+
+
+def openapi_example(name: str) -> dict[str, Any]:
+    """A deep copy of one of the description's own examples (`components/examples/NAME`)."""
+    value = openapi_document()["components"]["examples"][name]["value"]
+    assert isinstance(value, dict), name
+    return copy.deepcopy(value)

@@ -1,9 +1,15 @@
 """A threaded HTTP server on a free loopback port that answers the REST endpoints floe-ci uses.
 
-State (comments, pull requests) lives in memory. Every request is validated against GitHub's
-OpenAPI description, and so is every normal answer (so the server cannot drift from GitHub);
-problems are collected in `violations`. Faults can be queued per test: a 502 once, a 403 on
-comment creation, a secondary rate limit with Retry-After.
+State (comments, pull requests, check runs) lives in memory. Every request is validated
+against GitHub's OpenAPI description, and so is every normal answer (so the server cannot
+drift from GitHub); problems are collected in `violations`. Faults can be queued per test: a
+502 once, a 403 on comment creation, a secondary rate limit with Retry-After, a create that
+succeeds but answers 502, an HTML page with status 200, a slow answer.
+
+The token's identity is GitHub's: an Actions or app token (the default) may not call
+`GET /user` (403 "Resource not accessible by integration") and writes as
+`github-actions[bot]`; a personal access token (`user="octocat"`) is that user. Check runs
+need `checks: write` (`checks=True`); without it their creation is refused with a 403.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import Headers
 
-from tests.github_server.material import webhook_example
+from tests.github_server.material import openapi_example, webhook_example
 from tests.github_server.openapi_check import (
     ExchangeRequest,
     ExchangeResponse,
@@ -38,6 +44,9 @@ DOCS = "https://docs.github.com/rest"
 _COMMENTS = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/(?P<number>\d+)/comments$")
 _COMMENT = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/comments/(?P<id>\d+)$")
 _PULL = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls/(?P<number>\d+)$")
+_CHECK_RUNS = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/check-runs$")
+_CHECK_RUN = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/check-runs/(?P<id>\d+)$")
+ACTIONS_BOT = "github-actions[bot]"
 
 
 @dataclass
@@ -50,6 +59,13 @@ class Fault:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
+    # Carry the request out first, then answer with the fault (a create that succeeded but
+    # whose answer was lost: 201 then 502).
+    apply: bool = False
+    # A body that is not JSON (an HTML error page from a proxy), sent as text/html.
+    raw: bytes | None = None
+    # Seconds to wait before answering (a slow GitHub, for client timeouts).
+    delay: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         return (
@@ -73,9 +89,19 @@ class RecordedRequest:
 class GitHubServer:
     """`with GitHubServer(token=...) as server:` then point PyGithub at `server.url`."""
 
-    def __init__(self, token: str = "ghs_local_test_token", read_only: bool = False) -> None:
+    def __init__(
+        self,
+        token: str = "ghs_local_test_token",
+        read_only: bool = False,
+        user: str | None = None,
+        checks: bool = False,
+    ) -> None:
         self.token = token
         self.read_only = read_only
+        self.user = user
+        self.checks = checks
+        self.check_runs: dict[int, dict[str, Any]] = {}
+        self.check_run_annotations: dict[int, list[dict[str, Any]]] = {}
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.faults: list[Fault] = []
@@ -84,7 +110,10 @@ class GitHubServer:
         self.pulls: dict[tuple[str, int], dict[str, Any]] = {}
         self._ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
-        self._bot = _bot_user(webhook_example("issue_comment", "created")["comment"]["user"])
+        # Who the token is: what GitHub puts in `user` of the comments it writes.
+        self._identity = _bot_user(webhook_example("issue_comment", "created")["comment"]["user"])
+        if user is not None:
+            self._identity = {**self._identity, "login": user, "id": 583231, "type": "User"}
         self._comment_template = webhook_example("issue_comment", "created")["comment"]
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -126,7 +155,8 @@ class GitHubServer:
         self.pulls[(repository, int(pull["number"]))] = copy.deepcopy(pull)
 
     def add_comment(self, repository: str, number: int, body: str, user: str | None = None) -> int:
-        """A comment that exists before the run (another user's, or an old sticky one)."""
+        """A comment that exists before the run: another user's (`user`), or one written
+        earlier with this server's token (`user=None`)."""
         with self._lock:
             comment = self._new_comment(repository, number, body)
             if user is not None:
@@ -145,7 +175,7 @@ class GitHubServer:
     def _new_comment(self, repository: str, number: int, body: str) -> dict[str, Any]:
         comment_id = next(self._ids)
         now = _timestamp()
-        comment = copy.deepcopy(self._comment_template)
+        comment: dict[str, Any] = copy.deepcopy(self._comment_template)
         comment.update(
             id=comment_id,
             node_id=f"IC_kwDO{comment_id}",
@@ -153,7 +183,7 @@ class GitHubServer:
             html_url=f"https://github.com/{repository}/pull/{number}#issuecomment-{comment_id}",
             issue_url=f"{self.url}/repos/{repository}/issues/{number}",
             body=body,
-            user=copy.deepcopy(self._bot),
+            user=copy.deepcopy(self._identity),
             created_at=now,
             updated_at=now,
             author_association="NONE",
@@ -191,7 +221,76 @@ class GitHubServer:
         if (m := _PULL.match(path)) and method == "GET":
             pull = self.pulls.get((f"{m['owner']}/{m['repo']}", int(m["number"])))
             return (200, pull, {}) if pull is not None else _error(404, "Not Found")
+        if path == "/user" and method == "GET":
+            if self.user is None:  # an Actions or app token has no user behind it
+                return _error(403, READ_ONLY_MESSAGE)
+            profile = openapi_example(
+                "private-user-response-with-public-and-private-profile-information"
+            )
+            profile.update(login=self.user, id=self._identity["id"], user_view_type="private")
+            return 200, profile, {}
+        if (m := _CHECK_RUNS.match(path)) and method == "POST":
+            if self.read_only or not self.checks:
+                return _error(403, READ_ONLY_MESSAGE)
+            return 201, self._new_check_run(f"{m['owner']}/{m['repo']}", payload), {}
+        if m := _CHECK_RUN.match(path):
+            run = self.check_runs.get(int(m["id"]))
+            if run is None:
+                return _error(404, "Not Found")
+            if method == "PATCH":
+                if self.read_only or not self.checks:
+                    return _error(403, READ_ONLY_MESSAGE)
+                self._update_check_run(run, payload)
+            return 200, run, {}
         return _error(404, "Not Found")
+
+    def _new_check_run(self, repository: str, payload: dict[str, Any]) -> dict[str, Any]:
+        run_id = next(self._ids)
+        run = openapi_example("check-run-example-of-completed-conclusion")
+        now = _timestamp()
+        run.update(
+            id=run_id,
+            node_id=f"CR_kwDO{run_id}",
+            name=payload["name"],
+            head_sha=payload["head_sha"],
+            url=f"{self.url}/repos/{repository}/check-runs/{run_id}",
+            html_url=f"https://github.com/{repository}/runs/{run_id}",
+            details_url=payload.get("details_url"),
+            external_id=payload.get("external_id"),
+            status="queued",
+            conclusion=None,
+            started_at=payload.get("started_at", now),
+            completed_at=None,
+            pull_requests=[],
+            output={
+                "title": None,
+                "summary": None,
+                "text": None,
+                "annotations_count": 0,
+                "annotations_url": f"{self.url}/repos/{repository}/check-runs/{run_id}/annotations",
+            },
+        )
+        self.check_runs[run_id] = run
+        self.check_run_annotations[run_id] = []
+        self._update_check_run(run, payload)
+        return run
+
+    def _update_check_run(self, run: dict[str, Any], payload: dict[str, Any]) -> None:
+        """As GitHub does: a conclusion completes the run; annotations are appended."""
+        for key in ("name", "details_url", "external_id", "status"):
+            if key in payload:
+                run[key] = payload[key]
+        if "conclusion" in payload:
+            run.update(conclusion=payload["conclusion"], status="completed")
+            run["completed_at"] = payload.get("completed_at", _timestamp())
+        output = payload.get("output")
+        if output:
+            for key in ("title", "summary", "text"):
+                if key in output:
+                    run["output"][key] = output[key]
+            annotations = self.check_run_annotations[run["id"]]
+            annotations.extend(output.get("annotations", []))
+            run["output"]["annotations_count"] = len(annotations)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -234,12 +333,15 @@ class _Handler(BaseHTTPRequestHandler):
             payload = None
             problems.append(f"{self.command} {split.path}: body is not JSON")
 
+        body: Any
         with server._lock:
             auth = self.headers.get("Authorization")
             fault = server.take_fault(self.command, split.path)
             if auth not in (f"token {server.token}", f"Bearer {server.token}"):
                 status, body, extra = _error(401, "Bad credentials")
             elif fault is not None:
+                if fault.apply and not problems:
+                    server.handle(self.command, split.path, dict(parse_qsl(split.query)), payload)
                 status, body, extra = fault.status, fault.body, dict(fault.headers)
             elif problems:
                 status, body, extra = _error(422, "Validation Failed")
@@ -255,6 +357,11 @@ class _Handler(BaseHTTPRequestHandler):
             server.violations.extend(problems)
 
         data = b"" if body is None else json.dumps(body).encode()
+        if fault is not None and fault.raw is not None:
+            data = fault.raw
+            extra.setdefault("Content-Type", "text/html; charset=utf-8")
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
         out = Headers(
             {
                 "Content-Type": "application/json; charset=utf-8",
@@ -276,6 +383,9 @@ class _Handler(BaseHTTPRequestHandler):
                 server.violations.extend(
                     f"answer to {self.command} {split.path}: {p}"
                     for p in response_violations(request, response)
+                    # Any operation may answer GitHub's generic 403/404 error, listed or not
+                    # (POST check-runs lists only 201, yet refuses a token without checks).
+                    if not (status in (403, 404) and p.startswith("ResponseNotFound"))
                 )
         self.send_response(status)
         for key, value in out.items():

@@ -6,21 +6,31 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from floe_ci.errors import FloeUsageError
+from floe_ci.integrations.github.checks import (
+    ANNOTATIONS_PER_REQUEST,
+    CheckRunNotPermitted,
+    check_run_annotations,
+    publish_check_run,
+)
 from floe_ci.integrations.github.client import (
+    ACTIONS_BOT,
     CommentError,
     CommentNotPermitted,
     GitHubSettings,
     connect,
     pull_head_sha,
+    token_login,
     upsert_sticky_comment,
 )
 from floe_ci.integrations.github.event import read_event
 from floe_ci.report.pr_comment import STICKY_MARKER
+from floe_ci.report.workflow_commands import Annotation
 from tests.github_server import Fault, GitHubServer, webhook_example
 
 pytestmark = pytest.mark.integration
@@ -34,7 +44,7 @@ def server():  # type: ignore[no-untyped-def]
     assert running.violations == [], "\n".join(running.violations)
 
 
-def _gh(server: GitHubServer, **settings: float):  # type: ignore[no-untyped-def]
+def _gh(server: GitHubServer, **settings: Any):  # type: ignore[no-untyped-def]
     return connect(
         GitHubSettings(token=server.token, api_url=server.url, backoff_factor=0.05, **settings)
     )
@@ -151,6 +161,157 @@ def test_token_never_appears_in_an_error(server: GitHubServer) -> None:
         upsert_sticky_comment(connect(bad), REPO, 1, "x")
     assert "ghp_" not in str(caught.value)
     assert "401" in str(caught.value)
+
+
+# -- whose comment is ours ------------------------------------------------------------------
+
+
+def test_a_marker_comment_by_another_author_is_left_alone_and_ours_is_created_beside_it(
+    server: GitHubServer,
+) -> None:
+    spoof = server.add_comment(REPO, 21, f"{STICKY_MARKER}\n✅ passed, trust me", user="mallory")
+    quote = server.add_comment(REPO, 21, f"> {STICKY_MARKER}\n> old verdict\nwhy?", user="bob")
+    before = {i: dict(server.comments[i]) for i in (spoof, quote)}
+    gh = _gh(server)
+    first = upsert_sticky_comment(gh, REPO, 21, "verdict 1")
+    second = upsert_sticky_comment(gh, REPO, 21, "verdict 2")
+    assert (first.action, second.action) == ("created", "updated")
+    assert first.comment_id == second.comment_id not in (spoof, quote)
+    assert {i: server.comments[i] for i in (spoof, quote)} == before  # untouched, not deleted
+    assert server.comments[first.comment_id]["user"]["login"] == ACTIONS_BOT
+    assert server.seen("DELETE", "/comments/") == []
+    # The Actions token may not ask who it is: GitHub's 403 names the bot.
+    assert [r.status for r in server.seen("GET", "^/user$")] == [403, 403]
+
+
+def test_a_personal_token_owns_the_comments_of_its_user() -> None:
+    with GitHubServer(token="ghp_" + "p" * 36, user="octocat") as server:
+        bot = server.add_comment(REPO, 22, f"{STICKY_MARKER}\nby the bot", user=ACTIONS_BOT)
+        mine = server.add_comment(REPO, 22, f"{STICKY_MARKER}\nby octocat")
+        gh = _gh(server)
+        assert token_login(gh) == "octocat"
+        result = upsert_sticky_comment(gh, REPO, 22, "new verdict")
+        assert (result.action, result.comment_id) == ("updated", mine)
+        assert server.comments[bot]["body"] == f"{STICKY_MARKER}\nby the bot"
+        assert server.violations == []
+
+
+# -- a flaky network -------------------------------------------------------------------------
+
+
+def test_a_create_that_succeeded_but_answered_502_is_not_repeated(server: GitHubServer) -> None:
+    server.inject(Fault("POST", r"/issues/23/comments$", 502, {"message": "x"}, apply=True))
+    result = upsert_sticky_comment(_gh(server), REPO, 23, "verdict")
+    assert [r.status for r in server.seen("POST", "/issues/23/comments")] == [502]
+    assert len(_sticky(server, 23)) == 1 and result.comment_id == _sticky(server, 23)[0]["id"]
+    assert result.action == "unchanged"
+
+
+def test_an_html_page_with_status_200_is_a_comment_error(server: GitHubServer) -> None:
+    page = b"<html><body>Unicorn! This page is taking too long to load.</body></html>"
+    server.inject(Fault("GET", r"/issues/24/comments$", 200, raw=page))
+    with pytest.raises(CommentError, match="not the JSON expected"):
+        upsert_sticky_comment(_gh(server), REPO, 24, "verdict")
+
+
+def test_a_refused_connection_and_a_slow_answer_are_comment_errors(server: GitHubServer) -> None:
+    closed = GitHubServer().start()
+    url = closed.url
+    closed.stop()
+    refused = connect(GitHubSettings(server.token, url, retries=1, backoff_factor=0.01))
+    with pytest.raises(CommentError, match="could not connect"):
+        upsert_sticky_comment(refused, REPO, 25, "x")
+    server.inject(Fault("GET", r"/issues/25/comments$", 200, {}, delay=3, times=2))
+    slow = connect(
+        GitHubSettings(server.token, server.url, retries=1, backoff_factor=0.01, timeout=1)
+    )
+    started = time.monotonic()
+    with pytest.raises(CommentError, match="did not answer in time"):
+        upsert_sticky_comment(slow, REPO, 25, "x")
+    assert time.monotonic() - started < 5
+
+
+def test_retry_after_waits_are_capped_in_total(server: GitHubServer) -> None:
+    server.inject(
+        Fault("GET", r"/issues/26/comments$", 429, {"message": "x"}, {"Retry-After": "100000"}, 3)
+    )
+    settings = GitHubSettings(server.token, server.url, backoff_factor=0.01, max_total_wait=0.5)
+    started = time.monotonic()
+    result = upsert_sticky_comment(connect(settings), REPO, 26, "x")
+    assert time.monotonic() - started < 3
+    assert result.action == "created"
+    assert [r.status for r in server.seen("GET", "/issues/26/comments")] == [429, 429, 429, 200]
+
+
+# -- check runs ------------------------------------------------------------------------------
+
+
+def _annotations(n: int) -> list[dict]:  # type: ignore[type-arg]
+    return check_run_annotations(
+        Annotation("error" if i % 3 else "warning", f"finding {i}", "shop/floe.yaml", i + 1, 3)
+        for i in range(n)
+    )
+
+
+def test_a_check_run_gets_every_annotation_50_at_a_time() -> None:
+    with GitHubServer(checks=True) as server:
+        result = publish_check_run(
+            _gh(server),
+            REPO,
+            "a" * 40,
+            conclusion="failure",
+            title="floe-ci: failed: 120 errors",
+            summary="## the summary",
+            annotations=_annotations(120),
+            details_url="https://github.com/floe-test/shop/actions/runs/1",
+        )
+        assert server.violations == [], "\n".join(server.violations)
+    assert (result.annotations, result.requests) == (120, 3)
+    (run,) = server.check_runs.values()
+    assert (run["head_sha"], run["conclusion"], run["status"]) == ("a" * 40, "failure", "completed")
+    assert (
+        run["output"]["summary"] == "## the summary" and run["output"]["annotations_count"] == 120
+    )
+    stored = server.check_run_annotations[run["id"]]
+    assert [a["message"] for a in stored] == [f"finding {i}" for i in range(120)]
+    assert stored[1]["annotation_level"] == "failure" and stored[0]["annotation_level"] == "warning"
+    assert stored[5]["start_column"] == stored[5]["end_column"] == 3
+    sizes = [
+        len(r.body["output"]["annotations"]) for r in server.requests if "check-runs" in r.path
+    ]
+    assert sizes == [ANNOTATIONS_PER_REQUEST, ANNOTATIONS_PER_REQUEST, 20]
+    assert result.url == f"https://github.com/{REPO}/runs/{run['id']}"
+
+
+def test_a_token_without_checks_write_is_not_permitted(server: GitHubServer) -> None:
+    with pytest.raises(CheckRunNotPermitted):
+        publish_check_run(
+            _gh(server),
+            REPO,
+            "b" * 40,
+            conclusion="success",
+            title="t",
+            summary="s",
+            annotations=[],
+        )
+    assert [r.status for r in server.seen("POST", "/check-runs$")] == [403]  # not retried
+
+
+def test_annotations_without_a_file_are_left_out_and_long_text_is_cut() -> None:
+    out = check_run_annotations(
+        [
+            Annotation("error", "no place", None, None),
+            Annotation("notice", "x" * 70_000, "a.sql", None, 4, "t" * 300),
+        ]
+    )
+    assert len(out) == 1
+    assert (out[0]["start_line"], out[0]["end_line"], out[0]["annotation_level"]) == (
+        1,
+        1,
+        "notice",
+    )
+    assert "start_column" not in out[0]  # a column needs a line
+    assert len(out[0]["message"]) == 64 * 1024 and len(out[0]["title"]) == 255
 
 
 def test_pull_head_sha_reads_the_pull_request(server: GitHubServer) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from floe_ci.app.action import Delegate, run_action
+from floe_ci.app.action import Delegate, review_base, run_action
 from floe_ci.cli.main import cli
 from floe_ci.errors import FloeUsageError
+from floe_ci.integrations.github.checks import conclusion
 from floe_ci.integrations.github.comment import post_comment
 from floe_ci.integrations.github.event import EventContext
 from floe_ci.integrations.github.runner import Step
@@ -114,3 +115,40 @@ def test_the_command_runs_the_delegated_command_on_its_group(
     assert "is valid: pipeline `shop`" in done.output
     done = CliRunner().invoke(cli, ["action"], env={**env, "INPUT_CONFIG": "missing.yaml"})
     assert done.exit_code == 2, done.output
+
+
+def test_only_a_pull_request_event_with_a_base_commit_is_reviewed_by_default(
+    tmp_path: Path,
+) -> None:
+    log = io.StringIO()
+    push = EventContext("push", "o/r", None, "abc")
+    assert review_base(tmp_path, push, TOKEN, {}, Step(log)) == ""
+    no_base = EventContext("pull_request", "o/r", 7, "abc")  # a payload without base.sha
+    assert review_base(tmp_path, no_base, TOKEN, {}, Step(log)) == ""
+    # A pull request outside a git checkout: the fix is named, nothing is silently skipped.
+    event = EventContext("pull_request_target", "o/r", 7, "abc", base_sha="a" * 40)
+    with pytest.raises(FloeUsageError, match="not a git checkout") as caught:
+        review_base(tmp_path, event, TOKEN, {}, Step(log))
+    assert "fetch-depth: 0" in str(caught.value)
+    assert log.getvalue() == ""
+
+
+def test_the_check_runs_conclusion_is_the_verdict() -> None:
+    from floe_ci.governance.result import CheckResult, Finding
+
+    def result(severity: str | None, fail_on: str = "error") -> CheckResult:
+        findings = []
+        if severity is not None:
+            findings.append(
+                Finding.model_validate(
+                    {"rule_id": "FLOE101", "rule_name": "x", "severity": severity, "message": "m"}
+                )
+            )
+        # Only the findings and the threshold decide a verdict.
+        fields: dict[str, object] = {"fail_on": fail_on, "findings": findings}
+        return CheckResult.model_construct(**fields)  # type: ignore[arg-type]
+
+    assert conclusion(result(None)) == "success"
+    assert conclusion(result("warning")) == "neutral"
+    assert conclusion(result("error")) == "failure"
+    assert conclusion(result("error", fail_on="never")) == "neutral"

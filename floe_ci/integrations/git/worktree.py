@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from floe_ci.errors import FloeUsageError
@@ -15,13 +16,24 @@ from floe_ci.errors import FloeUsageError
 _DONE = ".floe-base-complete"
 
 
-def _git(args: list[str], cwd: Path) -> str:
+def git(
+    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> str:
+    """`git ARGS` in `cwd`; its output, stripped. Raises GitError with git's message."""
     try:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            env=None if env is None else dict(env),
         )
     except FileNotFoundError:
         raise FloeUsageError.single("git", "git is not installed; --base needs it") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"`git {args[0]}` did not finish within {timeout:.0f} s") from None
     if result.returncode != 0:
         raise GitError(result.stderr.strip() or result.stdout.strip())
     return result.stdout.strip()
@@ -33,7 +45,7 @@ class GitError(Exception):
 
 def resolve_commit(ref: str, cwd: Path) -> str:
     try:
-        return _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
+        return git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
     except GitError:
         raise FloeUsageError.single(
             ref,
@@ -46,7 +58,7 @@ def resolve_commit(ref: str, cwd: Path) -> str:
 def repository_top(folder: Path, config_file: str) -> Path:
     """The top folder of the git repository holding `folder`."""
     try:
-        return Path(_git(["rev-parse", "--show-toplevel"], folder))
+        return Path(git(["rev-parse", "--show-toplevel"], folder))
     except GitError:
         raise FloeUsageError.single(
             config_file, "--base needs floe.yaml inside a git repository"
@@ -60,9 +72,9 @@ def checkout(top: Path, cache: Path, sha: str) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     if final.exists():  # an interrupted earlier attempt
         shutil.rmtree(final)
-    _git(["worktree", "prune"], top)
+    git(["worktree", "prune"], top)
     try:
-        _git(["worktree", "add", "--detach", "--force", str(final), sha], top)
+        git(["worktree", "add", "--detach", "--force", str(final), sha], top)
     except GitError as exc:
         raise FloeUsageError.single(
             str(final), f"cannot check out the base revision {sha[:12]}: {exc}"

@@ -35,6 +35,8 @@ class EventContext:
     expected_head_sha: str | None = None
     from_fork: bool = False
     number_source: str = "event"
+    # The base branch's commit when the event happened (pull_request events only).
+    base_sha: str | None = None
 
     @property
     def is_pull_request(self) -> bool:
@@ -64,6 +66,7 @@ def read_event(env: Mapping[str, str], artifact_dir: Path | None = None) -> Even
             pull_number=_as_number(pull.get("number") or payload.get("number")),
             head_sha=_get(pull, "head", "sha") or sha,
             from_fork=bool(head_repo and base_repo and head_repo != base_repo),
+            base_sha=_get(pull, "base", "sha"),
         )
 
     if name == "workflow_run":
