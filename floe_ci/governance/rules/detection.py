@@ -179,8 +179,8 @@ class UnclassifiedPii(Rule):
     `attending_provider_name` are names, `browser_ip` an IP address, but `email_subject`,
     `days_ip` (inpatient days) and `cell_id` are not. Flags, counts, timestamps and keys
     (`has_email`, `count_emails`, `email_sent_at`, `email_id`) are not reported. Seeds and
-    sources are checked too. Columns that inherit a classification through lineage are
-    reported by FLOE301 instead.
+    sources are checked too, unless a classified model column takes the value in. Columns
+    that inherit a classification through lineage are reported by FLOE301 instead.
 
     Configure in floe.yaml under `governance.pii_detection` (`name_patterns`,
     `type_patterns`, `ignore: [model.column globs]`, `enabled: false`).
