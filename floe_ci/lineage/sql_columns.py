@@ -7,12 +7,19 @@ compiled sqlglot) instead of a `qualify` plus one `sqlglot.lineage` call per col
 Nothing is guessed: when a column cannot be traced (a `*` over a relation whose columns are
 unknown, an unqualified column that two sources might hold, a table function) the column
 carries the reason, and the parts that were traced are kept.
+
+Each source column of an output column gets an edge kind (column_refs.EdgeKind): what the
+expression does to its value, found in the same walk that finds the column references. The
+walk carries a context down the expression tree: the kind that the nodes above a column
+impose (a CASE condition, a count, a hash, a cast...), the weakest one winning. Columns equal
+to a projected one through an equality join (`on a.x = b.y`, projecting `b.y`) are added as
+carried sources, after the columns read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlglot
@@ -21,6 +28,8 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, build_scope
 
 from floe_ci.lineage.column_refs import (
+    EDGE_STRENGTH,
+    EdgeKind,
     RelationColumns,
     RelationKey,
     SourceColumn,
@@ -32,6 +41,28 @@ from floe_ci.lineage.column_refs import (
 
 __all__ = ["RelationKey", "SqlColumn", "SqlColumns", "analyse_sql", "relation_key"]
 _RANK: dict[Transform, int] = {"copy": 0, "expression": 1, "aggregate": 2}
+
+# (EdgeKind, detail): what the SQL does to one source column's value.
+_Edge = tuple[EdgeKind, str]
+# The context of a node in an expression: the edge its columns get so far, and the aggregate
+# above it ("sum()"), so that flags under an aggregate read "derived by sum() of a test".
+_Ctx = tuple[EdgeKind, str, str]
+_IDENTITY: _Edge = ("identity", "")
+_TOP: _Ctx = ("identity", "", "")
+_ONE_IDENTITY: tuple[_Edge, ...] = (_IDENTITY,)
+_FLAGS = frozenset(("condition", "test"))
+
+# Functions recognised as hashing or masking their argument (lower-case names).
+_HASHES = frozenset(
+    "md5 md5_hex md5_binary md5_number_lower64 md5_number_upper64 sha sha1 sha1_hex "
+    "sha1_binary sha2 sha2_hex sha2_binary sha224 sha256 sha384 sha512 hash hash_md5 "
+    "hash_sha1 hash_sha256 hashbytes standard_hash farm_fingerprint fingerprint xxhash32 "
+    "xxhash64 murmur_hash murmurhash3_32 cityhash64 sip_hash64 crc32 hmac digest "
+    "mask mask_first_n mask_last_n mask_show_first_n mask_show_last_n mask_hash".split()
+)
+_COUNTS = frozenset(("count", "count_if", "countif", "approx_distinct", "approx_count_distinct"))
+# Operators named in an edge's detail, by sqlglot node key.
+_OPERATORS = {"dpipe": "||", "add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}
 
 
 def analyse_sql(sql: str, dialect: str, relation_columns: RelationColumns) -> SqlColumns:
@@ -57,23 +88,106 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Resolved:
     sources: tuple[SourceColumn, ...]
+    edges: tuple[_Edge, ...]  # one per source
     transform: Transform
     unresolved: str | None
+    carried: tuple[tuple[SourceColumn, _Edge], ...] = ()
+
+
+def _unresolved(reason: str | None, transform: Transform = "copy") -> _Resolved:
+    return _Resolved((), (), transform, reason)
+
+
+def _of_column(column: SqlColumn) -> _Resolved:
+    """An output column of a CTE, subquery or relation as a part of an expression."""
+    edges = column.edges or (
+        _ONE_IDENTITY * len(column.sources)
+        if column.coarse == "copy"
+        else (("transformation" if column.coarse == "expression" else "aggregation", ""),)
+        * len(column.sources)
+    )
+    if not column.carried:
+        return _Resolved(column.sources, edges, column.coarse, column.unresolved)
+    read = len(column.sources) - column.carried
+    return _Resolved(
+        column.sources[:read],
+        edges[:read],
+        column.coarse,
+        column.unresolved,
+        tuple(zip(column.sources[read:], edges[read:], strict=True)),
+    )
+
+
+def _to_column(name: str, resolved: _Resolved) -> SqlColumn:
+    sources, edges = resolved.sources, resolved.edges
+    if resolved.carried:
+        sources = sources + tuple(source for source, _edge in resolved.carried)
+        edges = edges + tuple(edge for _source, edge in resolved.carried)
+    return SqlColumn(
+        name, sources, resolved.transform, resolved.unresolved, edges, len(resolved.carried)
+    )
 
 
 def _merge(parts: Sequence[_Resolved], transform: Transform) -> _Resolved:
-    sources: dict[SourceColumn, None] = {}
+    """The parts of one expression together; a source read twice keeps its strongest edge."""
+    if len(parts) == 1 and _RANK[parts[0].transform] >= _RANK[transform]:
+        return parts[0]  # the common case: one column reference
+    sources: dict[SourceColumn, _Edge] = {}
+    carried: dict[SourceColumn, _Edge] = {}
     reasons: list[str] = []
     for part in parts:
-        sources.update(dict.fromkeys(part.sources))
+        for source, edge in zip(part.sources, part.edges, strict=True):
+            known = sources.get(source)
+            if known is None or EDGE_STRENGTH[edge[0]] > EDGE_STRENGTH[known[0]]:
+                sources[source] = edge
+        for source, edge in part.carried:
+            known = carried.get(source)
+            if known is None or EDGE_STRENGTH[edge[0]] > EDGE_STRENGTH[known[0]]:
+                carried[source] = edge
         if _RANK[part.transform] > _RANK[transform]:
             transform = part.transform
         if part.unresolved and part.unresolved not in reasons:
             reasons.append(part.unresolved)
-    return _Resolved(tuple(sources), transform, "; ".join(reasons) or None)
+    return _Resolved(
+        tuple(sources),
+        tuple(sources.values()),
+        transform,
+        "; ".join(reasons) or None,
+        tuple((s, e) for s, e in carried.items() if s not in sources),
+    )
+
+
+def _narrow(ctx: _Ctx, kind: EdgeKind, detail: str, aggregate: str = "") -> _Ctx:
+    """The context below a node that does `kind` to the values under it: the weaker one.
+
+    A flag under an aggregate (`sum(case when x is null then 1 else 0 end)`) becomes a
+    "sum() of" it; otherwise a tie keeps the outer context, which names the outermost step.
+    """
+    if ctx[2] and kind in _FLAGS:
+        outer: EdgeKind = "count" if ctx[0] == "count" else kind
+        return (outer, f"derived by {ctx[2]} of {detail.removeprefix('derived by ')}", "")
+    if EDGE_STRENGTH[kind] < EDGE_STRENGTH[ctx[0]]:
+        return (kind, detail, aggregate)
+    return ctx
+
+
+def _narrows(ctx: _Ctx, kind: EdgeKind) -> bool:
+    """Whether `_narrow(ctx, kind, ...)` would use its detail (so it is worth writing)."""
+    return bool(ctx[2] and kind in _FLAGS) or EDGE_STRENGTH[kind] < EDGE_STRENGTH[ctx[0]]
+
+
+def _compose(ctx: _Ctx, resolved: _Resolved) -> _Resolved:
+    """`resolved` (a column reference's sources) as seen through the expression around it."""
+    if ctx is _TOP:
+        return resolved
+    edges = tuple(_narrow(ctx, kind, detail)[:2] for kind, detail in resolved.edges)
+    carried = tuple(
+        (source, _narrow(ctx, kind, detail)[:2]) for source, (kind, detail) in resolved.carried
+    )
+    return _Resolved(resolved.sources, edges, resolved.transform, resolved.unresolved, carried)
 
 
 class _Analyser:
@@ -82,6 +196,7 @@ class _Analyser:
         self.memo: dict[int, SqlColumns] = {}
         self.aliases: dict[int, dict[str, tuple[Any, Any]]] = {}
         self.source_memo: dict[int, tuple[list[SqlColumn] | None, str]] = {}
+        self.equalities: dict[int, list[tuple[_Resolved, _Resolved, str]]] = {}
 
     # -- scopes -------------------------------------------------------------------------
 
@@ -120,13 +235,9 @@ class _Analyser:
         merged = []
         for index, column in enumerate(first):
             parts = [
-                _Resolved(c.sources, c.transform, c.unresolved)
-                for c in (b.columns[index] for b in branches if b.columns is not None)
+                _of_column(c) for c in (b.columns[index] for b in branches if b.columns is not None)
             ]
-            combined = _merge(parts, "copy")
-            merged.append(
-                SqlColumn(column.name, combined.sources, combined.transform, combined.unresolved)
-            )
+            merged.append(_to_column(column.name, _merge(parts, "copy")))
         return SqlColumns(tuple(merged))
 
     def _selected(self, scope: Scope) -> dict[str, tuple[Any, Any]]:
@@ -181,8 +292,7 @@ class _Analyser:
         if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
             return self._expand_star(scope, projection.table, projection.this)
         name = (projection.alias_or_name or projection.sql()).lower()
-        resolved = self._expression(scope, projection, earlier)
-        return [SqlColumn(name, resolved.sources, resolved.transform, resolved.unresolved)]
+        return [_to_column(name, self._expression(scope, projection, earlier))]
 
     def _expand_star(
         self, scope: Scope, table: str | None, star: exp.Expression
@@ -219,14 +329,9 @@ class _Analyser:
             if column.name in excluded:
                 continue
             if column.name in replaced:
-                resolved = self._expression(scope, replaced[column.name], [])
-                column = SqlColumn(
-                    column.name, resolved.sources, resolved.transform, resolved.unresolved
-                )
+                column = _to_column(column.name, self._expression(scope, replaced[column.name], []))
             if column.name in renamed:
-                column = SqlColumn(
-                    renamed[column.name], column.sources, column.transform, column.unresolved
-                )
+                column = replace(column, name=renamed[column.name])
             result.append(column)
         return result
 
@@ -235,7 +340,7 @@ class _Analyser:
     ) -> _Resolved:
         body = projection.this if isinstance(projection, exp.Alias) else projection
         if isinstance(body, exp.Column) and not isinstance(body.this, exp.Star):
-            return self._column(scope, body, earlier)  # the common case: no walk needed
+            return self._reference(scope, body, earlier, _TOP)  # the common case: no walk
         columns, queries, lambda_vars, aggregates = _scan(body)
         if aggregates:
             transform: Transform = "aggregate"
@@ -244,26 +349,89 @@ class _Analyser:
         else:
             transform = "expression"
         parts: list[_Resolved] = []
-        for column in columns:
+        for column, ctx in columns:
             if isinstance(column.this, exp.Star):
                 continue  # count(t.*): row count, reads no column's value
             if not column.table and column.name.lower() in lambda_vars:
                 continue
-            parts.append(self._column(scope, column, earlier))
+            parts.append(self._reference(scope, column, earlier, ctx))
         if queries:
             subqueries = {id(s.expression): s for s in scope.subquery_scopes}
             transform = "expression" if transform == "copy" else transform
-        for query in queries:
+        for query, ctx in queries:
             sub = subqueries.get(id(query)) or subqueries.get(id(query.this))
             if sub is None:
-                parts.append(_Resolved((), "expression", "a nested query sqlglot could not scope"))
+                parts.append(_unresolved("a nested query sqlglot could not scope", "expression"))
                 continue
             out = self.outputs(sub)
             if out.columns is None:
-                parts.append(_Resolved((), "expression", out.error))
+                parts.append(_unresolved(out.error, "expression"))
                 continue
-            parts.extend(_Resolved(c.sources, c.transform, c.unresolved) for c in out.columns)
+            parts.extend(_compose(ctx, _of_column(c)) for c in out.columns)
         return _merge(parts, transform)
+
+    def _reference(
+        self, scope: Scope, column: exp.Column, earlier: list[SqlColumn], ctx: _Ctx
+    ) -> _Resolved:
+        """A column reference in an expression: what it reads and what an equality join
+        carries into it, seen through the context `ctx` of the expression around it."""
+        resolved = self._column(scope, column, earlier)
+        if resolved.sources and scope.expression.args.get("joins"):
+            resolved = self._carry(scope, resolved)
+        return _compose(ctx, resolved)
+
+    def _carry(self, scope: Scope, resolved: _Resolved) -> _Resolved:
+        """`resolved` with the columns equal to it through its scope's equality joins.
+
+        Only columns of relations whose columns are known are carried: those are dbt
+        nodes, so the stored kinds stay aligned with the refs ColumnLineage keeps.
+        """
+        carried = dict(resolved.carried)
+        for left, right, detail in self._equalities(scope):
+            if resolved.sources == left.sources:
+                other = right
+            elif resolved.sources == right.sources:
+                other = left
+            else:
+                continue
+            join: _Ctx = ("join", detail, "")
+            for source, (kind, how) in zip(other.sources, other.edges, strict=True):
+                if source in resolved.sources or source in carried:
+                    continue
+                columns = self.relation_columns(source[0])
+                if columns is None or source[1] not in columns:
+                    continue
+                narrowed = _narrow(join, kind, how)
+                carried[source] = (narrowed[0], narrowed[1])
+        if len(carried) == len(resolved.carried):
+            return resolved
+        return replace(resolved, carried=tuple(carried.items()))
+
+    def _equalities(self, scope: Scope) -> list[tuple[_Resolved, _Resolved, str]]:
+        """The scope's `JOIN ... ON a.x = b.y` conditions (ANDed), both sides resolved."""
+        key = id(scope)
+        found = self.equalities.get(key)
+        if found is not None:
+            return found
+        found = self.equalities[key] = []
+        for join in scope.expression.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is None:
+                continue
+            for condition in on.flatten() if isinstance(on, exp.And) else (on,):
+                condition = condition.unnest()
+                if not isinstance(condition, exp.EQ):
+                    continue
+                left, right = condition.this, condition.expression
+                if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+                    continue
+                if isinstance(left.this, exp.Star) or isinstance(right.this, exp.Star):
+                    continue
+                a, b = self._column(scope, left, []), self._column(scope, right, [])
+                if a.sources and b.sources and a.sources != b.sources:
+                    detail = f"carried through the join on {_short(condition)}"
+                    found.append((a, b, detail))
+        return found
 
     # -- single column references ---------------------------------------------------------
 
@@ -288,9 +456,10 @@ class _Analyser:
                 columns, _why = self._source_columns(source)
                 if columns is not None and any(c.name == table for c in columns):
                     found = self._from_source(source, alias, table)
-                    return _Resolved(found.sources, "expression", found.unresolved)
-            return _Resolved((), "copy", f"`{column.sql()}` names no table of its query")
-        return _Resolved((), "copy", f"no source of the query has a column `{name}`")
+                    ctx: _Ctx = ("transformation", f"derived by `{_short(column)}`", "")
+                    return _compose(ctx, replace(found, transform="expression"))
+            return _unresolved(f"`{column.sql()}` names no table of its query")
+        return _unresolved(f"no source of the query has a column `{name}`")
 
     def _unqualified(self, scope: Scope, name: str, earlier: list[SqlColumn]) -> _Resolved | None:
         """The source holding `name`; None when no source does (look further out)."""
@@ -300,7 +469,7 @@ class _Analyser:
             columns, _why = self._source_columns(source)
             lateral = [c for c in earlier if c.name == name]
             if lateral and columns is not None and all(c.name != name for c in columns):
-                return _Resolved(lateral[0].sources, lateral[0].transform, lateral[0].unresolved)
+                return _of_column(lateral[0])
             return self._from_source(source, alias, name)
         holders: list[tuple[str, Any]] = []
         unknown: list[str] = []
@@ -324,23 +493,23 @@ class _Analyser:
                     f"{'has' if len(unknown) == 1 else 'have'} unknown columns "
                     f"(candidates: {candidates})"
                 )
-            return _Resolved((), "copy", reason)
+            return _unresolved(reason)
         for column in earlier:  # a lateral alias: an earlier output column of the same SELECT
             if column.name == name:
-                return _Resolved(column.sources, column.transform, column.unresolved)
+                return _of_column(column)
         return None
 
     def _from_source(self, source: Any, alias: str, name: str) -> _Resolved:
         if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
             # A relation: the reference itself is exact even when its column list is unknown.
-            return _Resolved(((_table_key(source), name),), "copy", None)
+            return _Resolved(((_table_key(source), name),), _ONE_IDENTITY, "copy", None)
         columns, why = self._source_columns(source)
         if columns is None:
-            return _Resolved((), "copy", f"`{alias}.{name}`: {why}")
+            return _unresolved(f"`{alias}.{name}`: {why}")
         for column in columns:
             if column.name == name:
-                return _Resolved(column.sources, column.transform, column.unresolved)
-        return _Resolved((), "copy", f"`{alias}` has no column `{name}`")
+                return _of_column(column)
+        return _unresolved(f"`{alias}` has no column `{name}`")
 
 
 def _table_key(table: exp.Table) -> RelationKey:
@@ -356,39 +525,94 @@ def _short(node: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _walk_local(node: exp.Expression) -> Iterator[exp.Expression]:
-    """Every node under `node`, stopping at nested queries (they are their own scopes)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if current is not node and isinstance(current, exp.Query):
-            continue
-        if isinstance(current, exp.Window):
-            # PARTITION BY / ORDER BY pick rows; only the function's arguments give values.
-            stack.append(current.this)
-            continue
-        stack.extend(reversed(list(current.iter_expressions())))
-
-
 def _scan(
     body: exp.Expression,
-) -> tuple[list[exp.Column], list[exp.Expression], set[str], bool]:
-    """One walk: column references, nested queries, lambda variables, any aggregate."""
-    columns: list[exp.Column] = []
-    queries: list[exp.Expression] = []
+) -> tuple[list[tuple[exp.Column, _Ctx]], list[tuple[exp.Expression, _Ctx]], set[str], bool]:
+    """One walk, stopping at nested queries (they are their own scopes): column references
+    and nested queries, each with its context, lambda variables, and whether any aggregate."""
+    columns: list[tuple[exp.Column, _Ctx]] = []
+    queries: list[tuple[exp.Expression, _Ctx]] = []
     lambda_vars: set[str] = set()
     aggregates = False
-    for node in _walk_local(body):
+    stack: list[tuple[exp.Expression, _Ctx]] = [(body, _TOP)]
+    while stack:
+        node, ctx = stack.pop()
         if isinstance(node, exp.Column):
-            columns.append(node)
-        elif isinstance(node, exp.Query) and node is not body:
-            queries.append(node)
-        elif isinstance(node, exp.Lambda):
+            columns.append((node, ctx))
+            continue  # its parts are identifiers
+        if node is not body and isinstance(node, exp.Query):
+            queries.append((node, ctx))
+            continue
+        if isinstance(node, exp.Window):
+            # PARTITION BY / ORDER BY pick rows; only the function's arguments give values.
+            stack.append((node.this, ctx))
+            continue
+        if isinstance(node, exp.Lambda):
             lambda_vars.update(e.name.lower() for e in node.expressions)
         elif isinstance(node, exp.AggFunc):
             aggregates = True
+        if isinstance(node, exp.Case | exp.If):
+            # The operand of a simple CASE and each WHEN / IF condition only choose a branch.
+            value = _inner(node, ctx)
+            children = []
+            for key, arg in node.args.items():
+                for child in arg if isinstance(arg, list) else (arg,):
+                    if isinstance(child, exp.Expression):
+                        children.append(
+                            (child, _condition(child, value) if key == "this" else value)
+                        )
+            stack.extend(reversed(children))
+            continue
+        inner = _inner(node, ctx)
+        stack.extend((child, inner) for child in reversed(list(node.iter_expressions())))
     return columns, queries, lambda_vars, aggregates
+
+
+def _inner(node: exp.Expression, ctx: _Ctx) -> _Ctx:
+    """The context of `node`'s children: what `node` does to the values under it."""
+    if isinstance(node, exp.Paren | exp.Alias | exp.DataType | exp.Literal | exp.Null):
+        return ctx
+    if isinstance(node, exp.Func):
+        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+        if isinstance(node, exp.Cast | exp.TryCast):
+            if not _narrows(ctx, "cast"):
+                return ctx
+            to = node.to.this
+            shown = to.value.lower() if isinstance(to, exp.DataType.Type) else _short(node.to)
+            return _narrow(ctx, "cast", f"cast to {shown}")
+        if name in _HASHES:
+            return _narrow(ctx, "hash", f"hashed by {name}()")
+        if name in _COUNTS:
+            return _narrow(ctx, "count", f"derived by {name}()", f"{name}()")
+        if isinstance(node, exp.AggFunc):
+            return _narrow(ctx, "aggregation", f"aggregated by {name}()", f"{name}()")
+        if isinstance(node, exp.Predicate):  # EXISTS and the like
+            return _test(node, ctx, "test")
+        if isinstance(node, exp.Case | exp.If):
+            return _narrow(ctx, "transformation", "derived by a CASE expression")
+        if not _narrows(ctx, "transformation"):
+            return ctx
+        return _narrow(ctx, "transformation", f"derived by {name}()")
+    if isinstance(node, exp.Predicate | exp.Connector | exp.Not):
+        return _test(node, ctx, "test")
+    if not _narrows(ctx, "transformation"):
+        return ctx
+    operator = _OPERATORS.get(node.key, node.key)
+    return _narrow(ctx, "transformation", f"derived by `{operator}`")
+
+
+def _condition(node: exp.Expression, ctx: _Ctx) -> _Ctx:
+    """The context of a CASE WHEN / IF condition (or a simple CASE's operand)."""
+    return _test(node, ctx, "condition")
+
+
+def _test(node: exp.Expression, ctx: _Ctx, kind: EdgeKind) -> _Ctx:
+    """The context under a boolean test or a branch condition: a derived indicator."""
+    if not _narrows(ctx, kind):
+        return ctx
+    test = node.this if isinstance(node, exp.Not) else node
+    what = "a null check" if isinstance(test, exp.Is) else f"a {kind}"
+    return _narrow(ctx, kind, f"derived by {what} (`{_short(node)}`)")
 
 
 def _joined_using(scope: Scope, name: str) -> bool:

@@ -217,6 +217,12 @@ class GovernanceConfig(StrictModel):
     policies: dict[str, ClassificationPolicy] = Field(default_factory=dict)
     emit_classification_lineage: bool = True
     pii_detection: PiiDetectionConfig = Field(default_factory=PiiDetectionConfig)
+    derived_indicator_severity: Literal["info", "warning", "error"] = Field(
+        default="info",
+        description="Severity of FLOE301 for an unclassified column that is only a derived "
+        "indicator of classified data (a null check, a boolean test, a count, a sum of flags, "
+        "a yes/no category): it reveals a fact about the value, not the value.",
+    )
 
 
 # --- observability -----------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_plain_select_with_rename_and_cast() -> None:
     )
     assert list(cols) == ["id", "mail", "country"]
     assert sources(cols["mail"]) == {("stg_customers", "email")}
-    assert cols["mail"].transform == "copy"
+    assert cols["mail"].coarse == "copy"
     assert cols["id"].unresolved is None
 
 
@@ -58,7 +58,7 @@ def test_rename_through_cte_chain() -> None:
     cols = by_name(analyse(sql))
     assert list(cols) == ["customer_id", "contact_email"]
     assert sources(cols["contact_email"]) == {("stg_customers", "email")}
-    assert cols["contact_email"].transform == "copy"
+    assert cols["contact_email"].coarse == "copy"
 
 
 def test_join_with_aliases_and_aggregate_cte() -> None:
@@ -74,7 +74,7 @@ def test_join_with_aliases_and_aggregate_cte() -> None:
     cols = by_name(analyse(sql))
     assert sources(cols["contact_email"]) == {("stg_customers", "email")}
     assert sources(cols["total"]) == {("stg_orders", "amount")}
-    assert cols["total"].transform == "aggregate"
+    assert cols["total"].coarse == "aggregate"
     assert cols["order_count"].sources == ()  # count(*) reads no column's value
     assert cols["order_count"].unresolved is None
 
@@ -100,7 +100,7 @@ def test_qualified_star_exclude_replace_and_rename() -> None:
     cols = by_name(analyse(f"select c.* exclude (first_name, last_name) from {C} as c"))
     assert list(cols) == ["customer_id", "email", "country"]
     cols = by_name(analyse(f"select * replace (lower(email) as email) from {C}"))
-    assert cols["email"].transform == "expression"
+    assert cols["email"].coarse == "expression"
     assert sources(cols["email"]) == {("stg_customers", "email")}
     cols = by_name(analyse(f"select * rename (email as contact_email) from {C}"))
     assert sources(cols["contact_email"]) == {("stg_customers", "email")}
@@ -160,7 +160,7 @@ def test_derived_table_and_correlated_scalar_subquery() -> None:
     cols = by_name(analyse(sql))
     assert sources(cols["mail"]) == {("stg_customers", "email")}
     assert sources(cols["top"]) == {("stg_orders", "amount")}
-    assert cols["top"].transform == "aggregate"
+    assert cols["top"].coarse == "aggregate"
 
 
 def test_case_coalesce_and_functions_collect_every_input() -> None:
@@ -177,7 +177,7 @@ def test_case_coalesce_and_functions_collect_every_input() -> None:
     assert sources(cols["label"]) == {
         ("stg_customers", c) for c in ("country", "email", "first_name", "last_name")
     }
-    assert cols["label"].transform == "expression"
+    assert cols["label"].coarse == "expression"
     assert sources(cols["full_name"]) == {
         ("stg_customers", "first_name"),
         ("stg_customers", "last_name"),
@@ -234,7 +234,7 @@ def test_short_relation_names_keep_their_parts() -> None:
 def test_struct_field_access_traces_the_struct_column() -> None:
     cols = by_name(analyse(f"select email.domain as domain from {C}"))
     assert sources(cols["domain"]) == {("stg_customers", "email")}
-    assert cols["domain"].transform == "expression"
+    assert cols["domain"].coarse == "expression"
 
 
 def test_window_partition_and_order_give_no_values() -> None:
@@ -247,4 +247,4 @@ def test_window_partition_and_order_give_no_values() -> None:
     cols = by_name(analyse(sql))
     assert cols["rank_in_email"].sources == ()
     assert sources(cols["running"]) == {("stg_customers", "customer_id")}
-    assert cols["running"].transform == "aggregate"
+    assert cols["running"].coarse == "aggregate"
