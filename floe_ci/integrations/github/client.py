@@ -276,7 +276,6 @@ def describe(exc: BaseException) -> str:
     """A failure without a status, in a few words and without any URL or header."""
     from requests import ConnectionError as ConnectionFailed
     from requests import RequestException, Timeout
-
     from urllib3.exceptions import NewConnectionError
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
