@@ -80,7 +80,7 @@ def analyse_sql(sql: str, dialect: str, relation_columns: RelationColumns) -> Sq
         return SqlColumns(None, f"sqlglot cannot resolve the query's scopes: {_first_line(exc)}")
     if root is None:
         return SqlColumns(None, "sqlglot found no query scope in the compiled SQL")
-    return _Analyser(relation_columns).outputs(root)
+    return _Analyser(relation_columns, dialect).outputs(root)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -191,8 +191,9 @@ def _compose(ctx: _Ctx, resolved: _Resolved) -> _Resolved:
 
 
 class _Analyser:
-    def __init__(self, relation_columns: RelationColumns) -> None:
+    def __init__(self, relation_columns: RelationColumns, dialect: str) -> None:
         self.relation_columns = relation_columns
+        self.dialect = dialect  # to show SQL in edges' details as the model writes it
         self.memo: dict[int, SqlColumns] = {}
         self.aliases: dict[int, dict[str, tuple[Any, Any]]] = {}
         self.source_memo: dict[int, tuple[list[SqlColumn] | None, str]] = {}
@@ -341,7 +342,7 @@ class _Analyser:
         body = projection.this if isinstance(projection, exp.Alias) else projection
         if isinstance(body, exp.Column) and not isinstance(body.this, exp.Star):
             return self._reference(scope, body, earlier, _TOP)  # the common case: no walk
-        columns, queries, lambda_vars, aggregates = _scan(body)
+        columns, queries, lambda_vars, aggregates = _scan(body, self.dialect)
         if aggregates:
             transform: Transform = "aggregate"
         elif isinstance(body, exp.Cast | exp.TryCast) and isinstance(body.this, exp.Column):
@@ -429,7 +430,7 @@ class _Analyser:
                     continue
                 a, b = self._column(scope, left, []), self._column(scope, right, [])
                 if a.sources and b.sources and a.sources != b.sources:
-                    detail = f"carried through the join on {_short(condition)}"
+                    detail = f"carried through the join on {_short(condition, self.dialect)}"
                     found.append((a, b, detail))
         return found
 
@@ -520,13 +521,13 @@ def _shown(key: RelationKey) -> str:
     return ".".join(part for part in key if part)
 
 
-def _short(node: Any) -> str:
-    text = str(node.sql()) if hasattr(node, "sql") else str(node)
+def _short(node: Any, dialect: str = "") -> str:
+    text = str(node.sql(dialect=dialect)) if hasattr(node, "sql") else str(node)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _scan(
-    body: exp.Expression,
+    body: exp.Expression, dialect: str
 ) -> tuple[list[tuple[exp.Column, _Ctx]], list[tuple[exp.Expression, _Ctx]], set[str], bool]:
     """One walk, stopping at nested queries (they are their own scopes): column references
     and nested queries, each with its context, lambda variables, and whether any aggregate."""
@@ -553,22 +554,22 @@ def _scan(
             aggregates = True
         if isinstance(node, exp.Case | exp.If):
             # The operand of a simple CASE and each WHEN / IF condition only choose a branch.
-            value = _inner(node, ctx)
+            value = _inner(node, ctx, dialect)
             children = []
             for key, arg in node.args.items():
                 for child in arg if isinstance(arg, list) else (arg,):
                     if isinstance(child, exp.Expression):
-                        children.append(
-                            (child, _condition(child, value) if key == "this" else value)
-                        )
+                        condition = key == "this"
+                        inner = _test(child, value, "condition", dialect) if condition else value
+                        children.append((child, inner))
             stack.extend(reversed(children))
             continue
-        inner = _inner(node, ctx)
+        inner = _inner(node, ctx, dialect)
         stack.extend((child, inner) for child in reversed(list(node.iter_expressions())))
     return columns, queries, lambda_vars, aggregates
 
 
-def _inner(node: exp.Expression, ctx: _Ctx) -> _Ctx:
+def _inner(node: exp.Expression, ctx: _Ctx, dialect: str) -> _Ctx:
     """The context of `node`'s children: what `node` does to the values under it."""
     if isinstance(node, exp.Paren | exp.Alias | exp.DataType | exp.Literal | exp.Null):
         return ctx
@@ -577,9 +578,7 @@ def _inner(node: exp.Expression, ctx: _Ctx) -> _Ctx:
         if isinstance(node, exp.Cast | exp.TryCast):
             if not _narrows(ctx, "cast"):
                 return ctx
-            to = node.to.this
-            shown = to.value.lower() if isinstance(to, exp.DataType.Type) else _short(node.to)
-            return _narrow(ctx, "cast", f"cast to {shown}")
+            return _narrow(ctx, "cast", f"cast to {_short(node.to, dialect).lower()}")
         if name in _HASHES:
             return _narrow(ctx, "hash", f"hashed by {name}()")
         if name in _COUNTS:
@@ -587,32 +586,28 @@ def _inner(node: exp.Expression, ctx: _Ctx) -> _Ctx:
         if isinstance(node, exp.AggFunc):
             return _narrow(ctx, "aggregation", f"aggregated by {name}()", f"{name}()")
         if isinstance(node, exp.Predicate):  # EXISTS and the like
-            return _test(node, ctx, "test")
+            return _test(node, ctx, "test", dialect)
         if isinstance(node, exp.Case | exp.If):
             return _narrow(ctx, "transformation", "derived by a CASE expression")
         if not _narrows(ctx, "transformation"):
             return ctx
         return _narrow(ctx, "transformation", f"derived by {name}()")
     if isinstance(node, exp.Predicate | exp.Connector | exp.Not):
-        return _test(node, ctx, "test")
+        return _test(node, ctx, "test", dialect)
     if not _narrows(ctx, "transformation"):
         return ctx
     operator = _OPERATORS.get(node.key, node.key)
     return _narrow(ctx, "transformation", f"derived by `{operator}`")
 
 
-def _condition(node: exp.Expression, ctx: _Ctx) -> _Ctx:
-    """The context of a CASE WHEN / IF condition (or a simple CASE's operand)."""
-    return _test(node, ctx, "condition")
-
-
-def _test(node: exp.Expression, ctx: _Ctx, kind: EdgeKind) -> _Ctx:
-    """The context under a boolean test or a branch condition: a derived indicator."""
+def _test(node: exp.Expression, ctx: _Ctx, kind: EdgeKind, dialect: str) -> _Ctx:
+    """The context under a boolean test, or a branch condition (a CASE WHEN / IF condition,
+    a simple CASE's operand): a derived indicator."""
     if not _narrows(ctx, kind):
         return ctx
     test = node.this if isinstance(node, exp.Not) else node
     what = "a null check" if isinstance(test, exp.Is) else f"a {kind}"
-    return _narrow(ctx, kind, f"derived by {what} (`{_short(node)}`)")
+    return _narrow(ctx, kind, f"derived by {what} (`{_short(node, dialect)}`)")
 
 
 def _joined_using(scope: Scope, name: str) -> bool:

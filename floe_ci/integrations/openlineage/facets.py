@@ -22,6 +22,7 @@ from openlineage.client.facet_v2 import (
 from floe_ci import __version__
 from floe_ci.artifacts import ColumnClassification
 from floe_ci.lineage import ColumnOrigin
+from floe_ci.lineage.column_refs import OPENLINEAGE_KINDS
 
 PRODUCER = f"https://github.com/floe/action/tree/v{__version__}"
 CLASSIFICATION_FACET_KEY = "floe_classification"
@@ -63,10 +64,6 @@ def schema_facet(node: Mapping[str, Any]) -> schema_dataset.SchemaDatasetFacet |
     return schema_dataset.SchemaDatasetFacet(fields=fields, producer=PRODUCER)
 
 
-# floe's lineage engine's transforms -> OpenLineage transformation subtypes (all DIRECT).
-_SUBTYPES = {"copy": "IDENTITY", "expression": "TRANSFORMATION", "aggregate": "AGGREGATION"}
-
-
 def column_lineage_facet(
     origins: Mapping[str, ColumnOrigin],
     namespace: str,
@@ -74,24 +71,31 @@ def column_lineage_facet(
 ) -> column_lineage_dataset.ColumnLineageDatasetFacet | None:
     """Where each output column comes from; `relation_of` names an upstream node's dataset.
 
-    Columns whose origin floe could not resolve, or that come from no column at all
+    Each input field carries its edge kind in OpenLineage's vocabulary
+    (`OPENLINEAGE_KINDS`: DIRECT IDENTITY / TRANSFORMATION / AGGREGATION, INDIRECT JOIN /
+    CONDITIONAL), the kind in words as its description and `masking` for hashes, tests and
+    counts. Columns whose origin floe could not resolve, or that come from no column at all
     (`count(*)`), are left out: the facet says only what is known.
     """
     fields: dict[str, column_lineage_dataset.Fields] = {}
     for column, origin in sorted(origins.items()):
         inputs = []
-        for ref in origin.upstream:
-            relation = relation_of(ref.node_id)
+        for edge in origin.edges:
+            relation = relation_of(edge.ref.node_id)
             if relation is None:
                 continue
+            kind, subtype, masking = OPENLINEAGE_KINDS[edge.kind]
             inputs.append(
                 column_lineage_dataset.InputField(
                     namespace=namespace,
                     name=relation,
-                    field=ref.column,
+                    field=edge.ref.column,
                     transformations=[
                         column_lineage_dataset.Transformation(
-                            type="DIRECT", subtype=_SUBTYPES.get(origin.transform)
+                            type=kind,
+                            subtype=subtype,
+                            description=edge.detail or None,
+                            masking=True if masking else None,
                         )
                     ],
                 )
