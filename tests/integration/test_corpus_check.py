@@ -1,0 +1,252 @@
+"""`floe-ci check` on real dbt projects: Fivetran's HubSpot and Shopify packages.
+
+The corpus (../shared/corpus next to the repository, see its README) holds each package at a
+release tag with its `integration_tests/` project and the installed `dbt_packages/`. Each
+test unpacks one into a temporary folder (never into the repository), makes the package
+folder a git repository (the repository root findings are relative to), classifies a few
+upstream columns in the package's own properties YAML (the package is a local one: `local:
+../`), seeds DuckDB once (`dbt seed`, as the README says) and checks:
+
+- with `--compile-target`, lineage resolves for at least 95% of the models and the
+  classification follows downstream;
+- every finding names a file that exists (relative to floe.yaml's folder, and relative to
+  the repository root as SARIF shows it), with a line for properties-YAML findings;
+- without the warehouse, the models that need it say so (and name the call);
+- a warm check with nothing changed starts no dbt at all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from floe_ci.app.check import CheckRun, collect_check
+from floe_ci.governance.evaluate import CheckOptions
+from tests.conftest import REPO_ROOT
+
+CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not (CORPUS / "hubspot.tar.gz").is_file(),
+        reason=f"the dbt corpus is not here ({CORPUS}): it sits next to the repository "
+        "in floe-ci's own environment only",
+    ),
+]
+
+POLICY = """\
+name: {name}
+version: "1.0"
+compute:
+  target: duckdb
+  properties:
+    path: integration_tests.duckdb
+transforms:
+  - type: dbt
+    path: .
+governance:
+  classification_source: dbt_meta
+  policies:
+    pii:
+      production: {{action: restrict, requires_role: [pii_reader]}}
+      non_production: {{action: mask}}
+"""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    # (properties file in the package, model, column, pii_type): classified by the test
+    classified: tuple[tuple[str, str, str, str], ...]
+    # models dbt must build before compiling (their columns are read at compile time)
+    build_first: tuple[str, ...] = ()
+
+
+PROJECTS = {
+    "hubspot": Corpus(
+        "hubspot",
+        (
+            ("models/staging/stg_hubspot__contact.yml", "stg_hubspot__contact", "email", "email"),
+            (
+                "models/staging/stg_hubspot__contact.yml",
+                "stg_hubspot__contact",
+                "first_name",
+                "name",
+            ),
+            (
+                "models/staging/stg_hubspot__contact.yml",
+                "stg_hubspot__contact",
+                "last_name",
+                "name",
+            ),
+        ),
+    ),
+    "shopify": Corpus(
+        "shopify",
+        (
+            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "email", "email"),
+            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "first_name", "name"),
+            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "last_name", "name"),
+        ),
+        build_first=("+stg_shopify__metafield", "+stg_shopify_gql__metafield"),
+    ),
+}
+
+DBT_ENV = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def _dbt(project: Path, *args: str) -> None:
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), *args, "--no-version-check", "--profiles-dir", "."],
+        cwd=project,
+        env={**os.environ, **DBT_ENV},
+        check=False,  # a few seeds fail on DuckDB by design (the README lists them)
+        capture_output=True,
+    )
+
+
+def _classify(package: Path, file: str, model: str, column: str, pii_type: str) -> None:
+    """Add `meta.floe` to one column of one model, in place (the file keeps its lines)."""
+    path = package / file
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if re.match(rf"\s*- name: {model}\s*$", line))
+    model_indent = len(lines[start]) - len(lines[start].lstrip())
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        indent = len(line) - len(line.lstrip())
+        if line.strip().startswith("- name:") and indent <= model_indent:
+            break
+        if re.match(rf"\s*- name: {column}\s*$", line):
+            meta = (
+                f"{' ' * (indent + 2)}meta: {{floe: {{classification: pii, "
+                f"pii_type: {pii_type}, sensitivity: high}}}}\n"
+            )
+            lines.insert(i + 1, meta)
+            path.write_text("".join(lines))
+            return
+    raise AssertionError(f"{column} of {model} not found in {file}")
+
+
+@dataclass
+class Unpacked:
+    corpus: Corpus
+    repository: Path  # dbt_NAME/, a git repository
+    project: Path  # dbt_NAME/integration_tests/, holding floe.yaml
+
+    @property
+    def config(self) -> Path:
+        return self.project / "floe.yaml"
+
+
+_UNPACKED: dict[str, Unpacked] = {}
+
+
+def _unpack(name: str, tmp_path_factory: pytest.TempPathFactory) -> Unpacked:
+    """Unpack, classify and seed once per test session (dbt seed takes a minute)."""
+    if name in _UNPACKED:
+        return _UNPACKED[name]
+    corpus = PROJECTS[name]
+    folder = tmp_path_factory.mktemp(f"corpus-{name}")
+    with tarfile.open(CORPUS / f"{name}.tar.gz") as archive:
+        archive.extractall(folder, filter="data")
+    repository = folder / f"dbt_{name}"
+    project = repository / "integration_tests"
+    subprocess.run(["git", "init", "-q"], cwd=repository, check=True)
+    # `dbt deps` links a local package; the tarball holds a copy. Link it, so that the
+    # classification the test adds to the package's source is what dbt parses.
+    installed = project / "dbt_packages" / name
+    shutil.rmtree(installed)
+    installed.symlink_to(Path("..") / "..", target_is_directory=True)
+    for file, model, column, pii_type in corpus.classified:
+        _classify(repository, file, model, column, pii_type)
+    (project / "floe.yaml").write_text(POLICY.format(name=name))
+    _dbt(project, "seed")
+    if corpus.build_first:
+        _dbt(project, "run", "-s", *corpus.build_first)
+    _UNPACKED[name] = Unpacked(corpus, repository, project)
+    return _UNPACKED[name]
+
+
+def _check(unpacked: Unpacked, **options: Any) -> CheckRun:
+    shown = str(unpacked.config)
+    return collect_check(unpacked.config, CheckOptions(config_file=shown, **options))
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_a_cold_check_with_the_users_target_resolves_the_project(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    unpacked = _unpack(name, tmp_path_factory)
+    shutil.rmtree(unpacked.project / ".floe", ignore_errors=True)
+    run = _check(unpacked, compile_target="duckdb")
+    lineage = run.context.lineage
+    assert lineage is not None
+    models = list(run.context.models)
+    unresolved = {uid: lineage.model_error(uid) for uid in models if lineage.model_error(uid)}
+    assert len(models) - len(unresolved) >= 0.95 * len(models), unresolved
+
+    result = run.result
+    assert result.findings
+    for finding in result.findings:
+        assert finding.file is not None, finding
+        assert (unpacked.project / finding.file).is_file(), finding.file
+        assert (unpacked.repository / str(result.repo_path(finding))).is_file(), finding.file
+        assert "dbt_packages" not in finding.file  # the local package's source, not its copy
+        if finding.file.endswith((".yml", ".yaml")):
+            assert finding.line is not None, finding
+    # the classification follows downstream: the package's marts carry the email
+    model = unpacked.corpus.classified[0][1]
+    followed = [f for f in result.findings if f.lineage_path[:1] == [f"{model}.email"]]
+    assert followed, [f.rule_id for f in result.findings]
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_without_the_warehouse_the_models_that_need_it_say_so(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    unpacked = _unpack(name, tmp_path_factory)
+    shutil.rmtree(unpacked.project / ".floe", ignore_errors=True)
+    run = _check(unpacked)
+    lineage = run.context.lineage
+    assert lineage is not None
+    reasons = [lineage.model_error(uid) or "" for uid in run.context.models]
+    needing = [r for r in reasons if r.startswith("needs the warehouse to compile")]
+    assert needing, reasons
+    calls = ("get_columns_in_relation", "get_relation", "run_query", "statement")
+    assert all(any(f"{call}`" in r for call in calls) for r in needing), needing
+    assert not [r for r in reasons if "no reason given" in r]
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_a_warm_check_with_nothing_changed_starts_no_dbt(
+    name: str, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unpacked = _unpack(name, tmp_path_factory)
+    _check(unpacked, compile_target="duckdb")  # cold, unless the test above ran
+
+    def no_dbt(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a warm check started dbt")
+
+    from floe_ci.integrations.dbt import compiled_sql, parse
+
+    monkeypatch.setattr(compiled_sql, "start_dbt_compile", no_dbt)
+    monkeypatch.setattr(parse, "run_dbt_parse", no_dbt)
+    started = time.perf_counter()
+    run = _check(unpacked, compile_target="duckdb")
+    elapsed = time.perf_counter() - started
+    lineage = run.context.lineage
+    assert lineage is not None
+    assert lineage.stats.analysed == 0  # type: ignore[attr-defined]
+    assert elapsed < 30, elapsed  # ~2 s here; generous for a loaded CI machine
