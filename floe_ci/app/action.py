@@ -19,6 +19,7 @@ A comment that cannot be written is a warning, never a failure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,8 +230,14 @@ def render_comments(
     from floe_ci.app.templates import comment_template
     from floe_ci.integrations.github.event import run_url
     from floe_ci.integrations.github.runner import MAX_SUMMARY_BYTES
+    from floe_ci.report.links import BlobLinks
     from floe_ci.report.review_comment import render_review_comment
 
+    # Every file:line of the comment links to the head commit's blob, when the run knows it.
+    links = None
+    if event.repository and event.head_sha and re.fullmatch(r"[0-9a-f]{40}", event.head_sha):
+        server = env.get("GITHUB_SERVER_URL") or "https://github.com"
+        links = BlobLinks(event.repository, event.head_sha, server)
     footer = [f"floe-ci {__version__}"]
     if event.head_sha:
         footer.append(f"commit {event.head_sha[:12]}")
@@ -238,10 +245,11 @@ def render_comments(
     if url:
         footer.append(f"[run {env['GITHUB_RUN_ID']}]({url})")
     text = " · ".join(footer)
-    comment = render_review_comment(result, plan, text, template=comment_template())
+    template = comment_template()
+    comment = render_review_comment(result, plan, text, template=template, links=links)
     # The job summary holds everything the comment had to cut (4 bytes per character at worst).
     full = render_review_comment(
-        result, plan, text, template=comment_template(), limit=MAX_SUMMARY_BYTES // 4
+        result, plan, text, template=template, limit=MAX_SUMMARY_BYTES // 4, links=links
     )
     return comment, full
 

@@ -126,6 +126,9 @@ def test_a_pull_request_is_reviewed_against_its_merge_base_from_a_shallow_clone(
     # ... and not the base branch's later classification, as a comparison with its tip
     # would have shown (the pull request "declassifying" `signed_up_on`).
     assert "signed_up_on" not in body
+    # Every location is a link to the head commit's blob, at its line.
+    assert f"https://github.com/{REPO}/blob/{head}/shop/models/" in body
+    assert "#L" in body
 
     # report.json carries the Plan.
     report = json.loads((workspace / runs[1].outputs["report-path"]).read_text())

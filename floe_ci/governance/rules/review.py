@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import RuleBase, RuleContext, register
-from floe_ci.plan.changes import ClassificationChange, ModelChange, PolicyChange
+from floe_ci.plan.changes import ClassificationChange, ModelChange, PolicyChange, cap_names
 
 
 @dataclass(frozen=True)
@@ -128,13 +128,16 @@ class BreakingChange(ReviewRule):
                     parts.append(f"`{column.column}` removed")
             what = f"`{change.name}`: " + ", ".join(parts)
         affected = []
-        if change.downstream_models:
-            affected.append("models " + ", ".join(f"`{m}`" for m in change.downstream_models))
-        if change.downstream_exposures:
-            exposures = ", ".join(f"`{e}`" for e in change.downstream_exposures)
-            affected.append("exposures " + exposures)
-        if change.affected_cubes:
-            affected.append("Cube cubes " + ", ".join(f"`{c}`" for c in change.affected_cubes))
+        # Capped ("and 396 more"): the full lists are the Plan's, in the JSON report.
+        for kind, names in (
+            ("models", change.downstream_models),
+            ("exposures", change.downstream_exposures),
+            ("Cube cubes", change.affected_cubes),
+        ):
+            if names:
+                shown, more = cap_names(names)
+                listed = ", ".join(f"`{name}`" for name in shown)
+                affected.append(f"{kind} {listed}" + (f" and {more} more" if more else ""))
         message = f"breaking change: {what}" + (
             f"; affects {'; '.join(affected)}" if affected else ""
         )
