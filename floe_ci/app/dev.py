@@ -44,7 +44,9 @@ def run_dev_server(config: Path, *, port: int, host: str) -> int:
     """Serve until interrupted; returns the exit code for floe."""
     from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
     from floe_ci.fsutil import write_atomic
+    from floe_ci.integrations.extras import require_extra
 
+    require_extra("dagster_webserver", "runtime", "`floe dev`")
     artifacts = compile_pipeline(config, display=str(config))
     artifacts_path = default_artifacts_path(config)
     write_atomic(artifacts_path, artifacts_json(artifacts))

@@ -96,6 +96,9 @@ def _run(
 def _materialize(
     artifacts: Any, root: Path, summary: RunSummary, select: str | None, exclude: str | None
 ) -> Any:
+    from floe_ci.integrations.extras import require_extra
+
+    require_extra("dagster", "runtime", "`floe run`")
     from dagster import DagsterInstance, materialize
 
     from floe_ci.integrations.dagster.asset_factory import build_pipeline

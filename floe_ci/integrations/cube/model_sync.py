@@ -77,6 +77,9 @@ def build_cube_models(
     artifacts: CompiledArtifacts, manifest: Mapping[str, Any], names: list[str]
 ) -> list[CubeModel]:
     """A CubeModel for each named dbt model (cube_dbt's `filter(names=...)`), sorted by name."""
+    from floe_ci.integrations.extras import require_extra
+
+    require_extra("cube_dbt", "cube", "Cube model sync")
     from cube_dbt import Dbt  # small, but only the deploy path needs it
 
     dbt = Dbt(dict(manifest)).filter(names=names)

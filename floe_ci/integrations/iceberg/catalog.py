@@ -82,6 +82,9 @@ def catalog_from_config(
     name: str = "floe",
 ) -> Catalog:
     """A pyiceberg Catalog for `config`; relative sqlite paths are relative to `base_dir`."""
+    from floe_ci.integrations.extras import require_extra
+
+    require_extra("pyiceberg", "iceberg", "the Iceberg catalog")
     if config.type == CatalogType.SQLITE:
         from pyiceberg.catalog.sql import SqlCatalog
 

@@ -63,6 +63,9 @@ def configure_tracing(
     if endpoint is None:
         return False
     shutdown_tracing()
+    from floe_ci.integrations.extras import require_extra
+
+    require_extra("opentelemetry.sdk", "telemetry", "`observability.otlp_endpoint`")
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider

@@ -54,6 +54,9 @@ def open_rest_catalog(
     secret_hint: str | None = None,
 ) -> RestCatalog:
     """A RestCatalog; its constructor already asks the server for /v1/config."""
+    from floe_ci.integrations.extras import require_extra
+
+    require_extra("pyiceberg", "iceberg", "the Polaris/REST catalog")
     from pyiceberg.catalog.rest import RestCatalog
 
     properties: dict[str, str] = {"uri": uri}

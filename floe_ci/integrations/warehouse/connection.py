@@ -178,6 +178,9 @@ class PostgresWarehouse(Warehouse):
 
     @classmethod
     def open(cls, **connect_args: Any) -> PostgresWarehouse:
+        from floe_ci.integrations.extras import require_extra
+
+        require_extra("psycopg2", "postgres", "a postgres target")
         import psycopg2  # type: ignore[import-untyped]
 
         connection = psycopg2.connect(**connect_args)
