@@ -197,21 +197,25 @@ SourceColumn = tuple[RelationKey, str]
 RelationColumns = Callable[[RelationKey], Sequence[str] | None]
 
 
-@dataclass(frozen=True)
-class SqlColumn:
-    """One output column of a statement: its source columns and what the SQL does to them.
-
-    `sources` lists the columns read, then the last `carried` ones: columns never read but
-    equal to one that is, through an equality join. `edges` gives each source its
-    (EdgeKind, detail), in order; empty means the plain kind of `coarse` for every source.
-    """
-
+class _SqlColumnFields(NamedTuple):
     name: str
     sources: tuple[SourceColumn, ...]
     coarse: Transform
     unresolved: str | None = None
     edges: tuple[tuple[EdgeKind, str], ...] = ()
     carried: int = 0
+
+
+class SqlColumn(_SqlColumnFields):
+    """One output column of a statement: its source columns and what the SQL does to them.
+
+    `sources` lists the columns read, then the last `carried` ones: columns never read but
+    equal to one that is, through an equality join. `edges` gives each source its
+    (EdgeKind, detail), in order; empty means the plain kind of `coarse` for every source.
+    A NamedTuple: tens of thousands are made per project.
+    """
+
+    __slots__ = ()
 
     @property
     def transform(self) -> Transform | list[Any]:

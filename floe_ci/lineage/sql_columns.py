@@ -19,8 +19,7 @@ carried sources, after the columns read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlglot
 from sqlglot import exp
@@ -88,8 +87,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-@dataclass(frozen=True, slots=True)
-class _Resolved:
+class _Resolved(NamedTuple):  # a NamedTuple: made for every column reference, cheap to make
     sources: tuple[SourceColumn, ...]
     edges: tuple[_Edge, ...]  # one per source
     transform: Transform
@@ -103,6 +101,8 @@ def _unresolved(reason: str | None, transform: Transform = "copy") -> _Resolved:
 
 def _of_column(column: SqlColumn) -> _Resolved:
     """An output column of a CTE, subquery or relation as a part of an expression."""
+    if column.edges and not column.carried:  # the common case
+        return _Resolved(column.sources, column.edges, column.coarse, column.unresolved)
     edges = column.edges or (
         _ONE_IDENTITY * len(column.sources)
         if column.coarse == "copy"
@@ -268,7 +268,10 @@ class _Analyser:
             names = self.relation_columns(key)
             if names is None:
                 return None, f"the columns of {_shown(key)} are unknown"
-            return [SqlColumn(n.lower(), ((key, n.lower()),), "copy") for n in names], ""
+            return [
+                SqlColumn(n.lower(), ((key, n.lower()),), "copy", None, _ONE_IDENTITY)
+                for n in names
+            ], ""
         return None, f"reads from the table function {_short(source)}"
 
     def _star_reason(self, scope: Scope, projection: exp.Expression) -> str:
@@ -332,7 +335,7 @@ class _Analyser:
             if column.name in replaced:
                 column = _to_column(column.name, self._expression(scope, replaced[column.name], []))
             if column.name in renamed:
-                column = replace(column, name=renamed[column.name])
+                column = column._replace(name=renamed[column.name])
             result.append(column)
         return result
 
@@ -406,7 +409,7 @@ class _Analyser:
                 carried[source] = (narrowed[0], narrowed[1])
         if len(carried) == len(resolved.carried):
             return resolved
-        return replace(resolved, carried=tuple(carried.items()))
+        return resolved._replace(carried=tuple(carried.items()))
 
     def _equalities(self, scope: Scope) -> list[tuple[_Resolved, _Resolved, str]]:
         """The scope's `JOIN ... ON a.x = b.y` conditions (ANDed), both sides resolved."""
@@ -430,7 +433,7 @@ class _Analyser:
                     continue
                 a, b = self._column(scope, left, []), self._column(scope, right, [])
                 if a.sources and b.sources and a.sources != b.sources:
-                    detail = f"carried through the join on {_short(condition, self.dialect)}"
+                    detail = f"carried through the join on {_named(left)} = {_named(right)}"
                     found.append((a, b, detail))
         return found
 
@@ -458,7 +461,7 @@ class _Analyser:
                 if columns is not None and any(c.name == table for c in columns):
                     found = self._from_source(source, alias, table)
                     ctx: _Ctx = ("transformation", f"derived by `{_short(column)}`", "")
-                    return _compose(ctx, replace(found, transform="expression"))
+                    return _compose(ctx, found._replace(transform="expression"))
             return _unresolved(f"`{column.sql()}` names no table of its query")
         return _unresolved(f"no source of the query has a column `{name}`")
 
@@ -521,6 +524,56 @@ def _shown(key: RelationKey) -> str:
     return ".".join(part for part in key if part)
 
 
+def _named(column: exp.Column) -> str:
+    """A column reference as written, without generating SQL (cheap)."""
+    return f"{column.table}.{column.name}" if column.table else column.name
+
+
+_TYPE_NAMES: dict[tuple[Any, str], str] = {}
+
+
+def _type_name(to: exp.Expression, dialect: str) -> str:
+    """A cast's target type as the dialect names it, without its parameters (memoized:
+    generating SQL copies the tree, too slow for every cast of 5,000 models)."""
+    kind = to.this if isinstance(to, exp.DataType) else None
+    if not isinstance(kind, exp.DataType.Type):
+        return _short(to, dialect).lower()
+    key = (kind, dialect)
+    name = _TYPE_NAMES.get(key)
+    if name is None:
+        name = _TYPE_NAMES[key] = exp.DataType.build(kind).sql(dialect=dialect).lower()
+    return name
+
+
+_COMPARISONS: dict[type[exp.Expression], str] = {
+    exp.EQ: "=",
+    exp.NEQ: "<>",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
+
+
+def _condition_text(node: exp.Expression, dialect: str) -> str:
+    """A test as written: the common shapes (`x is null`, `x > 5`) without generating SQL."""
+    negated = isinstance(node, exp.Not)
+    test = node.this if negated else node
+    left, right = test.args.get("this"), test.args.get("expression")
+    if isinstance(left, exp.Column):
+        if isinstance(test, exp.Is) and isinstance(right, exp.Null):
+            return f"{_named(left)} is {'not ' if negated else ''}null"
+        operator = _COMPARISONS.get(type(test))
+        if operator and not negated and isinstance(right, exp.Literal | exp.Column):
+            value = (
+                _named(right)
+                if isinstance(right, exp.Column)
+                else (f"'{right.this}'" if right.is_string else str(right.this))
+            )
+            return f"{_named(left)} {operator} {value}"
+    return _short(node, dialect)
+
+
 def _short(node: Any, dialect: str = "") -> str:
     text = str(node.sql(dialect=dialect)) if hasattr(node, "sql") else str(node)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -578,7 +631,7 @@ def _inner(node: exp.Expression, ctx: _Ctx, dialect: str) -> _Ctx:
         if isinstance(node, exp.Cast | exp.TryCast):
             if not _narrows(ctx, "cast"):
                 return ctx
-            return _narrow(ctx, "cast", f"cast to {_short(node.to, dialect).lower()}")
+            return _narrow(ctx, "cast", f"cast to {_type_name(node.to, dialect)}")
         if name in _HASHES:
             return _narrow(ctx, "hash", f"hashed by {name}()")
         if name in _COUNTS:
@@ -607,7 +660,7 @@ def _test(node: exp.Expression, ctx: _Ctx, kind: EdgeKind, dialect: str) -> _Ctx
         return ctx
     test = node.this if isinstance(node, exp.Not) else node
     what = "a null check" if isinstance(test, exp.Is) else f"a {kind}"
-    return _narrow(ctx, kind, f"derived by {what} (`{_short(node, dialect)}`)")
+    return _narrow(ctx, kind, f"derived by {what} (`{_condition_text(node, dialect)}`)")
 
 
 def _joined_using(scope: Scope, name: str) -> bool:

@@ -198,6 +198,18 @@ def test_schema_column_lineage_and_classification_facets(
     assert lineage["lifetime_value"]["inputFields"][0]["transformations"][0]["subtype"] == (
         "AGGREGATION"
     )
+    # Each input names what the SQL does to it: `||` transforms, and the join's other side
+    # (`on o.customer_id = c.customer_id`) is carried into c.customer_id.
+    assert lineage["full_name"]["inputFields"][0]["transformations"] == [
+        {"type": "DIRECT", "subtype": "TRANSFORMATION", "description": "derived by `||`"}
+    ]
+    assert [
+        (i["name"], i["field"], i["transformations"][0]["type"], i["transformations"][0]["subtype"])
+        for i in lineage["customer_id"]["inputFields"]
+    ] == [
+        ("shop.main.stg_customers", "customer_id", "DIRECT", "IDENTITY"),
+        ("shop.main.stg_orders", "customer_id", "INDIRECT", "JOIN"),
+    ]
     classification = facets["floe_classification"]
     assert classification["columns"]["email"] == {
         "classification": "pii",

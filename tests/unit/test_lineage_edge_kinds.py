@@ -121,10 +121,10 @@ def test_a_null_check_is_a_condition_or_a_test() -> None:
         "case when x > 5 then 'yes' else 'no' end as big from t"
     )
     assert edges(cols["birth_date_null"]) == {
-        "t.birth_date": ("condition", "derived by a null check (`birth_date IS NULL`)")
+        "t.birth_date": ("condition", "derived by a null check (`birth_date is null`)")
     }
     assert edges(cols["has_birth_date"]) == {
-        "t.birth_date": ("test", "derived by a null check (`NOT birth_date IS NULL`)")
+        "t.birth_date": ("test", "derived by a null check (`birth_date is not null`)")
     }
     assert edges(cols["big"]) == {"t.x": ("condition", "derived by a condition (`x > 5`)")}
 
@@ -134,7 +134,7 @@ def test_a_value_in_a_case_branch_is_still_carried() -> None:
         "select case when birth_date is null then 'unknown' else email end as reach from t"
     )["reach"]
     assert edges(column) == {
-        "t.birth_date": ("condition", "derived by a null check (`birth_date IS NULL`)"),
+        "t.birth_date": ("condition", "derived by a null check (`birth_date is null`)"),
         "t.email": ("transformation", "derived by a CASE expression"),
     }
     # Read both as a condition and as the value: the value wins.
@@ -151,10 +151,10 @@ def test_counts_and_sums_of_flags_are_indicators() -> None:
     assert edges(cols["n"]) == {"t.email": ("count", "derived by count()")}
     assert edges(cols["d"]) == {"t.email": ("count", "derived by count()")}
     assert edges(cols["missing"]) == {
-        "t.birth_date": ("condition", "derived by sum() of a null check (`birth_date IS NULL`)")
+        "t.birth_date": ("condition", "derived by sum() of a null check (`birth_date is null`)")
     }
     assert edges(cols["no_ssn"]) == {
-        "t.ssn": ("count", "derived by count_if() of a null check (`ssn IS NULL`)")
+        "t.ssn": ("count", "derived by count_if() of a null check (`ssn is null`)")
     }
     assert edges(cols["last_email"]) == {"t.email": ("aggregation", "aggregated by max()")}
     assert cols["rows_"].sources == ()
@@ -166,7 +166,7 @@ def test_a_sum_of_a_flag_computed_in_a_cte() -> None:
         "select sum(flag) as missing from f"
     )["missing"]
     assert edges(column) == {
-        "t.birth_date": ("condition", "derived by sum() of a null check (`birth_date IS NULL`)")
+        "t.birth_date": ("condition", "derived by sum() of a null check (`birth_date is null`)")
     }
 
 

@@ -220,7 +220,7 @@ def test_a_null_check_is_a_derived_indicator_reported_at_info() -> None:
     assert (finding.column, finding.severity) == ("birth_date_null", "info")
     assert finding.message == (
         "`member_flags.birth_date_null` is a derived indicator of `stg_members.birth_date` "
-        "(`pii`, sensitivity `high`): derived by a null check (`birth_date IS NULL`); "
+        "(`pii`, sensitivity `high`): derived by a null check (`birth_date is null`); "
         "path: stg_members.birth_date -> member_flags.birth_date_null"
     )
     assert "governance.derived_indicator_severity" in finding.hint
@@ -258,7 +258,7 @@ def test_sums_of_flags_are_derived_indicators() -> None:
     )
     finding = only("FLOE301", members(inline))
     assert finding.severity == "info"
-    assert "derived by sum() of a null check (`birth_date IS NULL`)" in finding.message
+    assert "derived by sum() of a null check (`birth_date is null`)" in finding.message
     # A flag summed downstream stays an indicator, each step named.
     summed = Model(
         "flag_totals", "select sum(birth_date_null) as missing from {{ ref('member_flags') }}"
@@ -272,7 +272,7 @@ def test_sums_of_flags_are_derived_indicators() -> None:
         "flag_totals.missing",
     ]
     assert (
-        ": derived by a null check (`birth_date IS NULL`), then aggregated by sum(); path:"
+        ": derived by a null check (`birth_date is null`), then aggregated by sum(); path:"
         in total.message
     )
 
