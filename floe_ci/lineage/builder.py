@@ -86,7 +86,12 @@ def build_lineage(
             relations.set_columns(uid, node.declared_columns())
             return
         else:
-            entry = cache.encode(analyse(sql, relations.columns_by_key))
+            try:
+                entry = cache.encode(analyse(sql, relations.columns_by_key))
+            except RecursionError:
+                # the analysis walks queries and CTEs recursively: a query nested thousands
+                # deep (or a CTE read in a cycle) fails that model, not the whole check
+                entry = ("the SQL analysis exceeded Python's recursion limit", None)
             counts["analysed"] += 1
         fresh[uid] = (key, entry)
         entries[uid] = entry
