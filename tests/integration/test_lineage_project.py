@@ -165,8 +165,8 @@ def test_rendered_sql_is_what_dbt_compile_writes(fixture_project: DbtProject) ->
     target.mkdir(parents=True)
     profiles = write_parse_profile(fixture_project, work)
     job = start_dbt_compile(fixture_project.path, profiles, target, work / "logs", ["*"])
-    dbt_sql, error = job.result()
-    assert error is None
+    dbt_sql, error, errors = job.result()
+    assert error is None and errors == {}
     for uid, sql in ours.sql.items():
         assert " ".join(sql.split()) == " ".join(dbt_sql[uid].split()), uid
 
