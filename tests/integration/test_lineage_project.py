@@ -260,3 +260,53 @@ def test_lineage_columns_match_the_warehouse(tmp_path: Path) -> None:
             assert lineage.unresolved(uid) == {}, uid
             checked += 1
         assert checked == len(lineage.models()) - len(exclude)
+
+
+PACKAGE_FIXTURE = REPO_ROOT / "tests" / "data" / "package_project"
+
+
+def test_a_local_packages_nodes_resolve_and_are_named_at_their_source(tmp_path: Path) -> None:
+    """`dbt deps` installs the local package into the gitignored dbt_packages/; the check
+    names the package's own files, reads its seed there and compiles its Jinja model."""
+    from floe_ci.app.check import collect_check
+    from floe_ci.governance.evaluate import CheckOptions
+
+    repo = tmp_path / "repo"
+    shutil.copytree(PACKAGE_FIXTURE, repo)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    root = repo / "root"
+    write_parse_profile(read_project(root, "root"), root / ".floe")
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [
+            str(dbt),
+            "deps",
+            "--no-version-check",
+            "--profiles-dir",
+            str(root / ".floe" / "parse-profile"),
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    assert (root / "dbt_packages" / "crm" / "dbt_project.yml").is_file()
+    run = collect_check(root / "floe.yaml", CheckOptions(config_file="root/floe.yaml"))
+    lineage = run.context.lineage
+    assert lineage is not None
+    for model in ("model.crm.stg_crm_customers", "model.crm.stg_crm_phones"):
+        assert lineage.model_error(model) is None, lineage.model_error(model)
+    assert lineage.columns("model.crm.stg_crm_phones") == [
+        "customer_id",
+        "phone_number",
+        "loaded_by",
+    ]
+    seed = run.context.inputs["seed.crm.crm_customers"]
+    assert list(seed.columns) == ["customer_id", "email", "phone_number", "signup_date"]
+    assert run.context.package_roots == {"shop_root": ".", "crm": "../crm"}
+    [followed] = [f for f in run.result.findings if f.rule_id == "FLOE301"]
+    assert followed.file == "models/customer_contacts.sql"
+    assert followed.lineage_path == ["stg_crm_customers.email", "customer_contacts.contact_email"]
+    for finding in run.result.findings:
+        assert finding.file is not None and (root / finding.file).is_file(), finding
+        assert "dbt_packages" not in finding.file
+        assert (repo / str(run.result.repo_path(finding))).is_file()
