@@ -14,6 +14,7 @@ from floe_ci.app.spec_file import load_spec
 from floe_ci.artifacts import ArtifactMetadata, CompiledArtifacts
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.classifications import extract_classifications
+from floe_ci.integrations.dbt.packages import package_roots
 from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
 from floe_ci.integrations.dbt.profiles import (
     located_profile_error,
@@ -89,7 +90,8 @@ def compile_pipeline(
         project_rel = _relative(project.path, root)
         manifest_rel = _relative(manifest_path.resolve(), root)
         if spec.governance.classification_source == ClassificationSource.DBT_META:
-            result = extract_classifications(manifest, ColumnLocations(project.path, root))
+            locations = ColumnLocations(project.path, root, package_roots(project))
+            result = extract_classifications(manifest, locations)
             classifications = result.classifications
             findings = result.findings
 

@@ -147,7 +147,7 @@ class BreakingChange(ReviewRule):
             "update the affected consumers in this pull request, or keep the old column for now",
             model=change.name,
             node_id=change.node_id,
-            file=str(model.node.get("original_file_path")) if model else None,
+            file=head.sql_file(model) if model else None,
         )
 
 
