@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from bench.bench_real import FLOE_YAML
 from floe_ci.app.check import CheckRun, collect_check
 from floe_ci.governance.evaluate import CheckOptions
 from tests.conftest import REPO_ROOT
@@ -45,23 +46,7 @@ pytestmark = [
     ),
 ]
 
-POLICY = """\
-name: {name}
-version: "1.0"
-compute:
-  target: duckdb
-  properties:
-    path: integration_tests.duckdb
-transforms:
-  - type: dbt
-    path: .
-governance:
-  classification_source: dbt_meta
-  policies:
-    pii:
-      production: {{action: restrict, requires_role: [pii_reader]}}
-      non_production: {{action: mask}}
-"""
+POLICY = FLOE_YAML  # the same floe.yaml the real-project benchmark checks
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,19 @@ class RuleBase:
         parts = cls.documentation().split("\n", 1)
         return parts[1].strip() if len(parts) > 1 else parts[0]
 
+    def finding(
+        self, message: str, hint: str, severity: Severity | None = None, **where: Any
+    ) -> Finding:
+        """A finding of this rule; `where` locates it (model, node_id, column, file, line...)."""
+        return Finding(
+            rule_id=self.id,
+            rule_name=self.name,
+            severity=severity or self.severity,
+            message=message,
+            hint=hint,
+            **where,
+        )
+
 
 class Rule(RuleBase):
     """A rule of `floe-ci check`: subclasses set the class attributes and implement `check`.
@@ -231,12 +244,10 @@ class Rule(RuleBase):
     ) -> Finding:
         file, line, col = ctx.column_location(model, column)
         facts = model.columns.get(column.lower())
-        return Finding(
-            rule_id=self.id,
-            rule_name=self.name,
-            severity=severity or self.severity,
-            message=message,
-            hint=hint,
+        return self.finding(
+            message,
+            hint,
+            severity,
             model=model.name,
             node_id=model.node_id,
             column=facts.name if facts else column,
@@ -250,12 +261,9 @@ class Rule(RuleBase):
         self, ctx: RuleContext, model: ModelFacts, message: str, hint: str
     ) -> Finding:
         file, _ = ctx.locate_column(_sql_file_only(model), "")
-        return Finding(
-            rule_id=self.id,
-            rule_name=self.name,
-            severity=self.severity,
-            message=message,
-            hint=hint,
+        return self.finding(
+            message,
+            hint,
             model=model.name,
             node_id=model.node_id,
             file=file,
@@ -265,12 +273,9 @@ class Rule(RuleBase):
         self, ctx: RuleContext, path: tuple[str | int, ...], message: str, hint: str
     ) -> Finding:
         position = ctx.locate_spec(path)
-        return Finding(
-            rule_id=self.id,
-            rule_name=self.name,
-            severity=self.severity,
-            message=message,
-            hint=hint,
+        return self.finding(
+            message,
+            hint,
             file=ctx.spec_file,
             line=position[0] if position else None,
             column_number=position[1] if position else None,

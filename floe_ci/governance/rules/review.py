@@ -32,16 +32,6 @@ class ReviewRule(RuleBase):
     def review(self, head: RuleContext, changes: Changes) -> Iterator[Finding]:
         raise TypeError(f"{type(self).__name__} must implement review()")  # pragma: no cover
 
-    def finding(self, message: str, hint: str, **where: object) -> Finding:
-        return Finding(
-            rule_id=self.id,
-            rule_name=self.name,
-            severity=self.severity,
-            message=message,
-            hint=hint,
-            **where,
-        )
-
 
 @register
 class Declassification(ReviewRule):
