@@ -6,8 +6,9 @@
 For each project (Fivetran's HubSpot and Shopify packages run through their
 `integration_tests/` projects, packages installed in `dbt_packages/`; see the corpus
 README), unpacked into a scratch folder, seeded into DuckDB with `dbt seed` (unless
-`--no-warehouse`), with a floe.yaml and a handful of classified upstream columns written by
-this script, it measures in one run, alternating the commands and taking medians:
+`--no-warehouse`), with a floe.yaml and a handful of classified upstream columns (added to
+the package's own properties YAML, as its maintainers would)
+written by this script, it measures in one run, alternating the commands and taking medians:
 
 - `dbt parse`: a full parse (no partial-parse file), the yardstick;
 - cold check: `floe-ci check` on a fresh checkout (no manifest, no `.floe/` caches), which
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -32,6 +34,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,37 +59,67 @@ governance:
       non_production: {{action: mask}}
 """
 
-# A realistic handful of upstream columns a team would classify first, per project: the
-# check then follows them downstream through the package's models.
-CLASSIFIED = {
-    "hubspot": {
-        "stg_hubspot__contact": {"email": "email", "first_name": "name", "last_name": "name"},
-        "stg_hubspot__owner": {"email_address": "email", "full_name": "name"},
-    },
-    "shopify": {
-        "stg_shopify__customer": {
-            "email": "email",
-            "first_name": "name",
-            "last_name": "name",
-            "phone": "phone",
-        },
-        "stg_shopify__order": {"email": "email", "billing_address_phone": "phone"},
-    },
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    # (properties file in the package, model, column, pii_type): classified by the test
+    classified: tuple[tuple[str, str, str, str], ...]
+    # models dbt must build before compiling (their columns are read at compile time)
+    build_first: tuple[str, ...] = ()
+
+
+PROJECTS = {
+    "hubspot": Corpus(
+        "hubspot",
+        (
+            ("models/staging/stg_hubspot__contact.yml", "stg_hubspot__contact", "email", "email"),
+            (
+                "models/staging/stg_hubspot__contact.yml",
+                "stg_hubspot__contact",
+                "first_name",
+                "name",
+            ),
+            (
+                "models/staging/stg_hubspot__contact.yml",
+                "stg_hubspot__contact",
+                "last_name",
+                "name",
+            ),
+        ),
+    ),
+    "shopify": Corpus(
+        "shopify",
+        (
+            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "email", "email"),
+            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "first_name", "name"),
+            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "last_name", "name"),
+        ),
+        build_first=("+stg_shopify__metafield", "+stg_shopify_gql__metafield"),
+    ),
 }
 
 
-def properties_yaml(project: str) -> str:
-    """A properties file in the root project that classifies package models' columns."""
-    lines = ["version: 2", "models:"]
-    for model, columns in CLASSIFIED[project].items():
-        lines += [f"  - name: {model}", "    columns:"]
-        for column, pii_type in columns.items():
-            lines += [
-                f"      - name: {column}",
-                "        meta:",
-                f"          floe: {{classification: pii, pii_type: {pii_type}, sensitivity: high}}",
-            ]
-    return "\n".join(lines) + "\n"
+def classify(package: Path, file: str, model: str, column: str, pii_type: str) -> None:
+    """Add `meta.floe` to one column of one model, in place (the file keeps its lines)."""
+    path = package / file
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if re.match(rf"\s*- name: {model}\s*$", line))
+    model_indent = len(lines[start]) - len(lines[start].lstrip())
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        indent = len(line) - len(line.lstrip())
+        if line.strip().startswith("- name:") and indent <= model_indent:
+            break
+        if re.match(rf"\s*- name: {column}\s*$", line):
+            meta = (
+                f"{' ' * (indent + 2)}meta: {{floe: {{classification: pii, "
+                f"pii_type: {pii_type}, sensitivity: high}}}}\n"
+            )
+            lines.insert(i + 1, meta)
+            path.write_text("".join(lines))
+            return
+    raise AssertionError(f"{column} of {model} not found in {file}")
 
 
 def unpack(corpus: Path, project: str, work: Path) -> Path:
@@ -96,7 +129,15 @@ def unpack(corpus: Path, project: str, work: Path) -> Path:
     target.mkdir(parents=True)
     with tarfile.open(corpus / f"{project}.tar.gz") as archive:
         archive.extractall(target, filter="data")
-    root = target / f"dbt_{project}" / "integration_tests"
+    repository = target / f"dbt_{project}"
+    root = repository / "integration_tests"
+    # The project installs its own repository as a `local:` package (a copy in the
+    # tarball): linked, the classifications added to the package's source are what dbt reads.
+    installed = root / "dbt_packages" / project
+    shutil.rmtree(installed)
+    installed.symlink_to(Path("..") / "..", target_is_directory=True)
+    for file, model, column, pii_type in PROJECTS[project].classified:
+        classify(repository, file, model, column, pii_type)
     (root / "floe.yaml").write_text(FLOE_YAML.format(name=project))
     return root
 
@@ -124,15 +165,9 @@ def measure(
     if warehouse:
         # The corpus README: a few seeds fail on DuckDB (quoted column names); the rest load.
         run(dbt(root, "seed"), root)
-        if project == "shopify":  # its metafield models read a built model at compile time
-            run(
-                dbt(root, "run", "-s", "+stg_shopify__metafield", "+stg_shopify_gql__metafield"),
-                root,
-            )
+        if PROJECTS[project].build_first:  # models whose columns are read at compile time
+            run(dbt(root, "run", "-s", *PROJECTS[project].build_first), root)
     fresh(root)
-    # Classifications live in the root project, so the package stays as installed.
-    (root / "models").mkdir(exist_ok=True)
-    (root / "models" / "floe_classifications.yml").write_text(properties_yaml(project))
     check = [str(BIN / "floe-ci"), "check", "--fail-on", "never", "--format", "json=report.json"]
     if warehouse:
         check += ["--compile-target", "duckdb"]
@@ -174,7 +209,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
-    parser.add_argument("--project", action="append", choices=sorted(CLASSIFIED))
+    parser.add_argument("--project", action="append", choices=sorted(PROJECTS))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--no-warehouse", action="store_true", help="no dbt seed, no target")
@@ -183,7 +218,7 @@ def main() -> None:
         raise SystemExit(f"no corpus at {args.corpus} (pass --corpus DIR)")
     work = args.work or Path(tempfile.mkdtemp(prefix="floe-bench-real-"))
     print(f"runs: {args.runs} each, alternated; medians; work folder {work}")
-    for project in args.project or sorted(CLASSIFIED):
+    for project in args.project or sorted(PROJECTS):
         row = measure(args.corpus, project, work, args.runs, not args.no_warehouse)
         print(
             f"{project}: dbt parse {row['dbt_parse_s']:.2f} s | cold check "

@@ -18,7 +18,6 @@ upstream columns in the package's own properties YAML (the package is a local on
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from bench.bench_real import FLOE_YAML
+from bench.bench_real import FLOE_YAML, PROJECTS, Corpus, classify
 from floe_ci.app.check import CheckRun, collect_check
 from floe_ci.governance.evaluate import CheckOptions
 from tests.conftest import REPO_ROOT
@@ -49,45 +48,6 @@ pytestmark = [
 POLICY = FLOE_YAML  # the same floe.yaml the real-project benchmark checks
 
 
-@dataclass(frozen=True)
-class Corpus:
-    name: str
-    # (properties file in the package, model, column, pii_type): classified by the test
-    classified: tuple[tuple[str, str, str, str], ...]
-    # models dbt must build before compiling (their columns are read at compile time)
-    build_first: tuple[str, ...] = ()
-
-
-PROJECTS = {
-    "hubspot": Corpus(
-        "hubspot",
-        (
-            ("models/staging/stg_hubspot__contact.yml", "stg_hubspot__contact", "email", "email"),
-            (
-                "models/staging/stg_hubspot__contact.yml",
-                "stg_hubspot__contact",
-                "first_name",
-                "name",
-            ),
-            (
-                "models/staging/stg_hubspot__contact.yml",
-                "stg_hubspot__contact",
-                "last_name",
-                "name",
-            ),
-        ),
-    ),
-    "shopify": Corpus(
-        "shopify",
-        (
-            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "email", "email"),
-            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "first_name", "name"),
-            ("models/rest/staging/stg_shopify.yml", "stg_shopify__customer", "last_name", "name"),
-        ),
-        build_first=("+stg_shopify__metafield", "+stg_shopify_gql__metafield"),
-    ),
-}
-
 DBT_ENV = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
@@ -100,28 +60,6 @@ def _dbt(project: Path, *args: str) -> None:
         check=False,  # a few seeds fail on DuckDB by design (the README lists them)
         capture_output=True,
     )
-
-
-def _classify(package: Path, file: str, model: str, column: str, pii_type: str) -> None:
-    """Add `meta.floe` to one column of one model, in place (the file keeps its lines)."""
-    path = package / file
-    lines = path.read_text().splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if re.match(rf"\s*- name: {model}\s*$", line))
-    model_indent = len(lines[start]) - len(lines[start].lstrip())
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        indent = len(line) - len(line.lstrip())
-        if line.strip().startswith("- name:") and indent <= model_indent:
-            break
-        if re.match(rf"\s*- name: {column}\s*$", line):
-            meta = (
-                f"{' ' * (indent + 2)}meta: {{floe: {{classification: pii, "
-                f"pii_type: {pii_type}, sensitivity: high}}}}\n"
-            )
-            lines.insert(i + 1, meta)
-            path.write_text("".join(lines))
-            return
-    raise AssertionError(f"{column} of {model} not found in {file}")
 
 
 @dataclass
@@ -155,7 +93,7 @@ def _unpack(name: str, tmp_path_factory: pytest.TempPathFactory) -> Unpacked:
     shutil.rmtree(installed)
     installed.symlink_to(Path("..") / "..", target_is_directory=True)
     for file, model, column, pii_type in corpus.classified:
-        _classify(repository, file, model, column, pii_type)
+        classify(repository, file, model, column, pii_type)
     (project / "floe.yaml").write_text(POLICY.format(name=name))
     _dbt(project, "seed")
     if corpus.build_first:
