@@ -61,7 +61,7 @@ def collect_check(
     from floe_ci.app.spec_file import load_spec
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
-    from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
+    from floe_ci.integrations.dbt.parse import catalog_path, ensure_manifest, load_manifest
 
     shown = options.config_file
     options = replace(options, base_path=repository_base(config_path))
@@ -102,7 +102,8 @@ def collect_check(
         from floe_ci.integrations.dbt.packages import package_roots, relative_roots
 
         packages = package_roots(project)
-        warehouse = _warehouse(options, target, manifest)
+        own_catalog = catalog_path(project) if target is not None else None
+        warehouse = _warehouse(options, target, manifest, own_catalog)
         lineage = build_column_lineage(
             manifest,
             project,
@@ -144,33 +145,46 @@ def collect_check(
 
 
 def _warehouse(
-    options: CheckOptions, target: UserTarget | None, manifest: Mapping[str, Any]
+    options: CheckOptions,
+    target: UserTarget | None,
+    manifest: Mapping[str, Any],
+    own_catalog: Path | None,
 ) -> Warehouse | None:
-    """How models that read the warehouse compile: the user's target, catalog.json's
-    columns, or not at all (they are reported as needing the warehouse)."""
+    """How models that read the warehouse compile, and where the columns of relations no
+    SQL describes (sources read by `select *`) come from: the user's target with the
+    catalog.json its `docs generate` wrote (`own_catalog`), or `--catalog FILE`, or
+    nothing (such models are reported as needing the warehouse)."""
+    from floe_ci.dbt_manifest import Manifest
     from floe_ci.integrations.dbt.compiled_sql import Warehouse, catalog_columns
 
+    catalog_file = options.catalog
+    if catalog_file is None and own_catalog is not None and own_catalog.is_file():
+        catalog_file = str(own_catalog)
+    columns = None
+    if catalog_file is not None:
+        columns = catalog_columns(Manifest(manifest), _read_catalog(catalog_file))
     if target is not None:
-        return Warehouse(profiles_dir=target.profiles_dir, target=target.name)
-    if options.catalog is None:
-        return None
+        return Warehouse(profiles_dir=target.profiles_dir, target=target.name, columns=columns)
+    return None if columns is None else Warehouse(columns=columns)
+
+
+def _read_catalog(file: str) -> Mapping[str, Any]:
     from floe_ci import fastjson
-    from floe_ci.dbt_manifest import Manifest
     from floe_ci.errors import FloeUsageError
 
     try:
-        catalog = fastjson.loads(Path(options.catalog).read_bytes())
+        catalog = fastjson.loads(Path(file).read_bytes())
     except (OSError, ValueError) as exc:
         raise FloeUsageError.single(
-            options.catalog,
+            file,
             f"cannot read dbt's catalog: {exc}",
             hint="`dbt docs generate` writes target/catalog.json",
         ) from None
     if not isinstance(catalog, dict) or "nodes" not in catalog:
         raise FloeUsageError.single(
-            options.catalog, "not a dbt catalog.json (no `nodes`)", hint="`dbt docs generate`"
+            file, "not a dbt catalog.json (no `nodes`)", hint="`dbt docs generate`"
         )
-    return Warehouse(columns=catalog_columns(Manifest(manifest), catalog))
+    return catalog
 
 
 def repository_base(config_path: Path) -> str:

@@ -7,6 +7,7 @@ afterwards, so a CI job that restores `.floe/cache/` compiles the base only when
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,24 +37,58 @@ def snapshot_of(
 
 
 def review_pull_request(
-    config_path: Path, base_ref: str, options: CheckOptions, head_ref: str = "working tree"
+    config_path: Path,
+    base_ref: str,
+    options: CheckOptions,
+    head_ref: str = "working tree",
+    *,
+    head_manifest: Path | None = None,
+    base_manifest: Path | None = None,
 ) -> tuple[CheckResult, Plan]:
     """Check the working tree, compare it with `base_ref`, and fold the review findings
-    (declassification, breaking change, weaker policy) into the verdict."""
+    (declassification, breaking change, weaker policy) into the verdict.
+
+    `head_manifest` / `base_manifest`: manifests the CI job already has (dbt's `--state`
+    folders, dbt Cloud artifacts), used instead of parsing that side. The base is prepared
+    first (its checkout and packages), so that a base that cannot be parsed stops the
+    review before minutes are spent on the head."""
     from floe_ci.gc_tuning import long_lived_objects
     from floe_ci.plan.build import build_plan
 
+    base = prepare_base(config_path, base_ref, options, manifest=base_manifest)
     with long_lived_objects() as settled:
-        head = collect_check(config_path, options)
-        base = base_snapshot(config_path, base_ref, options)
+        head = collect_check(config_path, options, manifest_path=head_manifest)
+        base_run = collect_check(
+            base.config, options, manifest_path=base_manifest, fixed_revision=base.sha
+        )
         settled()  # two manifests: keep the collector off them while the plan is built
-        plan = build_plan(base, snapshot_from_run(head, head_ref))
+        before = snapshot_from_run(base_run, base.label)
+        plan = build_plan(before, snapshot_from_run(head, head_ref))
     findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
     return head.result.model_copy(update={"findings": findings}), plan
 
 
-def base_snapshot(config_path: Path, ref: str, options: CheckOptions) -> PipelineSnapshot:
-    """Compile and check the pipeline as it was at `ref` (same options as the head)."""
+@dataclass(frozen=True)
+class BaseRevision:
+    """A review's base, checked out and ready to be checked."""
+
+    config: Path  # floe.yaml in the base worktree
+    sha: str
+    label: str  # "main (0123456789ab)"
+    packages: str  # how its dbt packages were provided, in words
+
+
+def prepare_base(
+    config_path: Path, ref: str, options: CheckOptions, *, manifest: Path | None = None
+) -> BaseRevision:
+    """Check `ref` out under `.floe/cache/base/<sha>/` and give it its dbt packages.
+
+    With `manifest` (the base's manifest, given), packages are provided when that is cheap
+    and never stop the review: only models compiled with dbt need them."""
+    from floe_ci.app.compile import dbt_project_of, state_dir_for
+    from floe_ci.app.spec_file import load_spec
+    from floe_ci.integrations.dbt.base_packages import provide_base_packages
+
     config_file = options.config_file
     folder = config_path.resolve().parent
     top = repository_top(folder, config_file)
@@ -68,6 +103,22 @@ def base_snapshot(config_path: Path, ref: str, options: CheckOptions) -> Pipelin
             hint="the pull request that introduces floe.yaml has no base to compare: run "
             "`floe-ci check` without --base",
         )
+    head_project = dbt_project_of(load_spec(config_path, config_file), config_file)
+    base_project = dbt_project_of(load_spec(base_config, config_file), config_file)
+    how = "no dbt project"
+    if head_project is not None and base_project is not None:
+        try:
+            how = provide_base_packages(head_project, base_project, state_dir_for(base_config))
+        except FloeUsageError:
+            if manifest is None:
+                raise
+            how = "not installed (the base's manifest was given)"
+    return BaseRevision(base_config, sha, f"{ref} ({sha[:12]})", how)
+
+
+def base_snapshot(config_path: Path, ref: str, options: CheckOptions) -> PipelineSnapshot:
+    """Compile and check the pipeline as it was at `ref` (same options as the head)."""
+    base = prepare_base(config_path, ref, options)
     # The checkout of a commit does not change: its manifest and findings are reused as is.
-    run = collect_check(base_config, options, fixed_revision=sha)
-    return snapshot_from_run(run, f"{ref} ({sha[:12]})")
+    run = collect_check(base.config, options, fixed_revision=base.sha)
+    return snapshot_from_run(run, base.label)

@@ -158,16 +158,25 @@ def _parse_formats(
     "--manifest",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
-    help="Use this dbt manifest.json instead of parsing the project.",
+    help="Use this dbt manifest.json instead of parsing the project (with --base: the head's).",
+)
+@click.option(
+    "--base-manifest",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="With --base: the base revision's dbt manifest.json (dbt's --state folder, dbt Cloud "
+    "artifacts), used instead of parsing the base's checkout, which then needs no installed "
+    "packages.",
 )
 @click.option(
     "--compile-target",
     metavar="NAME",
     default=None,
     help="Compile models whose Jinja reads the warehouse (dbt_utils.star, "
-    "adapter.get_columns_in_relation) against this target of your dbt profile; the project "
-    "is then parsed with it too. Without it (or --catalog) such models are reported as "
-    "needing the warehouse (FLOE302).",
+    "adapter.get_columns_in_relation) against this target of your dbt profile: floe-ci runs "
+    "`dbt docs generate` with it in place of `dbt parse` (one dbt run that also reads the "
+    "sources' columns from the warehouse). Without it (or --catalog) such models are reported "
+    "as needing the warehouse (FLOE302).",
 )
 @click.option(
     "--catalog",
@@ -185,6 +194,7 @@ def check(
     base_ref: str | None,
     refresh_manifest: bool,
     manifest: Path | None,
+    base_manifest: Path | None,
     compile_target: str | None,
     catalog: Path | None,
 ) -> None:
@@ -206,6 +216,8 @@ def check(
       floe-ci check --format github --format sarif --output floe.sarif \\
                     --format markdown --output "$GITHUB_STEP_SUMMARY"
       floe-ci check --base origin/main --format markdown   # the PR comment, locally
+      floe-ci check --base origin/main --manifest target/manifest.json \\
+                    --base-manifest prod-state/manifest.json
     """
     from floe_ci.app.check import run_check
     from floe_ci.fsutil import write_atomic
@@ -221,12 +233,14 @@ def check(
         catalog=None if catalog is None else str(catalog.resolve()),
     )
     plan: Plan | None = None
+    if base_manifest is not None and base_ref is None:
+        raise click.UsageError("--base-manifest is the base revision's manifest: add --base REF")
     if base_ref is not None:
-        if manifest is not None:
-            raise click.UsageError("--base compiles both revisions itself; drop --manifest")
         from floe_ci.app.review import review_pull_request
 
-        result, plan = review_pull_request(config, base_ref, options)
+        result, plan = review_pull_request(
+            config, base_ref, options, head_manifest=manifest, base_manifest=base_manifest
+        )
     else:
         result = run_check(
             config, options, refresh_manifest=refresh_manifest, manifest_path=manifest

@@ -5,7 +5,8 @@ provides it, running dbt where it must), the previous run's results from a `Line
 decoded by the caller, seeds' columns as data. A parent's column list, needed to expand
 `select *`, is the lineage engine's own output for a model analysed earlier in DAG order (the
 SQL is what the warehouse will produce; declared columns are often partial), the declared
-columns when the SQL gave none, the CSV header for a seed, the declared columns for a source.
+columns when the SQL gave none, the CSV header for a seed, the warehouse's (catalog.json) or
+the declared columns for a source.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def build_lineage(
     manifest: Mapping[str, Any] | Manifest,
     compiled: SqlSource,
     cache: LineageCache,
-    seed_columns: Mapping[str, list[str] | None],
+    known_columns: Mapping[str, list[str] | None],
     *,
     dialect: str | None = None,
 ) -> BuiltLineage:
@@ -60,7 +61,7 @@ def build_lineage(
     adapter = manifest.adapter_type
     sql_dialect = dialect or _DIALECTS.get(adapter, adapter)
     analyse = _Analyse(sql_dialect)
-    relations = RelationIndex(manifest, seed_columns)
+    relations = RelationIndex(manifest, known_columns)
     models = manifest.models()
     entries: dict[str, Encoded] = {}
     fresh: dict[str, tuple[str, Encoded]] = {}

@@ -1,8 +1,10 @@
 """Relations named in compiled SQL -> dbt nodes, and the column lists known so far.
 
 Compiled SQL names relations (`"db"."schema"."identifier"`); they are mapped back to dbt nodes
-(models, seeds, snapshots, sources) through the manifest's database/schema/alias. Seeds'
-columns (their CSV headers) are handed in as data: reading files is the caller's business.
+(models, seeds, snapshots, sources) through the manifest's database/schema/alias. Columns
+known from outside the manifest are handed in as data (reading files and the warehouse is
+the caller's business): seeds' CSV headers, and the warehouse's columns of sources (dbt's
+catalog.json), which win over a source's declared columns, often a partial list.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ RELATION_TYPES = ("model", "seed", "snapshot")
 class RelationIndex:
     """Relations named in SQL -> dbt nodes, and the column lists known so far."""
 
-    def __init__(self, manifest: Manifest, seed_columns: Mapping[str, list[str] | None]) -> None:
+    def __init__(self, manifest: Manifest, known_columns: Mapping[str, list[str] | None]) -> None:
         self.nodes: dict[str, ManifestNode] = {}
         self.by_key: dict[RelationKey, str] = {}
         partial: dict[RelationKey, set[str]] = {}
@@ -34,10 +36,8 @@ class RelationIndex:
         self.columns: dict[str, list[str] | None] = {}
         self._digests: dict[str, str] = {}
         for uid, node in self.nodes.items():
-            if node.resource_type == "seed":
-                self.columns[uid] = seed_columns.get(uid) or node.declared_columns()
-            elif node.resource_type != "model":
-                self.columns[uid] = node.declared_columns()
+            if node.resource_type != "model":
+                self.columns[uid] = known_columns.get(uid) or node.declared_columns()
 
     def _add(self, uid: str, node: ManifestNode, partial: dict[RelationKey, set[str]]) -> None:
         self.nodes[uid] = node

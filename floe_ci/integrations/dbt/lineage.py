@@ -102,11 +102,25 @@ def _build(
         failed=cache.failed,
         warehouse=warehouse,
     )
-    seeds = seed_columns(view, dbt_project, packages)
-    built = build_lineage(view, compiled, cache, seeds, dialect=dialect)
+    known = {**seed_columns(view, dbt_project, packages), **_source_columns(view, warehouse)}
+    built = build_lineage(view, compiled, cache, known, dialect=dialect)
     if cache_dir is not None and built.changed:
         save_cache(cache_dir, built.cache)
     return built.lineage
+
+
+def _source_columns(view: Manifest, warehouse: Warehouse | None) -> dict[str, list[str] | None]:
+    """The warehouse's columns of each source (from catalog.json): a staging model's
+    `select * from {{ source(...) }}` then has the columns the warehouse will give it."""
+    columns = warehouse.columns if warehouse is not None else None
+    if not columns:
+        return {}
+    found: dict[str, list[str] | None] = {}
+    for uid, source in view.sources.items():
+        pairs = columns.get(f"{source.schema}.{source.identifier}".lower())
+        if pairs:
+            found[uid] = [name for name, _type in pairs]
+    return found
 
 
 def load_cache(directory: Path | None) -> LineageCache:

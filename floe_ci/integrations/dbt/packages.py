@@ -27,7 +27,7 @@ import yaml
 
 from floe_ci.integrations.dbt.project import DbtProject
 
-_DEPENDENCY_FILES = ("packages.yml", "dependencies.yml", "package-lock.yml")
+DEPENDENCY_FILES = ("packages.yml", "dependencies.yml", "package-lock.yml")
 
 
 def package_roots(project: DbtProject) -> dict[str, Path]:
@@ -40,12 +40,12 @@ def package_roots(project: DbtProject) -> dict[str, Path]:
     except OSError:
         folders = []
     for folder in folders:
-        name = _project_name(folder)
+        name = project_name(folder)
         if name is not None:
             roots.setdefault(name, folder.resolve())
     # Local packages last: their source folder wins over the installed copy.
-    for folder in _local_packages(project.path):
-        name = _project_name(folder)
+    for folder in local_packages(project.path):
+        name = project_name(folder)
         if name is not None and name != project.name:
             roots[name] = folder.resolve()
     roots[project.name] = project.path.resolve()
@@ -67,16 +67,16 @@ def package_file(
     return root / relative
 
 
-def _project_name(folder: Path) -> str | None:
+def project_name(folder: Path) -> str | None:
     data = _read_yaml(folder / "dbt_project.yml")
     name = data.get("name") if isinstance(data, dict) else None
     return name if isinstance(name, str) and name else None
 
 
-def _local_packages(project_dir: Path) -> list[Path]:
+def local_packages(project_dir: Path) -> list[Path]:
     """Folders named by `local:` entries of the project's dependency files."""
     found: list[Path] = []
-    for file_name in _DEPENDENCY_FILES:
+    for file_name in DEPENDENCY_FILES:
         data = _read_yaml(project_dir / file_name)
         entries = data.get("packages") if isinstance(data, dict) else None
         for entry in entries if isinstance(entries, list) else []:

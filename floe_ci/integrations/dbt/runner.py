@@ -58,7 +58,7 @@ class DbtInvocation:
 
     def args(self) -> list[str]:
         args = [
-            self.command,
+            *self.command.split(),  # `docs generate` is two words
             "--project-dir",
             str(self.project_dir),
             "--profiles-dir",
