@@ -129,6 +129,21 @@ def warehouse_reads(manifest: Mapping[str, Any], node: Mapping[str, Any]) -> str
     return None
 
 
+def _unbuilt_parent(
+    view: Manifest, model: ManifestNode, columns: Mapping[str, list[list[str]]]
+) -> str | None:
+    """The name of a relation the model reads that the warehouse (its catalog) lacks."""
+    for parent in model.depends_on_nodes:
+        relation = view.node(parent)
+        if relation is None or relation.materialized == "ephemeral":
+            continue
+        if relation.resource_type not in ("model", "seed", "snapshot", "source"):
+            continue
+        if f"{relation.schema}.{relation.identifier}".lower() not in columns:
+            return relation.name
+    return None
+
+
 def _macro_name(macros: Mapping[str, Any], uid: str) -> str:
     macro = macros.get(uid) or {}
     return f"{macro.get('package_name')}.{macro.get('name')}" if macro else uid
@@ -261,6 +276,16 @@ def obtain_compiled_sql(
         if node.get("language", "sql") != "sql":
             result.failures[uid] = f"a {node.get('language')} model has no SQL to analyse"
             continue
+        if warehouse is not None and warehouse.columns is not None:
+            absent = _unbuilt_parent(view, model, warehouse.columns)
+            reads = warehouse_reads(manifest, node) if absent is not None else None
+            if absent is not None and reads is not None:
+                # dbt compiles such a model anyway, to columns of NULLs or none at all
+                result.failures[uid] = (
+                    f"`{absent}`, which it reads to compile ({reads}), is not in the "
+                    f"warehouse: build it there first (`dbt run -s {absent}`), then check again"
+                )
+                continue
         compiled = model.compiled_code
         if compiled is not None and compiled.strip():
             result.sql[uid] = compiled

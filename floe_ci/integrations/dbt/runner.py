@@ -20,10 +20,11 @@ dbt is imported inside `invoke`: it costs about 1.5 s, and most commands never r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,16 @@ class DbtInvocation:
             if values:
                 args += [flag, *values]
         return args + list(self.extra)
+
+    def absolute(self) -> DbtInvocation:
+        """The same invocation with absolute folders (dbt then runs in the project's)."""
+        return replace(
+            self,
+            project_dir=self.project_dir.resolve(),
+            profiles_dir=self.profiles_dir.resolve(),
+            log_dir=self.log_dir.resolve(),
+            target_path=None if self.target_path is None else self.target_path.resolve(),
+        )
 
     @property
     def log_file(self) -> Path:
@@ -158,8 +169,12 @@ def invoke(
     offline_environment()
     from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running dbt
 
+    args = invocation.absolute().args()
     try:
-        outcome = dbtRunner(callbacks=list(callbacks)).invoke(invocation.args())
+        # In the project's folder, as users run dbt: a profile's relative DuckDB path
+        # (`path: dev.duckdb`) means the file in the project, wherever floe-ci was started.
+        with contextlib.chdir(invocation.project_dir):
+            outcome = dbtRunner(callbacks=list(callbacks)).invoke(args)
     finally:
         if release:
             release_duckdb()
