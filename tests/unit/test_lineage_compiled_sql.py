@@ -163,3 +163,37 @@ def test_jinja_fingerprint_follows_code_config_and_macros() -> None:
     assert jinja_fingerprint(manifest, node) != before
     changed = {**node, "config": {"materialized": "view"}}
     assert jinja_fingerprint(manifest, changed) != jinja_fingerprint(manifest, node)
+
+
+def test_a_model_reading_an_unbuilt_relations_columns_names_it_instead_of_compiling() -> None:
+    from floe_ci.integrations.dbt.compiled_sql import Warehouse
+
+    stg = _node("model.shop.stg", "select 1 as id", schema="main", alias="stg")
+    reader = _node(
+        "model.shop.wide",
+        "select {{ dbt_utils.star(ref('stg')) }} from {{ ref('stg') }}",
+        schema="main",
+        alias="wide",
+        compiled_code='select cast(null as text) as "id" from "db"."main"."stg"',
+        macros=["macro.dbt_utils.star"],
+    )
+    reader["depends_on"]["nodes"] = ["model.shop.stg"]
+    manifest = _manifest(stg, reader)
+    manifest["macros"]["macro.dbt_utils.star"] = {
+        "name": "star",
+        "package_name": "dbt_utils",
+        "macro_sql": "{% set cols = adapter.get_columns_in_relation(from) %}",
+    }
+    absent = Warehouse(columns={"main.other": [["id", "int"]]})
+    compiled = obtain_compiled_sql(manifest, None, None, warehouse=absent)
+    assert not compiled.has_sql("model.shop.wide")
+    reason = compiled.failures["model.shop.wide"]
+    assert reason.startswith("`stg`, which it reads to compile (`dbt_utils.star` calls")
+    assert "build it there first (`dbt run -s stg`)" in reason
+    # built in the warehouse: dbt's compiled SQL is used
+    built = Warehouse(columns={"main.stg": [["id", "int"]]})
+    compiled = obtain_compiled_sql(manifest, None, None, warehouse=built)
+    assert compiled.has_sql("model.shop.wide")
+    # a model that does not read the warehouse is never held back
+    compiled = obtain_compiled_sql(manifest, None, None, warehouse=absent)
+    assert compiled.has_sql("model.shop.stg")
