@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,15 +116,67 @@ def _compile(invocation: DbtInvocation) -> dict[str, Any]:
     return {"compiled": compiled, "error": error, "errors": errors}
 
 
-def _answer_columns_from(columns: dict[str, list[list[str]]]) -> None:
-    """Make DuckDB's adapter answer `get_columns_in_relation` from the catalog's columns."""
-    from dbt.adapters.duckdb.impl import DuckDBAdapter
+def compile_in_process(
+    invocation: DbtInvocation, columns: dict[str, list[list[str]]]
+) -> tuple[dict[str, str], str | None, dict[str, str]]:
+    """`dbt compile` in this process with `adapter.get_columns_in_relation` answered from
+    `columns` for the relations it names, from the warehouse for the others (a second,
+    small compile: dbt is loaded already and reuses the parse, where a child would load
+    both again). Returns what DbtCompileJob.result does."""
+    restore = _answer_columns_from(columns, fall_back=True)
+    try:
+        data = _compile(invocation)
+    finally:
+        restore()
+    return data["compiled"], data["error"], data["errors"]
 
-    def get_columns_in_relation(self: Any, relation: Any) -> list[Any]:
-        key = f"{relation.schema}.{relation.identifier}".lower()
-        return [self.Column.create(name, dtype) for name, dtype in columns.get(key, [])]
 
-    DuckDBAdapter.get_columns_in_relation = get_columns_in_relation  # type: ignore[method-assign]
+def _answer_columns_from(
+    columns: dict[str, list[list[str]]], *, fall_back: bool = False
+) -> Callable[[], None]:
+    """Make the adapters answer `get_columns_in_relation` from `columns`; relations not
+    there get no columns, or (`fall_back`) the adapter's own answer. Returns the undo."""
+    import importlib
+
+    undo: list[Callable[[], None]] = []
+    for module, name in _ADAPTERS:
+        try:
+            adapter = getattr(importlib.import_module(module), name)
+        except ImportError:  # that adapter is not installed
+            continue
+        own = adapter.__dict__.get("get_columns_in_relation")
+        inherited = adapter.get_columns_in_relation
+
+        def answer(self: Any, relation: Any, _inherited: Any = inherited) -> list[Any]:
+            key = f"{relation.schema}.{relation.identifier}".lower()
+            if key in columns or not fall_back:
+                return [self.Column.create(n, dtype or "text") for n, dtype in columns.get(key, [])]
+            return list(_inherited(self, relation))
+
+        adapter.get_columns_in_relation = answer
+        undo.append(_restorer(adapter, own))
+
+    def restore_all() -> None:
+        for step in undo:
+            step()
+
+    return restore_all
+
+
+_ADAPTERS = (
+    ("dbt.adapters.duckdb.impl", "DuckDBAdapter"),
+    ("dbt.adapters.postgres.impl", "PostgresAdapter"),
+)
+
+
+def _restorer(adapter: Any, own: Any) -> Callable[[], None]:
+    def restore() -> None:
+        if own is None:
+            del adapter.get_columns_in_relation
+        else:
+            adapter.get_columns_in_relation = own
+
+    return restore
 
 
 def main(argv: list[str]) -> int:

@@ -96,8 +96,9 @@ def catalog_columns(manifest: Manifest, catalog: Mapping[str, Any]) -> dict[str,
                 (c for c in columns.values() if isinstance(c, Mapping)),
                 key=lambda c: int(c.get("index") or 0),
             )
-            key = f"{node.schema}.{node.identifier}".lower()
-            found[key] = [[str(c.get("name")), str(c.get("type") or "")] for c in ordered]
+            found[relation_key(node)] = [
+                [str(c.get("name")), str(c.get("type") or "")] for c in ordered
+            ]
     return found
 
 
@@ -129,19 +130,25 @@ def warehouse_reads(manifest: Mapping[str, Any], node: Mapping[str, Any]) -> str
     return None
 
 
-def _unbuilt_parent(
+def _unbuilt_parents(
     view: Manifest, model: ManifestNode, columns: Mapping[str, list[list[str]]]
-) -> str | None:
-    """The name of a relation the model reads that the warehouse (its catalog) lacks."""
+) -> list[str]:
+    """The relations (unique ids) the model reads that the warehouse (its catalog) lacks."""
+    absent = []
     for parent in model.depends_on_nodes:
         relation = view.node(parent)
         if relation is None or relation.materialized == "ephemeral":
             continue
         if relation.resource_type not in ("model", "seed", "snapshot", "source"):
             continue
-        if f"{relation.schema}.{relation.identifier}".lower() not in columns:
-            return relation.name
-    return None
+        if relation_key(relation) not in columns:
+            absent.append(parent)
+    return absent
+
+
+def relation_key(relation: ManifestNode) -> str:
+    """How catalog_columns and Warehouse.columns name a relation."""
+    return f"{relation.schema}.{relation.identifier}".lower()
 
 
 def _macro_name(macros: Mapping[str, Any], uid: str) -> str:
@@ -174,6 +181,10 @@ class CompiledSql:
     # when asked for (sql_of), their digest comes from the cache
     reused: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     rerender: Callable[[Mapping[str, Any]], str | None] | None = None
+    # unique_id -> (fingerprint, the relations it reads that the warehouse lacks) of models
+    # that read the warehouse to compile: unbuilt_relations.py compiles them again with the
+    # lineage's columns of those relations
+    unbuilt: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     _digests: dict[str, str] = field(default_factory=dict)
 
     def figures(self) -> dict[str, int]:
@@ -277,14 +288,24 @@ def obtain_compiled_sql(
             result.failures[uid] = f"a {node.get('language')} model has no SQL to analyse"
             continue
         if warehouse is not None and warehouse.columns is not None:
-            absent = _unbuilt_parent(view, model, warehouse.columns)
-            reads = warehouse_reads(manifest, node) if absent is not None else None
-            if absent is not None and reads is not None:
+            absent = _unbuilt_parents(view, model, warehouse.columns)
+            reads = warehouse_reads(manifest, node) if absent else None
+            if absent and reads is not None:
                 # dbt compiles such a model anyway, to columns of NULLs or none at all
+                again = sql_digest(jinja_fingerprint(manifest, node) + warehouse.key + "+")
+                hit = (cached or {}).get(uid)
+                if hit is not None and hit[0] == again:  # compiled with the lineage's columns
+                    result.sql[uid] = hit[1]
+                    result.dbt_compiled[uid] = hit
+                    result.from_cache += 1
+                    continue
+                first = view.node(absent[0])
+                name = first.name if first is not None else absent[0]
                 result.failures[uid] = (
-                    f"`{absent}`, which it reads to compile ({reads}), is not in the "
-                    f"warehouse: build it there first (`dbt run -s {absent}`), then check again"
+                    f"`{name}`, which it reads to compile ({reads}), is not in the "
+                    f"warehouse: build it there first (`dbt run -s {name}`), then check again"
                 )
+                result.unbuilt[uid] = (again, absent)
                 continue
         compiled = model.compiled_code
         if compiled is not None and compiled.strip():
@@ -581,7 +602,7 @@ def _start_dbt(
     partial = project.path / project.target_path / "partial_parse.msgpack"
     if partial.is_file():  # reuse the parse: dbt then skips parsing the project again
         shutil.copy2(partial, target / "partial_parse.msgpack")
-    selectors = sorted({_selector(manifest.nodes[uid]) for uid in result.pending})
+    selectors = sorted({selector(manifest.nodes[uid]) for uid in result.pending})
     if warehouse is not None and warehouse.target is not None:
         profiles_dir = warehouse.profiles_dir or project.path
         result.job = start_dbt_compile(
@@ -600,7 +621,7 @@ def _start_dbt(
     )
 
 
-def _selector(node: ManifestNode) -> str:
+def selector(node: ManifestNode) -> str:
     """The node by its fully qualified name (package, folders, name, version).
 
     Not `path:` + original_file_path: that path is relative to the node's package, and

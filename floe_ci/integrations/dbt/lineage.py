@@ -26,10 +26,11 @@ from typing import Any
 from floe_ci.dbt_manifest import Manifest
 from floe_ci.fsutil import write_atomic
 from floe_ci.gc_tuning import collector_paused, freeze_now, long_lived_objects
-from floe_ci.integrations.dbt.compiled_sql import Warehouse, obtain_compiled_sql
+from floe_ci.integrations.dbt.compiled_sql import Warehouse, obtain_compiled_sql, relation_key
 from floe_ci.integrations.dbt.packages import package_roots
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.integrations.dbt.seeds import seed_columns
+from floe_ci.integrations.dbt.unbuilt_relations import MAX_ROUNDS, compile_unbuilt
 from floe_ci.lineage.builder import build_lineage
 from floe_ci.lineage.cache_format import LineageCache, decode_cache, encode_cache
 from floe_ci.lineage.column_lineage import ColumnLineage
@@ -104,7 +105,32 @@ def _build(
     )
     known = {**seed_columns(view, dbt_project, packages), **_source_columns(view, warehouse)}
     built = build_lineage(view, compiled, cache, known, dialect=dialect)
-    if cache_dir is not None and built.changed:
+    changed = built.changed
+    for _round in range(MAX_ROUNDS):
+        if not compiled.unbuilt or warehouse is None or dbt_project is None:
+            break
+        again = compile_unbuilt(
+            view, dbt_project, work_dir, compiled, warehouse, built.lineage.relation_columns
+        )
+        if not again:
+            break
+        # Everything else is in the cache just made: this pass analyses only those models.
+        made = built.cache
+        cache = LineageCache(
+            made.relations, made.lineage, {**made.compiled, **again}, made.plain, made.failed
+        )
+        compiled = obtain_compiled_sql(
+            view,
+            dbt_project,
+            work_dir,
+            cache.compiled,
+            cache.plain,
+            failed=cache.failed,
+            warehouse=warehouse,
+        )
+        built = build_lineage(view, compiled, cache, known, dialect=dialect)
+        changed = True
+    if cache_dir is not None and changed:
         save_cache(cache_dir, built.cache)
     return built.lineage
 
@@ -117,7 +143,7 @@ def _source_columns(view: Manifest, warehouse: Warehouse | None) -> dict[str, li
         return {}
     found: dict[str, list[str] | None] = {}
     for uid, source in view.sources.items():
-        pairs = columns.get(f"{source.schema}.{source.identifier}".lower())
+        pairs = columns.get(relation_key(source))
         if pairs:
             found[uid] = [name for name, _type in pairs]
     return found
