@@ -112,7 +112,12 @@ class _FakeRunner:
 
     def invoke(self, args: list[str]) -> Any:
         type(self).calls.append(
-            {"args": args, "callbacks": self.callbacks, "env": dict(os.environ)}
+            {
+                "args": args,
+                "callbacks": self.callbacks,
+                "env": dict(os.environ),
+                "cwd": Path.cwd(),
+            }
         )
 
         class Result:
@@ -134,17 +139,24 @@ def fake_dbt(monkeypatch: pytest.MonkeyPatch) -> type[_FakeRunner]:
     return _FakeRunner
 
 
-def test_invoke_runs_offline_and_passes_the_callbacks(fake_dbt: type[_FakeRunner]) -> None:
+def test_invoke_runs_offline_in_the_project_and_passes_the_callbacks(
+    fake_dbt: type[_FakeRunner], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def on_event(_message: Any) -> None: ...
 
-    invocation = DbtInvocation("build", Path("/p"), Path("/q"), "dev", Path("/l"))
+    (tmp_path / "p").mkdir()
+    monkeypatch.chdir(tmp_path)
+    invocation = DbtInvocation("build", Path("p"), Path("q"), "dev", Path("l"))
     outcome = runner.invoke(invocation, callbacks=[on_event])
     (call,) = fake_dbt.calls
-    assert call["args"] == invocation.args()
+    # relative folders made absolute: dbt runs in the project's folder, as users run it
+    assert call["args"] == invocation.absolute().args()
+    assert call["args"][call["args"].index("--project-dir") + 1] == str(tmp_path / "p")
+    assert call["cwd"] == tmp_path / "p" and Path.cwd() == tmp_path
     assert call["callbacks"] == [on_event]
     assert call["env"]["DO_NOT_TRACK"] == "1"
     assert call["env"]["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "true"
-    assert not outcome.success and outcome.log_file == Path("/l/dbt.log")
+    assert not outcome.success and outcome.log_file == Path("l/dbt.log")
 
 
 def test_a_failed_parse_shows_the_log_s_error(fake_dbt: type[_FakeRunner], tmp_path: Path) -> None:

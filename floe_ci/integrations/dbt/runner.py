@@ -170,6 +170,11 @@ def invoke(
     from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running dbt
 
     args = invocation.absolute().args()
+    if not invocation.project_dir.is_dir():
+        missing = FileNotFoundError(
+            f"the dbt project folder {invocation.project_dir} does not exist"
+        )
+        return DbtOutcome(False, None, missing, invocation.log_file)
     try:
         # In the project's folder, as users run dbt: a profile's relative DuckDB path
         # (`path: dev.duckdb`) means the file in the project, wherever floe-ci was started.
