@@ -96,12 +96,39 @@ function contextToApiScopes(securityContext, defaultScopes) {
 
 // --- query lineage: an OpenLineage COMPLETE event for each cube of each answered query ---
 
+// Which pre-aggregations answered a request: the SQL Cube logs for it ("Executing SQL",
+// cache hits) names their tables. Production Cube 0.33 leaves usedPreAggregations out of
+// its answer, so this is the evidence it gives. Bounded: the oldest requests are forgotten.
+const preAggregationsByRequest = new Map();
+
+function requestKey(requestId) {
+  return String(requestId).replace(/-span-\d+$/, '');
+}
+
+function notePreAggregations(params) {
+  if (!params || !params.requestId) return;
+  const text = JSON.stringify(params);
+  const tables = SETTINGS.lineage.preAggregations;
+  const cubes = Object.keys(tables).filter((cube) => text.includes(tables[cube].name));
+  if (cubes.length === 0) return;
+  const key = requestKey(params.requestId);
+  const seen = preAggregationsByRequest.get(key) || new Set();
+  cubes.forEach((cube) => seen.add(cube));
+  preAggregationsByRequest.set(key, seen);
+  if (preAggregationsByRequest.size > 1000) {
+    preAggregationsByRequest.delete(preAggregationsByRequest.keys().next().value);
+  }
+}
+
 function lineageEvents(params) {
   const lineage = SETTINGS.lineage;
   const query = params.query || {};
   const queries = Array.isArray(query) ? query : [query];
   const members = queries.flatMap(membersOf);
-  const usedPreAggregations = Number(params.queriesWithPreAggregations || 0) > 0;
+  const key = params.requestId ? requestKey(params.requestId) : null;
+  const answeredBy = (key && preAggregationsByRequest.get(key)) || new Set();
+  preAggregationsByRequest.delete(key);
+  const anyPreAggregation = Number(params.queriesWithPreAggregations || 0) > 0;
   const tenant = tenantOf(params.securityContext);
   const now = new Date().toISOString();
   return [...new Set(members.map((m) => m.split('.')[0]))]
@@ -135,8 +162,11 @@ function lineageEvents(params) {
             },
           },
         },
-        inputs: [{ namespace: lineage.datasets[cube].namespace, name: lineage.datasets[cube].name }],
-        outputs: usedPreAggregations && preAggregation ? [preAggregation] : [],
+        inputs: [{ ...lineage.datasets[cube], facets: {} }],
+        outputs:
+          preAggregation && (answeredBy.has(cube) || anyPreAggregation)
+            ? [{ ...preAggregation, facets: {} }]
+            : [],
       };
     });
 }
@@ -177,11 +207,15 @@ function sendLineage(event) {
 // Cube's own log line (JSON, as its production logger writes), then the lineage events.
 function logger(message, params) {
   console.log(JSON.stringify({ message, ...params }));
-  if (message !== 'Load Request Success' || !SETTINGS.lineage) {
+  if (!SETTINGS.lineage) {
     return;
   }
   try {
-    lineageEvents(params).forEach(sendLineage);
+    if (message === 'Load Request Success') {
+      lineageEvents(params).forEach(sendLineage);
+    } else {
+      notePreAggregations(params);
+    }
   } catch (error) {
     lineageFailed(error);
   }
