@@ -52,8 +52,14 @@ class McpSettings:
 
 
 def list_cubes(settings: McpSettings) -> list[dict[str, Any]]:
-    """Each generated cube: measures, public dimensions, classifications and policies."""
+    """Each generated cube: measures, the dimensions the caller may query, classifications.
+
+    As Cube 1.x's /meta does, a restricted dimension is listed only when the caller's token
+    (its `groups` or `roles` claim) holds one of the roles it is restricted to; Cube itself
+    enforces this on every query, so the listing only spares the agent a refusal.
+    """
     spec = _spec(settings)
+    groups = _token_groups(os.environ.get(settings.token_env, ""))
     folder = settings.config.resolve().parent / ".floe" / "cube" / "model"
     files = sorted(folder.glob("*.yml")) if folder.is_dir() else []
     if not files:
@@ -65,6 +71,7 @@ def list_cubes(settings: McpSettings) -> list[dict[str, Any]]:
     for path in files:
         for cube in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("cubes") or []:
             dimensions = []
+            hidden = 0
             for dimension in cube.get("dimensions") or []:
                 if dimension.get("public") is False:
                     continue  # Cube shows it to nobody (a tenant column left out by policy)
@@ -76,7 +83,11 @@ def list_cubes(settings: McpSettings) -> list[dict[str, Any]]:
                     policy = policies.get(str(floe["classification"]))
                     production = policy.production if policy else None
                     if floe.get("policy") == "restrict" and production is not None:
-                        entry["restricted_to"] = list(production.requires_role)
+                        roles = list(production.requires_role)
+                        if not set(roles) & groups:
+                            hidden += 1
+                            continue
+                        entry["restricted_to"] = roles
                 dimensions.append(entry)
             cubes.append(
                 {
@@ -88,9 +99,28 @@ def list_cubes(settings: McpSettings) -> list[dict[str, Any]]:
                         for m in cube.get("measures") or []
                     ],
                     "dimensions": dimensions,
+                    "restricted_dimensions_not_shown": hidden,
                 }
             )
     return cubes
+
+
+def _token_groups(token: str) -> set[str]:
+    """The `groups` (or `roles`) claim of a JWT, read without verifying it: only to decide
+    what to list; Cube verifies the token and enforces the roles on every query."""
+    import base64
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return set()
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError):
+        return set()
+    groups = claims.get("groups") or claims.get("roles") if isinstance(claims, dict) else None
+    return {str(g) for g in groups} if isinstance(groups, list) else set()
 
 
 def query_cube(
@@ -243,9 +273,10 @@ def build_server(settings: McpSettings) -> Any:
 
     @server.tool(name="list_cubes")
     def list_cubes_tool() -> list[dict[str, Any]]:
-        """List the cubes Cube serves, with their measures and dimensions. Classified
-        dimensions name their classification and production policy; `restricted_to` lists
-        the roles that may query a restricted one."""
+        """List the cubes Cube serves, with their measures and the dimensions the caller
+        may query. Classified dimensions name their classification and production policy;
+        a restricted one is listed (with `restricted_to`) only for a token holding one of
+        its roles."""
         return guarded(list_cubes)  # type: ignore[no-any-return]
 
     @server.tool(name="query_cube")

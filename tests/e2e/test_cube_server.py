@@ -311,14 +311,9 @@ def test_mcp_lists_queries_refuses_and_explains(served: Served) -> None:
     )
     cubes = {c["name"]: c for c in structured(listed)}
     assert set(cubes) == {"customers", "orders"}
-    email = next(d for d in cubes["customers"]["dimensions"] if d["name"] == "customers.email")
-    assert email == {
-        "name": "customers.email",
-        "type": "string",
-        "classification": "pii",
-        "policy": "restrict",
-        "restricted_to": ["pii_reader"],
-    }
+    names = [d["name"] for d in cubes["customers"]["dimensions"]]
+    assert "customers.email" not in names and "customers.country" in names  # analyst
+    assert cubes["customers"]["restricted_dimensions_not_shown"] == 2  # email, full_name
     assert "orders.count" in [m["name"] for m in cubes["orders"]["measures"]]
 
     answer = structured(queried)
@@ -334,6 +329,20 @@ def test_mcp_lists_queries_refuses_and_explains(served: Served) -> None:
     chain = [(step["from"]["column"], step["to"]["column"]) for step in lineage["steps"]]
     assert ("stg_customers.email", "customers.email") in chain
     assert ("raw_customers.email", "stg_customers.email") in chain
+
+
+def test_mcp_lists_a_restricted_column_to_its_role(served: Served) -> None:
+    (listed,) = mcp_call(served, {**GB, "groups": ["pii_reader"]}, [("list_cubes", {})])
+    customers = next(c for c in structured(listed) if c["name"] == "customers")
+    email = next(d for d in customers["dimensions"] if d["name"] == "customers.email")
+    assert email == {
+        "name": "customers.email",
+        "type": "string",
+        "classification": "pii",
+        "policy": "restrict",
+        "restricted_to": ["pii_reader"],
+    }
+    assert customers["restricted_dimensions_not_shown"] == 0
 
 
 def test_mcp_with_a_token_without_tenant_gets_cubes_refusal_as_a_tool_error(
