@@ -14,7 +14,9 @@ import click
 from floe_ci import __version__
 from floe_ci.cli.action_cmd import action_command
 from floe_ci.cli.check_cmd import check, rules
+from floe_ci.cli.cube_cmd import cube_group
 from floe_ci.cli.deploy_cmd import deploy_command
+from floe_ci.cli.mcp_cmd import mcp_command
 from floe_ci.cli.runtime_cmds import dev_command, run_command, test_command
 from floe_ci.cli.schema_cmd import schema
 from floe_ci.cli.spec_cmds import compile_command, init, validate
@@ -68,6 +70,8 @@ cli.add_command(run_command)
 cli.add_command(dev_command)
 cli.add_command(test_command)
 cli.add_command(deploy_command)
+cli.add_command(cube_group)
+cli.add_command(mcp_command)
 
 
 def main() -> None:  # pragma: no cover - exercised through the console script

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
@@ -21,6 +22,7 @@ from pydantic import (
 )
 
 from floe_ci.spec.cron import cron_problem
+from floe_ci.spec.cube_refresh import cube_interval, cube_refresh_problem
 
 _SECRET_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
@@ -28,6 +30,16 @@ _NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
 
 def _check_cron(value: str) -> str:
     problem = cron_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_cube_refresh(value: str) -> str:
+    # An interval (`30 minute`) is Cube's own form; a cron must also be one Cube accepts.
+    if cube_interval(value) is not None:
+        return value
+    problem = cron_problem(value) or cube_refresh_problem(value)
     if problem:
         raise ValueError(problem)
     return value
@@ -53,6 +65,15 @@ def _check_secret_ref(value: str | None) -> str | None:
 
 
 Cron = Annotated[str, AfterValidator(_check_cron), Field(examples=["0 6 * * *"])]
+CubeRefreshSchedule = Annotated[
+    str,
+    AfterValidator(_check_cube_refresh),
+    Field(
+        description="When Cube rebuilds pre-aggregations: a cron firing at equal intervals "
+        "(`*/30 * * * *`, `0 6 * * *`) or an interval (`30 minute`).",
+        examples=["*/30 * * * *", "0 6 * * *", "1 hour"],
+    ),
+]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 SecretRef = Annotated[
     str | None,
@@ -113,16 +134,45 @@ class CubeSecurityConfig(StrictModel):
     tenant_column: str = "tenant_id"
 
 
+DEFAULT_CUBE_VERSION = "1.7"
+_CUBE_VERSION = re.compile(r"^(0\.(3[3-9])|[1-9][0-9]*\.[0-9]+)(\.[0-9]+)?$")
+
+
+def _cube_version_text(value: Any) -> Any:
+    # `version: 0.33` unquoted is a YAML float; its text is what the user wrote.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _check_cube_version(value: str) -> str:
+    if not _CUBE_VERSION.match(value):
+        raise ValueError(
+            f"Cube version `{value}` is not supported: use a version from 0.33 on, e.g. "
+            f"`{DEFAULT_CUBE_VERSION}` or `0.33`"
+        )
+    return value
+
+
+CubeVersion = Annotated[
+    str, BeforeValidator(_cube_version_text), AfterValidator(_check_cube_version)
+]
+
+
 class PreAggregationConfig(StrictModel):
     """Cube pre-aggregation refresh."""
 
-    refresh_schedule: Cron = "*/30 * * * *"
+    refresh_schedule: CubeRefreshSchedule = "*/30 * * * *"
     timezone: TimeZone = "UTC"
 
 
 class CubeConfig(StrictModel):
     """Cube semantic layer."""
 
+    version: CubeVersion = Field(
+        default=DEFAULT_CUBE_VERSION,
+        description="The Cube version that serves the models: 1.x gets `access_policy` and "
+        "cube-level `meta`; 0.33 to 0.36 a rendering that version accepts (row-level "
+        "security and restricted members enforced in `queryRewrite`).",
+    )
     port: int = Field(default=4000, ge=1, le=65535)
     api_secret_ref: SecretRef = None
     pre_aggregations: PreAggregationConfig = Field(default_factory=PreAggregationConfig)

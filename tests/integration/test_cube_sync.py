@@ -62,7 +62,19 @@ def synced(
     build = DbtExecutor(artifacts, root).build()
     assert build.success, build.error or [n.message for n in build.failures]
     result = sync_cube(artifacts, root)
+    build_pre_aggregations(root, result)
     return root, artifacts, result
+
+
+def build_pre_aggregations(root: Path, result: CubeSyncResult) -> None:
+    """What Cube's refresh worker does: each pre-aggregation's own CREATE TABLE, in DuckDB."""
+    assert result.validation is not None and result.validation.pre_aggregations
+    with duckdb.connect(str(root / "target" / "shop.duckdb")) as con:
+        con.execute("create schema if not exists floe_preaggs")
+        for check in result.validation.pre_aggregations:
+            for sql, params in check.load_sql:
+                con.execute(f"drop table if exists {check.table_names[0]}")
+                con.execute(sql, params)
 
 
 def cube_sql(
@@ -106,10 +118,7 @@ def test_generated_cubes_compile_with_cubes_own_compiler(
     assert key["primary_key"] is True and key["type"] == "number"
     types = {d["name"]: d["type"] for d in model["dimensions"]}
     assert types["signed_up_on"] == "time" and types["country"] == "string"
-    assert model["pre_aggregations"][0]["refresh_key"] == {
-        "every": "*/30 * * * *",
-        "timezone": "UTC",
-    }
+    assert model["pre_aggregations"][0]["refresh_key"] == {"every": "30 minute", "timezone": "UTC"}
 
 
 def test_restricted_columns_are_excluded_for_every_group_but_the_required_role(
@@ -258,7 +267,7 @@ def test_columns_named_like_generated_measures_keep_their_names(
     (model,) = build_cube_models(artifacts, manifest, ["orders"])
     measures = [m["name"] for m in model.definition["measures"]]
     assert measures[0] == "row_count" and "amount_sum" not in measures
-    assert model.definition["pre_aggregations"][0]["measures"] == ["CUBE.row_count"]
+    assert model.definition["pre_aggregations"][0]["measures"][0] == "CUBE.row_count"
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / model.file_name).write_text(model.render())
     answer = validate_models(toolchain, tmp_path / "model")
@@ -302,9 +311,114 @@ def test_a_classified_tenant_column_still_filters_rows_but_is_never_shown(
     changed = artifacts.model_copy(update={"column_classifications": classified})
     result = sync_cube(changed, root, output_dir=tmp_path / "cube")
     assert result.validation is not None and result.validation.ok, result.validation
+    build_pre_aggregations(root, result)
     customers = next(m for m in result.models if m.name == "customers")
     assert customers.has_tenant_column
     assert "customers.country" not in result.validation.visible["customers"]
     answer = cube_sql(toolchain, result, {"measures": ["customers.count"]}, {"tenant_id": "US"})
     assert answer.sql is not None
     assert run_sql(root, *answer.sql) == [(3,)]
+
+
+def test_every_pre_aggregation_passes_cubes_refresh_key_check_and_is_used_by_a_tenant(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult], toolchain: CubeToolchain
+) -> None:
+    """Cube 1.7's compiler, with the generated queryRewrite under a tenant's token: the
+    refresh-key SQL builds, and the measure-by-day query reads the pre-aggregation table."""
+    root, _, result = synced
+    assert result.validation is not None
+    checks = {c.id: c for c in result.validation.pre_aggregations}
+    assert set(checks) == {"customers.main", "orders.main"}
+    for check in checks.values():
+        assert check.error is None and check.used, check
+        assert check.query is not None
+        assert {
+            "member": f"{check.cube}.country",
+            "operator": "equals",
+            "values": ["floe-sample-tenant"],
+        } in check.query["filters"]
+        assert check.table_names == (f"floe_preaggs.{check.cube}_main",)
+        assert check.sql is not None and f"floe_preaggs.{check.cube}_main" in check.sql[0]
+    assert result.findings == []
+    orders = yaml.safe_load((result.model_dir / "orders.yml").read_text())["cubes"][0]
+    rollup = orders["pre_aggregations"][0]
+    assert rollup["dimensions"] == ["CUBE.country"]  # the tenant filter is answerable
+    assert rollup["measures"] == ["CUBE.count", "CUBE.amount_sum"]
+
+    by_day = cube_sql(
+        toolchain,
+        result,
+        {
+            "measures": ["orders.amount_sum"],
+            "timeDimensions": [{"dimension": "orders.ordered_on", "granularity": "day"}],
+        },
+        {"tenant_id": "GB"},
+    )
+    assert by_day.sql is not None and "floe_preaggs.orders_main" in by_day.sql[0]
+    assert "GB" in by_day.sql[1]
+    with duckdb.connect(str(root / "target" / "shop.duckdb"), read_only=True) as con:
+        expected = con.execute(
+            "select ordered_on, sum(amount) from main.orders where country = 'GB' "
+            "group by 1 order by 1"
+        ).fetchall()
+    rows = sorted(run_sql(root, *by_day.sql))
+    assert [(r[0], float(r[1])) for r in rows] == [(d, float(v)) for d, v in expected]
+
+
+@pytest.mark.parametrize("schedule", ["0 9 * * 1-5", "*/7 * * * *"])
+def test_a_schedule_cube_refuses_is_refused_by_cube_too(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult],
+    toolchain: CubeToolchain,
+    tmp_path: Path,
+    schedule: str,
+) -> None:
+    """floe.yaml refuses these schedules; written by hand as `every`, Cube refuses them
+    the same way, and the sync reports FLOE403 with Cube's message."""
+    _, _, result = synced
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    for name in ("customers.yml", "orders.yml"):
+        text = (result.model_dir / name).read_text()
+        (model_dir / name).write_text(text.replace("every: 30 minute", f"every: '{schedule}'"))
+    answer = validate_models(
+        toolchain,
+        model_dir,
+        config=result.output_dir / CUBE_JS,
+        security_context={"tenant_id": "GB"},
+        check_pre_aggregations=True,
+    )
+    assert answer.ok, answer.errors
+    errors = {c.id: c.error for c in answer.pre_aggregations}
+    assert all(e and "we support only equal time intervals" in e for e in errors.values()), errors
+
+
+def test_without_the_tenant_dimension_cube_skips_the_pre_aggregation_and_floe403_says_so(
+    synced: tuple[Path, CompiledArtifacts, CubeSyncResult], tmp_path: Path
+) -> None:
+    """The rollup generated before this fix (no tenant dimension): Cube answers the tenant's
+    query from the table, and the sync turns that into a FLOE403 finding."""
+    root, artifacts, _ = synced
+    import floe_ci.integrations.cube.model_sync as model_sync
+
+    original = model_sync._pre_aggregation
+
+    def without_tenant(*args: Any) -> dict[str, Any]:
+        rollup = original(*args)
+        rollup.pop("dimensions", None)
+        return rollup
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model_sync, "_pre_aggregation", without_tenant)
+        result = sync_cube(
+            artifacts,
+            root,
+            output_dir=tmp_path / "cube",
+            locate_spec=lambda path: (17, 5) if path[:2] == ("consumption", "cube") else None,
+        )
+    assert result.validation is not None and result.validation.ok
+    assert [(f.rule_id, f.model, f.line) for f in result.findings] == [
+        ("FLOE403", "customers", 17),
+        ("FLOE403", "orders", 17),
+    ]
+    assert "reads the source table" in result.findings[0].message
+    assert any(line.startswith("warning FLOE403") for line in result.lines())

@@ -11,6 +11,7 @@ from floe_ci.cli.check_cmd import rules
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import Rule, RuleContext, register
+from floe_ci.governance.rules.cube_compiler import CubeCompilerRule
 from floe_ci.governance.rules.registry import (
     all_rules,
     check_rules,
@@ -29,14 +30,16 @@ CHECK_IDS = [
     "FLOE402",
 ]
 REVIEW_IDS = ["FLOE501", "FLOE502", "FLOE503"]
+CUBE_COMPILER_IDS = ["FLOE403"]  # reported by the Cube sync, through Cube's compiler
 
 
 def test_every_rule_is_in_one_table_in_id_order() -> None:
-    assert [r.id for r in all_rules()] == CHECK_IDS + REVIEW_IDS
+    assert [r.id for r in all_rules()] == CHECK_IDS + CUBE_COMPILER_IDS + REVIEW_IDS
     assert [r.id for r in check_rules()] == CHECK_IDS
     assert [r.id for r in review_rules()] == REVIEW_IDS
     assert all(issubclass(r, Rule) for r in check_rules())
     assert all(issubclass(r, ReviewRule) for r in review_rules())
+    assert [r.id for r in all_rules() if issubclass(r, CubeCompilerRule)] == CUBE_COMPILER_IDS
 
 
 def test_every_rule_is_documented_by_its_docstring() -> None:
@@ -84,11 +87,11 @@ def test_register_refuses_a_taken_id_or_slug_and_a_missing_docstring() -> None:
 
     with pytest.raises(ValueError, match="needs a docstring"):
         register(Undocumented)
-    assert [r.id for r in all_rules()] == CHECK_IDS + REVIEW_IDS
+    assert [r.id for r in all_rules()] == CHECK_IDS + CUBE_COMPILER_IDS + REVIEW_IDS
 
 
 def test_the_rules_command_lists_and_explains_both_kinds() -> None:
     listing = CliRunner().invoke(rules, []).output.splitlines()
-    assert [line.split()[0] for line in listing] == CHECK_IDS + REVIEW_IDS
+    assert [line.split()[0] for line in listing] == CHECK_IDS + CUBE_COMPILER_IDS + REVIEW_IDS
     explained = CliRunner().invoke(rules, ["breaking-change"]).output
     assert explained.startswith("FLOE502 breaking-change (warning)\n\nA pull request removes")

@@ -9,13 +9,21 @@ the Markdown summary document both from `all_rules()`, `find_rule` finds either.
 from __future__ import annotations
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.governance.rules import consumption, detection, meta, policy, propagation, review
+from floe_ci.governance.rules import (
+    consumption,
+    cube_compiler,
+    detection,
+    meta,
+    policy,
+    propagation,
+    review,
+)
 from floe_ci.governance.rules.base import Rule, RuleBase, registered
 from floe_ci.governance.rules.review import ReviewRule
 
 # The modules whose @register decorators fill the table, imported here so that they all
 # have run before anything is looked up. A new rule module is added here.
-RULE_MODULES = (consumption, detection, meta, policy, propagation, review)
+RULE_MODULES = (consumption, cube_compiler, detection, meta, policy, propagation, review)
 
 
 def all_rules() -> list[type[RuleBase]]:

@@ -86,7 +86,12 @@ def column_exposure(
         action, column, data_type, family, classification.pii_type, SqlDialect(dialect)
     )
     ref = quote_ident(column)
-    return ColumnExposure(Exposure.GOVERNED, expr.replace(ref, CUBE_REF + ref), name, action.value)
+    served = CUBE_REF + ref
+    if family == TypeFamily.TEXT and action == PolicyAction.MASK:
+        # The declared type is text; the warehouse's may not be (a seed of digits is an
+        # integer column), and the governed SQL calls text functions on it.
+        served = f"CAST({served} AS VARCHAR)"
+    return ColumnExposure(Exposure.GOVERNED, expr.replace(ref, served), name, action.value)
 
 
 def _omitted(name: str, action: PolicyAction | None, reason: str) -> ColumnExposure:

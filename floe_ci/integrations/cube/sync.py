@@ -19,9 +19,12 @@ from pathlib import Path
 
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
+from floe_ci.governance.result import Finding
+from floe_ci.governance.rules.cube_compiler import SpecPosition, UnusedPreAggregation
 from floe_ci.integrations.cube.config import generate_cube_config, render_cube_js
 from floe_ci.integrations.cube.exposure import Exposure
-from floe_ci.integrations.cube.model_sync import CubeModel, build_cube_models
+from floe_ci.integrations.cube.model_sync import CubeModel, build_cube_models, restricted_members
+from floe_ci.integrations.cube.query_lineage import cube_lineage_settings
 from floe_ci.integrations.cube.selection import exposed_model_names
 from floe_ci.integrations.cube.validate import (
     CubeValidation,
@@ -29,8 +32,11 @@ from floe_ci.integrations.cube.validate import (
     missing_toolchain_hint,
     validate_models,
 )
+from floe_ci.spec.cube_version import has_access_policy
 
 DEFAULT_OUTPUT = Path(".floe") / "cube"
+# The token Cube's compiler is asked about: a tenant and no role, as most callers are.
+SAMPLE_SECURITY_CONTEXT = {"tenant_id": "floe-sample-tenant"}
 MODEL_SUBDIR = "model"
 CUBE_JS = "cube.js"
 CONFIG_JSON = "config.json"
@@ -43,6 +49,7 @@ class CubeSyncResult:
     validation: CubeValidation | None = None  # None: validation skipped
     skipped_reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # FLOE403, from Cube's compiler
 
     @property
     def model_dir(self) -> Path:
@@ -71,7 +78,8 @@ class CubeSyncResult:
             if omitted:
                 parts.append("left out: " + ", ".join(omitted))
             lines.append(f"cube {model.name}: " + "; ".join(parts))
-        return lines + [f"note: {note}" for note in self.notes]
+        lines += [f"note: {note}" for note in self.notes]
+        return lines + [f"{f.severity} {f.rule_id}: {f.message}" for f in self.findings]
 
 
 def sync_cube(
@@ -81,11 +89,15 @@ def sync_cube(
     output_dir: Path | None = None,
     manifest_path: Path | None = None,
     validate: bool = True,
+    spec_file: str = "floe.yaml",
+    locate_spec: SpecPosition | None = None,
 ) -> CubeSyncResult:
     """Generate, write and (when Cube's compiler is installed) validate the Cube models.
 
     `manifest_path` should be a manifest dbt wrote with the deployment's own profile (after
     `dbt build`): its relation names are the tables Cube reads. Default: the artifacts'.
+    Validation also asks Cube, under a tenant's security context, whether it would use
+    each pre-aggregation; one it would not is a FLOE403 finding (located by `locate_spec`).
     """
     from floe_ci.integrations.dbt.parse import load_manifest
 
@@ -108,7 +120,14 @@ def sync_cube(
     tenant_cubes = [m.name for m in models if m.has_tenant_column]
     out = (output_dir or project_root / DEFAULT_OUTPUT).resolve()
     files = {f"{MODEL_SUBDIR}/{m.file_name}": m.render() for m in models}
-    files[CUBE_JS] = render_cube_js(config, tenant_cubes)
+    restricted: dict[str, list[str]] = {}
+    if not has_access_policy(str(config["cubeVersion"])):
+        for model in models:
+            restricted.update(restricted_members(model))
+    lineage = cube_lineage_settings(
+        artifacts, project_root, models, str(config["preAggregationsSchema"])
+    )
+    files[CUBE_JS] = render_cube_js(config, tenant_cubes, restricted=restricted, lineage=lineage)
     files[CONFIG_JSON] = json.dumps(config, indent=2, sort_keys=True) + "\n"
     replace_folder(out, files)
 
@@ -131,7 +150,25 @@ def sync_cube(
             "node or Cube's compiler is not installed; " + missing_toolchain_hint()
         )
         return result
-    result.validation = validate_models(toolchain, result.model_dir, config=out / CUBE_JS)
+    dialect = "postgres" if config["dbType"] in ("postgres", "redshift") else "duckdb"
+    result.validation = validate_models(
+        toolchain,
+        result.model_dir,
+        config=out / CUBE_JS,
+        security_context=SAMPLE_SECURITY_CONTEXT if security else {},
+        dialect=dialect,
+        check_pre_aggregations=True,
+    )
+    rule = UnusedPreAggregation()
+    for check in result.validation.pre_aggregations if result.validation.ok else []:
+        if check.used and check.error is None:
+            continue
+        reason = check.error or (
+            "its own query (after queryRewrite under a tenant's token) reads the source table"
+        )
+        result.findings.append(
+            rule.unused(check.id, reason, spec_file, locate_spec or (lambda _path: None))
+        )
     return result
 
 

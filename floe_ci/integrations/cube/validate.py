@@ -29,6 +29,22 @@ class CubeToolchain:
     modules: Path  # the node_modules folder holding @cubejs-backend/*
 
 
+@dataclass(frozen=True)
+class PreAggregationCheck:
+    """One pre-aggregation as Cube's compiler sees it under a tenant security context."""
+
+    id: str  # `cube.name`
+    cube: str
+    name: str
+    used: bool  # Cube answers the pre-aggregation's own query from it
+    error: str | None = None  # Cube refused it (its refresh key, its references)
+    query: dict[str, Any] | None = None  # that query, after cube.js's queryRewrite
+    sql: tuple[str, list[Any]] | None = None
+    table_names: tuple[str, ...] = ()
+    # the statements that build it: (`CREATE TABLE <table> AS SELECT ...`, params)
+    load_sql: tuple[tuple[str, list[Any]], ...] = ()
+
+
 @dataclass
 class CubeValidation:
     ok: bool
@@ -38,6 +54,7 @@ class CubeValidation:
     query: dict[str, Any] | None = None
     # cube -> members Cube shows the token (access policies applied); needs `config`
     visible: dict[str, list[str]] = field(default_factory=dict)
+    pre_aggregations: list[PreAggregationCheck] = field(default_factory=list)
 
 
 def find_toolchain(environ: Mapping[str, str] | None = None) -> CubeToolchain | None:
@@ -65,11 +82,15 @@ def validate_models(
     query: Mapping[str, Any] | None = None,
     config: Path | None = None,
     security_context: Mapping[str, Any] | None = None,
+    dialect: str = "duckdb",
+    check_pre_aggregations: bool = False,
 ) -> CubeValidation:
     """Compile the models in `model_dir` as Cube does; with `query`, the SQL Cube would run.
 
     `config` (a cube.js) is checked with Cube's options validation and its queryRewrite is
-    applied to `query` with `security_context`, as the Cube server would.
+    applied to `query` with `security_context`, as the Cube server would. With
+    `check_pre_aggregations`, each pre-aggregation's refresh key and use (see
+    PreAggregationCheck), in `dialect` (duckdb or postgres).
     """
     args = [toolchain.node, str(SCRIPT), str(model_dir.resolve())]
     if query is not None:
@@ -78,6 +99,9 @@ def validate_models(
         args += ["--config", str(config.resolve())]
     if security_context is not None:
         args += ["--security-context", json.dumps(dict(security_context))]
+    args += ["--dialect", dialect]
+    if check_pre_aggregations:
+        args.append("--pre-aggregations")
     env = {**os.environ, "NODE_PATH": str(toolchain.modules), "CUBEJS_TELEMETRY": "false"}
     try:
         done = subprocess.run(
@@ -98,6 +122,22 @@ def validate_models(
         sql=(str(sql[0]), list(sql[1])) if sql else None,
         query=answer.get("query"),
         visible={str(k): [str(m) for m in v] for k, v in (answer.get("visible") or {}).items()},
+        pre_aggregations=[_pre_aggregation(p) for p in answer.get("preAggregations") or []],
+    )
+
+
+def _pre_aggregation(entry: Mapping[str, Any]) -> PreAggregationCheck:
+    sql = entry.get("sql")
+    return PreAggregationCheck(
+        id=str(entry["id"]),
+        cube=str(entry["cube"]),
+        name=str(entry["name"]),
+        used=bool(entry.get("used")),
+        error=str(entry["error"]) if entry.get("error") else None,
+        query=entry.get("query"),
+        sql=(str(sql[0]), list(sql[1])) if sql else None,
+        table_names=tuple(str(t) for t in entry.get("tableNames") or []),
+        load_sql=tuple((str(q[0]), list(q[1])) for q in entry.get("loadSql") or [] if q),
     )
 
 
