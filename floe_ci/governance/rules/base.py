@@ -150,6 +150,10 @@ class RuleContext:
         if facts is not None and facts.declared:
             file, line = self.locate_column(model.node, facts.name)
             return file, line, None
+        if model.node.get("resource_type") == "source":
+            # a column only the warehouse knows: the line of the source table's entry
+            file, line = self.locate_column(model.node, column)
+            return file, line, None
         return _sql_location(self, model, column)
 
 
