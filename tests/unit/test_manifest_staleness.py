@@ -74,3 +74,14 @@ def test_custom_target_path_skips_only_its_own_files(tmp_path: Path) -> None:
 
 def test_no_manifest_is_stale(tmp_path: Path) -> None:
     assert manifest_is_stale(DbtProject(tmp_path, "shop", "shop", "target", {})) is True
+
+
+def test_an_edit_in_a_local_package_folder_makes_it_stale(
+    project: DbtProject, tmp_path: Path
+) -> None:
+    package = tmp_path.parent / f"{tmp_path.name}-crm"  # `local: ../crm`, outside the project
+    _touch(package / "models" / "c.sql", OLD)
+    assert manifest_is_stale(project, [package]) is False
+    _touch(package / "models" / "c.sql", NEW)
+    assert manifest_is_stale(project, [package]) is True
+    assert manifest_is_stale(project) is False  # not looked at unless named

@@ -16,6 +16,7 @@ import yaml
 
 from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import write_atomic
+from floe_ci.integrations.dbt.packages import local_packages
 from floe_ci.integrations.dbt.project import DbtProject, manifest_is_stale
 from floe_ci.integrations.dbt.runner import DbtInvocation, invoke
 
@@ -125,7 +126,7 @@ def ensure_manifest(
     project: DbtProject, state_dir: Path, refresh: bool = False, target: UserTarget | None = None
 ) -> Path:
     """The project's manifest, re-parsed when missing, stale, or `refresh` is asked for."""
-    if refresh or manifest_is_stale(project):
+    if refresh or manifest_is_stale(project, local_packages(project.path)):
         return run_dbt_parse(project, state_dir, target)
     return project.manifest_path
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,13 +59,17 @@ def input_files(project: DbtProject) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def manifest_is_stale(project: DbtProject) -> bool:
-    """True when there is no manifest or a project file changed after it was written."""
+def manifest_is_stale(project: DbtProject, local_packages: Sequence[Path] = ()) -> bool:
+    """True when there is no manifest or a file of the project, or of one of its
+    `local_packages` (folders the user edits, outside dbt_packages/), changed after it was
+    written."""
     try:
         built = project.manifest_path.stat().st_mtime
     except FileNotFoundError:
         return True
-    return _changed_since(str(project.path), str(project.path / project.target_path), built)
+    target = str(project.path / project.target_path)
+    folders = [project.path, *(p for p in local_packages if p != project.path)]
+    return any(_changed_since(str(folder), target, built) for folder in folders)
 
 
 def _changed_since(folder: str, target: str, built: float) -> bool:
