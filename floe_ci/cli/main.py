@@ -13,6 +13,7 @@ import click
 
 from floe_ci import __version__
 from floe_ci.cli.action_cmd import action_command
+from floe_ci.cli.adopt_cmds import classify, fix_command
 from floe_ci.cli.check_cmd import check, rules
 from floe_ci.cli.deploy_cmd import deploy_command
 from floe_ci.cli.runtime_cmds import dev_command, run_command, test_command
@@ -68,6 +69,8 @@ cli.add_command(run_command)
 cli.add_command(dev_command)
 cli.add_command(test_command)
 cli.add_command(deploy_command)
+cli.add_command(classify)
+cli.add_command(fix_command)
 
 
 def main() -> None:  # pragma: no cover - exercised through the console script
