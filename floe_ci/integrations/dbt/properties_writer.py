@@ -352,13 +352,12 @@ class _Editor:
             return "an empty mapping"
         first = next(iter(mapping))
         line, col = mapping.lc.key(first)
-        name_line = line
+        at = line  # before the first key, unless the mapping has a one-line `name:`
         if "name" in mapping:  # right below the column's name, where a reader looks
             name_line, _ = mapping.lc.key("name")
             value_line, value_col = mapping.lc.value("name")
-            if value_line != name_line or _scalar_span(self.lines[value_line], value_col) is None:
-                name_line = -1
-        at = name_line + 1 if name_line >= 0 else line
+            if value_line == name_line and _scalar_span(self.lines[value_line], value_col):
+                at = name_line + 1
         self.ops.insert(at, [" " * col + f"{_flow(key)}: {_flow(value)}"])
         return None
 
