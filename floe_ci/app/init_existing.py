@@ -114,8 +114,8 @@ def render_config(
     lines = [
         SCHEMA_COMMENT,
         f"# Written by `floe-ci init --existing` from dbt profile `{profile.profile}`, target "
-        f"`{profile.target}`\n# ({profile.profiles_file.name} in {profile.profiles_file.parent.resolve()}). "
-        "Credentials are never copied: they are named\n# (connection_secret_ref, env_var()).\n",
+        f"`{profile.target}`\n# of {profile.profiles_file.resolve()}.\n"
+        "# Credentials are never copied: they are named (connection_secret_ref, env_var()).\n",
         _dump({"name": name, "version": "1.0"}),
         "\n",
         _dump({"compute": compute}),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from floe_ci.app.check import CheckRun, collect_check
+from floe_ci.app.pr_feedback import ApprovalLookup, decide_exceptions
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.evaluate import CheckOptions
 from floe_ci.integrations.git.worktree import checkout, repository_top, resolve_commit
@@ -36,10 +37,16 @@ def snapshot_of(
 
 
 def review_pull_request(
-    config_path: Path, base_ref: str, options: CheckOptions, head_ref: str = "working tree"
+    config_path: Path,
+    base_ref: str,
+    options: CheckOptions,
+    head_ref: str = "working tree",
+    approval_for: ApprovalLookup | None = None,
 ) -> tuple[CheckResult, Plan]:
     """Check the working tree, compare it with `base_ref`, and fold the review findings
-    (declassification, breaking change, weaker policy) into the verdict."""
+    (declassification, breaking change, weaker policy) into the verdict; with the base's
+    `governance.approvers`, exceptions wait for their approval (`approval_for`, the action's
+    reading of the pull request's reviews; None: not approved)."""
     from floe_ci.gc_tuning import long_lived_objects
     from floe_ci.plan.build import build_plan
 
@@ -49,6 +56,7 @@ def review_pull_request(
         settled()  # two manifests: keep the collector off them while the plan is built
         plan = build_plan(base, snapshot_from_run(head, head_ref))
     findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
+    findings = decide_exceptions(findings, base.context, head.context, approval_for)
     return head.result.model_copy(update={"findings": findings}), plan
 
 
