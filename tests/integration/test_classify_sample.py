@@ -104,7 +104,10 @@ def test_sampling_duckdb_finds_what_names_hide(tmp_path: Path) -> None:
     written = _classify(project, "--write")
     assert "wrote" in written
     properties = (project / "models" / "_floe_classifications.yml").read_text()
-    assert "- name: c3\n        meta: {floe: {classification: pii, pii_type: ssn, sensitivity: critical}}" in properties
+    assert (
+        "- name: c3\n        meta: {floe: {classification: pii, pii_type: ssn, "
+        "sensitivity: critical}}" in properties
+    )
 
 
 def _classify_names(project: Path) -> str:

@@ -41,14 +41,15 @@ def _write(tmp_path: Path, text: str | None, *edits: ColumnEdit) -> tuple[str, l
     return (file.read_text() if file.exists() else ""), reasons
 
 
-ORIGINAL = """\
+TRAILING_SPACES = "   "  # kept as they are, as everything else
+ORIGINAL = f"""\
 version: 2
 
 models:
   # the customers mart; owned by the CRM team
   - name: customers
     description: >
-      One row per customer.   
+      One row per customer.{TRAILING_SPACES}
     columns:
       - name: id   # primary key
         tests: [unique, not_null]
@@ -73,8 +74,8 @@ def test_a_declared_column_gets_one_meta_line_below_its_name(tmp_path: Path) -> 
 def test_an_undeclared_column_is_appended_to_its_models_columns(tmp_path: Path) -> None:
     after, _ = _write(tmp_path, ORIGINAL, ColumnEdit(_model(), "contact_email", PII))
     assert after == ORIGINAL.replace(
-        "e-mail\"\n\n",
-        f"e-mail\"\n      - name: contact_email\n        {META}\n\n",
+        'e-mail"\n\n',
+        f'e-mail"\n      - name: contact_email\n        {META}\n\n',
     )
 
 
@@ -98,11 +99,15 @@ def test_a_model_missing_from_the_file_is_appended(tmp_path: Path) -> None:
 
 
 def test_an_existing_meta_block_gets_a_floe_key(tmp_path: Path) -> None:
-    text = "models:\n  - name: customers\n    columns:\n      - name: email\n        meta:\n          owner: crm  # who\n"
+    text = (
+        "models:\n  - name: customers\n    columns:\n      - name: email\n        meta:\n"
+        "          owner: crm  # who\n"
+    )
     after, _ = _write(tmp_path, text, ColumnEdit(_model(), "email", PII))
     assert after == text.replace(
         "        meta:\n",
-        "        meta:\n          floe: {classification: pii, pii_type: email, sensitivity: high}\n",
+        "        meta:\n          floe: {classification: pii, pii_type: email, "
+        "sensitivity: high}\n",
     )
 
 
@@ -117,7 +122,10 @@ def test_config_meta_floe_wins_and_only_the_value_changes(tmp_path: Path) -> Non
 
 
 def test_a_one_line_flow_floe_is_merged_in_place(tmp_path: Path) -> None:
-    text = "models:\n  - name: customers\n    columns:\n      - name: email\n        meta: {floe: {classification: pii}, owner: 'crm'}\n"
+    text = (
+        "models:\n  - name: customers\n    columns:\n      - name: email\n"
+        "        meta: {floe: {classification: pii}, owner: 'crm'}\n"
+    )
     after, _ = _write(tmp_path, text, ColumnEdit(_model(), "email", {"sensitivity": "high"}))
     assert after == text.replace(
         "{floe: {classification: pii}, owner",
@@ -131,13 +139,17 @@ def test_a_model_without_properties_gets_a_file_of_its_own(tmp_path: Path) -> No
     result.write()
     created = tmp_path / "models" / NEW_PROPERTIES_FILE
     assert created.read_text() == (
-        f"version: 2\n\nmodels:\n  - name: orders\n    columns:\n      - name: email\n        {META}\n"
+        "version: 2\n\nmodels:\n  - name: orders\n    columns:\n      - name: email\n"
+        f"        {META}\n"
     )
     assert "/dev/null" in result.diff(tmp_path)
 
 
 def test_a_source_table_column_is_written_in_its_sources_file(tmp_path: Path) -> None:
-    text = "sources:\n  - name: crm\n    tables:\n      - name: users\n        columns:\n          - name: mail\n"
+    text = (
+        "sources:\n  - name: crm\n    tables:\n      - name: users\n        columns:\n"
+        "          - name: mail\n"
+    )
     source = {
         "unique_id": "source.shop.crm.users",
         "resource_type": "source",

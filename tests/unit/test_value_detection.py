@@ -11,7 +11,13 @@ from floe_ci.governance.value_detection import detect_values, is_card_number, lu
 TODAY = date(2026, 6, 1)
 CASES = {
     "email": ["ann@example.com", "bo.li@mail.example.org", "x+y@corp.io", "c@d.co", "z@q.de"],
-    "phone": ["+1 415 555 0100", "(212) 555-0199", "030 1234567", "+44 20 7946 0958", "555-0100-22"],
+    "phone": [
+        "+1 415 555 0100",
+        "(212) 555-0199",
+        "030 1234567",
+        "+44 20 7946 0958",
+        "555-0100-22",
+    ],
     "ssn": ["123-45-6789", "219-09-9999", "078-05-1121", "536-90-4399", "111-22-3333"],
     "credit_card": [
         "4111 1111 1111 1111",
@@ -50,7 +56,9 @@ def test_lookalikes_and_small_samples_are_refused() -> None:
     assert detect_values(["paid", "open", "void", "paid", "open"], TODAY) is None
     assert detect_values([1, 2, 3, 4, 5, 6], TODAY) is None
     assert detect_values(["ann@example.com"] * 4, TODAY) is None  # under MIN_VALUES
-    assert detect_values(["Blue Widget", "Red Gadget", "Acme Corp", "Tool Box", "Gear"], TODAY) is None
+    assert (
+        detect_values(["Blue Widget", "Red Gadget", "Acme Corp", "Tool Box", "Gear"], TODAY) is None
+    )
 
 
 def test_luhn() -> None:
