@@ -140,7 +140,7 @@ def _pipeline_name(project_name: str) -> str:
 
 
 def _secret_ref(profile: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", profile).strip("_").upper() + "_WAREHOUSE"
+    return "DBT_" + re.sub(r"[^A-Za-z0-9]+", "_", profile).strip("_").upper()
 
 
 def _relative(path: Path, start: Path) -> str:

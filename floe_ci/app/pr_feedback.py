@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 from floe_ci.governance.approvals import Approval, apply_approvals, new_waivers
 
 if TYPE_CHECKING:
+    from floe_ci.governance.fixes import ColumnFix
     from floe_ci.governance.result import Finding
     from floe_ci.governance.rules.base import RuleContext
     from floe_ci.integrations.github.event import EventContext
     from floe_ci.integrations.github.runner import Step
+    from floe_ci.report.suggestions import LineSuggestion
 
 # Suggested changes posted per run; the rest go to the job summary.
 MAX_SUGGESTIONS = 20
@@ -118,11 +120,11 @@ def offer_suggestions(
         step.summary(text)
 
 
-def _title(suggestion: object, fixes: Sequence[object]) -> str:
-    replacement = getattr(suggestion, "replacement", "")
+def _title(suggestion: LineSuggestion, fixes: Sequence[ColumnFix]) -> str:
+    """What the suggestion fixes: the fixes of the columns its lines name."""
     named = [
-        f"{fix.finding.rule_id} `{fix.finding.model}.{fix.column}`: {fix.summary}"  # type: ignore[attr-defined]
+        f"{fix.finding.rule_id} `{fix.finding.model}.{fix.column}`: {fix.summary}"
         for fix in fixes
-        if f"name: {fix.column}" in replacement  # type: ignore[attr-defined]
+        if f"name: {fix.column}" in suggestion.replacement
     ]
     return "**floe-ci fix** — " + ("; ".join(named) if named else "the fix `floe-ci fix` applies")

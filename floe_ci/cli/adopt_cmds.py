@@ -80,7 +80,7 @@ def classify(config: Path, sample: bool, rows: int, write: bool, interactive: bo
     if not (write or interactive):
         click.echo("  next: floe-ci classify --write (or --interactive), then floe-ci check")
         return
-    accept = _ask if interactive else None
+    accept = _Asker() if interactive else None
     writes = plan_writes(run, config, shown, accept)
     writes.write()
     _report_writes(writes, config)
@@ -106,23 +106,25 @@ def _sample_notes(sampled: int, notes: list[str], sample: bool) -> None:
         )
 
 
-_ALL: list[bool] = []
+class _Asker:
+    """Asks per proposal on the terminal: yes, no, all (the rest too), quit."""
 
+    def __init__(self) -> None:
+        self.accept_rest = False
 
-def _ask(proposal: Proposal) -> bool:
-    if _ALL:
-        return True
-    answer = click.prompt(
-        f"classify {proposal.label} as {proposal.classification} ({proposal.pii_type})?",
-        type=click.Choice(["y", "n", "a", "q"]),
-        default="y",
-        show_choices=True,
-    )
-    if answer == "q":
-        raise click.Abort()
-    if answer == "a":
-        _ALL.append(True)
-    return answer in ("y", "a")
+    def __call__(self, proposal: Proposal) -> bool:
+        if self.accept_rest:
+            return True
+        answer = click.prompt(
+            f"classify {proposal.label} as {proposal.classification} ({proposal.pii_type})?",
+            type=click.Choice(["y", "n", "a", "q"]),
+            default="y",
+            show_choices=True,
+        )
+        if answer == "q":
+            raise click.Abort()
+        self.accept_rest = answer == "a"
+        return answer in ("y", "a")
 
 
 def _report_writes(writes: WriteResult, config: Path) -> None:

@@ -4,8 +4,8 @@
   in the order they were submitted, paginated as GitHub does;
 - `GET` / `POST /repos/{owner}/{repo}/pulls/{n}/comments`: review comments. As GitHub does,
   a comment must name the pull request's head commit and a line inside a hunk of the pull
-  request's diff on the RIGHT side (`set_diff`); anything else is a 422 with GitHub's
-  message ("pull_request_review_thread.line must be part of the diff");
+  request's diff on the RIGHT side (`set_diff`; a test that sets no diff accepts any line);
+  anything else is a 422 with GitHub's message ("line must be part of the diff");
 - `GET /orgs/{org}/teams/{team_slug}/members`: the members a test gave the team.
 
 The objects are GitHub's own examples (`pull-request-review`, `pull-request-review-comment`
@@ -101,12 +101,16 @@ class PullReviews:
 
     def _create_comment(self, key: tuple[str, int], payload: dict[str, Any]) -> Answer:
         repository, number = key
-        head_sha, lines = self.diffs.get(key, ("", {}))
         path, line = payload.get("path"), payload.get("line")
-        if payload.get("commit_id") != head_sha:
-            return _unprocessable("commit_id is not part of the pull request")
-        if payload.get("side", "RIGHT") != "RIGHT" or line not in lines.get(str(path), set()):
-            return _unprocessable("pull_request_review_thread.line must be part of the diff")
+        head_sha = str(payload.get("commit_id"))
+        if key in self.diffs:  # a test that modelled the diff: GitHub's checks
+            head_sha, lines = self.diffs[key]
+            if payload.get("commit_id") != head_sha:
+                return _unprocessable("commit_id", "commit_id is not part of the pull request")
+            if payload.get("side", "RIGHT") != "RIGHT" or line not in lines.get(str(path), set()):
+                return _unprocessable(
+                    "pull_request_review_thread.line", "line must be part of the diff"
+                )
         comment = openapi_example("pull-request-review-comment")
         comment_id = next(self._ids)
         url = self._url()
@@ -144,12 +148,13 @@ def openapi_example_list(name: str) -> list[dict[str, Any]]:
     return copy.deepcopy(value)
 
 
-def _unprocessable(message: str) -> Answer:
+def _unprocessable(field: str, message: str) -> Answer:
+    error = {"resource": "PullRequestReviewComment", "code": "custom", "field": field}
     return (
         422,
         {
             "message": "Validation Failed",
-            "errors": [message],
+            "errors": [{**error, "message": message}],
             "documentation_url": "https://docs.github.com/rest/pulls/comments",
             "status": "422",
         },
