@@ -53,6 +53,7 @@ def cli() -> None:
       floe-ci init shop --template full     # scaffold a project
       floe-ci validate -c shop/floe.yaml    # check floe.yaml
       floe-ci compile  -c shop/floe.yaml    # write shop/.floe/artifacts.json
+      floe-ci init --existing && floe-ci classify --write   # adopt a dbt project
 
     Exit codes: 0 success, 1 findings, 2 bad input or usage.
     """
