@@ -20,9 +20,12 @@ class FixPlan:
     writes: WriteResult
 
 
-def plan_fixes(config_path: Path, shown: str, rules: tuple[str, ...] = ()) -> FixPlan:
+def plan_fixes(
+    config_path: Path, shown: str, rules: tuple[str, ...] = (), compile_target: str | None = None
+) -> FixPlan:
     """The fixes of the current findings (only `rules`' when given) and their file edits."""
-    run = collect_check(config_path, CheckOptions(config_file=shown))
+    options = CheckOptions(config_file=shown, compile_target=compile_target)
+    run = collect_check(config_path, options)
     wanted = {r.upper() for r in rules}
     findings = [
         f for f in run.result.findings if not wanted or f.rule_id in wanted or f.rule_name in rules

@@ -155,7 +155,16 @@ def _shown(path: Path, root: Path) -> str:
     metavar="RULE",
     help="Fix only this rule's findings (FLOE301, FLOE201, FLOE106 or its name); repeatable.",
 )
-def fix_command(config: Path, dry_run: bool, rules: tuple[str, ...]) -> None:
+@click.option(
+    "--compile-target",
+    metavar="NAME",
+    default=None,
+    help="As for `floe-ci check`: compile models whose Jinja reads the warehouse against "
+    "this target of your dbt profile, so their lineage (and FLOE301's fixes) is known.",
+)
+def fix_command(
+    config: Path, dry_run: bool, rules: tuple[str, ...], compile_target: str | None
+) -> None:
     """Apply the fix of every finding that has one, in the dbt properties YAML.
 
     \b
@@ -173,7 +182,7 @@ def fix_command(config: Path, dry_run: bool, rules: tuple[str, ...]) -> None:
     """
     from floe_ci.app.fix import plan_fixes
 
-    plan = plan_fixes(config, str(config), rules)
+    plan = plan_fixes(config, str(config), rules, compile_target=compile_target)
     if not plan.fixes:
         click.echo("✓ nothing to fix: no active finding has an automatic fix")
         return
