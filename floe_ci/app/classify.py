@@ -162,6 +162,30 @@ def plan_writes(
     return writer_for(classify.run, config_path, shown).plan(edits_for(classify.run, chosen))
 
 
+def write_and_invalidate(writes: WriteResult, config_path: Path, shown: str) -> None:
+    """Write the edits, then make every manifest of the project look older than them.
+
+    The edits may be in a local package's folder (`local: ../`), which the staleness check
+    of the manifest does not walk (dbt_packages/ holds only its link or copy): without this,
+    the next check would read the manifest from before the edit. dbt's own partial parsing
+    compares file contents, so the re-parse stays cheap."""
+    import os
+
+    from floe_ci.app.compile import dbt_project_of, state_dir_for
+    from floe_ci.app.spec_file import load_spec
+
+    writes.write()
+    if not writes.changed:
+        return
+    project = dbt_project_of(load_spec(config_path, shown), shown)
+    manifests = list((state_dir_for(config_path) / "cache").glob("target-*/manifest.json"))
+    if project is not None:
+        manifests.append(project.manifest_path)
+    for manifest in manifests:
+        if manifest.is_file():
+            os.utime(manifest, (0, 0))
+
+
 def edits_for(run: CheckRun, proposals: Iterable[Proposal]) -> list[ColumnEdit]:
     nodes = {**run.context.models, **run.context.inputs}
     return [ColumnEdit(nodes[p.node_id].node, p.column, p.floe_meta(), p.label) for p in proposals]

@@ -136,3 +136,30 @@ def test_init_existing_then_classify_write_touches_only_meta_floe(
     assert report["stats"]["classified_columns"] > 0
     rules = {f["rule_id"] for f in report["findings"] if not f["waived"]}
     assert not rules & {"FLOE101", "FLOE106", "FLOE107", "FLOE108"}, rules
+
+
+def test_fix_after_classify_makes_the_hubspot_check_pass(tmp_path: Path) -> None:
+    """The whole adoption on HubSpot, with the warehouse for the models that read it: init,
+    classify --write, then fix carries the classifications downstream (FLOE301) in the
+    package's files (a local package, outside the project folder), and the check passes."""
+    repository, _ = _unpack("hubspot", tmp_path)
+    project = repository / "integration_tests"
+    for args in (("init", "--existing"), ("classify", "--write")):
+        done = _run(project, *args)
+        assert done.returncode == 0, done.stderr[-3000:]
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    subprocess.run(  # a few seeds fail on DuckDB by design (the corpus README lists them)
+        [dbt, "seed", "--no-version-check", "--profiles-dir", "."],
+        cwd=project,
+        env=ENV,
+        capture_output=True,
+        check=False,
+    )
+    before = _run(project, "check", "--compile-target", "duckdb", "--fail-on", "never")
+    assert "FLOE301" in before.stdout, before.stdout[-3000:]
+    fixed = _run(project, "fix", "--compile-target", "duckdb")
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    assert "FLOE301 int_hubspot__deals_enhanced.owner_email_address: carry `pii`" in fixed.stdout
+    after = _run(project, "check", "--compile-target", "duckdb")
+    assert after.returncode == 0, after.stdout[-3000:]
+    assert "FLOE301" not in after.stdout
