@@ -99,7 +99,12 @@ def check_stage(
     if base_ref:
         # The plan's review findings (declassification, breaking change, weaker policy)
         # count toward the verdict like the rules' findings, in every report.
-        result, plan = review_pull_request(config, base_ref, options)
+        from floe_ci.app.pr_feedback import approval_lookup, offer_suggestions
+
+        approval_for = approval_lookup(step, inputs.token, env, event)
+        result, plan = review_pull_request(config, base_ref, options, approval_for=approval_for)
+        if inputs.comment and event.is_pull_request:
+            offer_suggestions(step, config, shown, base_ref, inputs.token, env, event)
     else:
         result = run_check(config, options)
     verdict = "failed" if result.failed() else "passed"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from floe_ci.app.check import CheckRun, collect_check
+from floe_ci.app.pr_feedback import ApprovalLookup, decide_exceptions
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.evaluate import CheckOptions
 from floe_ci.integrations.git.worktree import checkout, repository_top, resolve_commit
@@ -44,9 +45,12 @@ def review_pull_request(
     *,
     head_manifest: Path | None = None,
     base_manifest: Path | None = None,
+    approval_for: ApprovalLookup | None = None,
 ) -> tuple[CheckResult, Plan]:
     """Check the working tree, compare it with `base_ref`, and fold the review findings
-    (declassification, breaking change, weaker policy) into the verdict.
+    (declassification, breaking change, weaker policy) into the verdict; with the base's
+    `governance.approvers`, exceptions wait for their approval (`approval_for`, the action's
+    reading of the pull request's reviews; None: not approved).
 
     `head_manifest` / `base_manifest`: manifests the CI job already has (dbt's `--state`
     folders, dbt Cloud artifacts), used instead of parsing that side. The base is prepared
@@ -65,6 +69,7 @@ def review_pull_request(
         before = snapshot_from_run(base_run, base.label)
         plan = build_plan(before, snapshot_from_run(head, head_ref))
     findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
+    findings = decide_exceptions(findings, before.context, head.context, approval_for)
     return head.result.model_copy(update={"findings": findings}), plan
 
 

@@ -13,6 +13,7 @@ import click
 
 from floe_ci import __version__
 from floe_ci.cli.action_cmd import action_command
+from floe_ci.cli.adopt_cmds import classify, fix_command
 from floe_ci.cli.check_cmd import check, rules
 from floe_ci.cli.cube_cmd import cube_group
 from floe_ci.cli.deploy_cmd import deploy_command
@@ -54,6 +55,7 @@ def cli() -> None:
       floe-ci init shop --template full     # scaffold a project
       floe-ci validate -c shop/floe.yaml    # check floe.yaml
       floe-ci compile  -c shop/floe.yaml    # write shop/.floe/artifacts.json
+      floe-ci init --existing && floe-ci classify --write   # adopt a dbt project
 
     Exit codes: 0 success, 1 findings, 2 bad input or usage.
     """
@@ -72,6 +74,8 @@ cli.add_command(test_command)
 cli.add_command(deploy_command)
 cli.add_command(cube_group)
 cli.add_command(mcp_command)
+cli.add_command(classify)
+cli.add_command(fix_command)
 
 
 def main() -> None:  # pragma: no cover - exercised through the console script

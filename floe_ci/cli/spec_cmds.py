@@ -101,7 +101,7 @@ def compile_command(
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option(
     "--template",
     "-t",
@@ -116,23 +116,62 @@ def compile_command(
     "-d",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Create the project here instead of ./NAME.",
+    help="Create the project here instead of ./NAME (with --existing: where floe.yaml goes, "
+    "default the current folder).",
 )
-def init(name: str, template: str, directory: Path | None) -> None:
-    """Create a new pipeline project NAME that validates, compiles and builds on DuckDB.
+@click.option(
+    "--existing",
+    is_flag=True,
+    help="Adopt an existing dbt project: write only floe.yaml, from the dbt profile the "
+    "project uses (no credential is copied). Never overwrites a floe.yaml.",
+)
+@click.option(
+    "--dbt",
+    "dbt_path",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="With --existing: the dbt project's folder (default: the --directory).",
+)
+@click.option(
+    "--target",
+    default=None,
+    help="With --existing: the dbt target to read (default: the profile's `target:`).",
+)
+def init(
+    name: str | None,
+    template: str,
+    directory: Path | None,
+    existing: bool,
+    dbt_path: Path | None,
+    target: str | None,
+) -> None:
+    """Create a new pipeline project NAME, or adopt an existing dbt project (--existing).
 
-    The project holds floe.yaml (with a schema comment for IDE completion), a dbt project
+    A new project holds floe.yaml (with a schema comment for IDE completion), a dbt project
     with classified PII columns, and a profiles.yml so that `dbt build` works in it.
     An existing non-empty folder is never touched.
+
+    With --existing, run in the folder of dbt_project.yml (or pass --dbt PATH): floe.yaml
+    gets the compute target and settings of the profile's target (credentials only as
+    `connection_secret_ref` or the `env_var()` names you wrote), the dbt transform, and a
+    governance block with the policies of the classifications `floe-ci classify` proposes.
 
     \b
     Example:
       floe-ci init demo --template full
       cd demo && floe-ci validate && floe-ci compile && dbt build
+      cd my-dbt-project && floe-ci init --existing && floe-ci classify --write
     """
+    if existing:
+        from floe_ci.cli.adopt_init import init_existing_command
+
+        init_existing_command(directory or Path("."), dbt_path, target, name)
+        return
+    if name is None:
+        raise click.UsageError("NAME is required (or use --existing in a dbt project)")
     from floe_ci.app.init_project import create_project
 
-    target = directory or Path(name)
-    files = create_project(name, template, target)
-    click.echo(f"✓ created {template} project `{name}` in {target} ({len(files)} files)")
-    click.echo(f"  next: cd {target} && floe-ci validate && floe-ci compile && dbt build")
+    target_dir = directory or Path(name)
+    files = create_project(name, template, target_dir)
+    click.echo(f"✓ created {template} project `{name}` in {target_dir} ({len(files)} files)")
+    click.echo(f"  next: cd {target_dir} && floe-ci validate && floe-ci compile && dbt build")

@@ -260,6 +260,15 @@ class PiiDetectionConfig(StrictModel):
     )
 
 
+Approver = Annotated[
+    str,
+    Field(
+        pattern=r"^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?$",
+        examples=["alice", "@acme/data-owners"],
+    ),
+]
+
+
 class GovernanceConfig(StrictModel):
     """Data governance: what each classification means in each environment."""
 
@@ -272,6 +281,13 @@ class GovernanceConfig(StrictModel):
         description="Severity of FLOE301 for an unclassified column that is only a derived "
         "indicator of classified data (a null check, a boolean test, a count, a sum of flags, "
         "a yes/no category): it reveals a fact about the value, not the value.",
+    )
+    approvers: list[Approver] = Field(
+        default_factory=list,
+        description="GitHub users (`alice`) and teams (`@org/team`) whose approving review "
+        "of the pull request accepts a declassification (FLOE501), a weaker policy (FLOE503) "
+        "or a new waiver; until one approves, they fail as `needs approval`. Read from the "
+        "pull request's base revision. Empty: no approval is asked for.",
     )
 
 

@@ -34,6 +34,7 @@ from tests.github_server.openapi_check import (
     request_violations,
     response_violations,
 )
+from tests.github_server.reviews import PullReviews
 
 SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
@@ -115,6 +116,8 @@ class GitHubServer:
         if user is not None:
             self._identity = {**self._identity, "login": user, "id": 583231, "type": "User"}
         self._comment_template = webhook_example("issue_comment", "created")["comment"]
+        # Reviews, review comments and team members (tests/github_server/reviews.py).
+        self.pull_reviews = PullReviews(lambda: self.url, self._identity)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -195,6 +198,9 @@ class GitHubServer:
     def handle(
         self, method: str, path: str, query: dict[str, str], payload: Any
     ) -> tuple[int, Any, dict[str, str]]:
+        answer = self.pull_reviews.handle(method, path, query, payload, _page)
+        if answer is not None:
+            return answer
         if m := _COMMENTS.match(path):
             repository, number = f"{m['owner']}/{m['repo']}", int(m["number"])
             if method == "GET":
