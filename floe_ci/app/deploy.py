@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
 import yaml
 
 from floe_ci.app.deploy_report import DeployReport, StepResult
@@ -66,10 +65,12 @@ def _deploy(config: Path, options: DeployOptions) -> DeployReport:
     chart = resolve_chart(artifacts.deploy.chart, root)
     helm = require_helm()
 
-    report = DeployReport(artifacts.metadata.pipeline_name)
+    from floe_ci.app.deploy_secrets import deploy_mask
+
+    report = DeployReport(artifacts.metadata.pipeline_name, mask=deploy_mask(artifacts))
     where = f"environment `{environment}`" if environment else "no deploy.environments"
     mode = "dry run: nothing is built or installed" if options.dry_run else f"{category} policies"
-    click.echo(
+    report.echo(
         f"▶ floe-ci deploy `{report.pipeline}` -> release `{release.name}` in namespace "
         f"`{release.namespace}` ({where}; {mode})"
     )
@@ -176,7 +177,6 @@ def _helm_steps(
     manifest_path: Path,
     cube_files: dict[str, Any] | None,
 ) -> None:
-    from floe_ci.app.compile import artifacts_json
     from floe_ci.integrations.dbt.deploy_manifest import manifest_checksum
     from floe_ci.integrations.dbt.parse import load_manifest
     from floe_ci.integrations.helm.client import HelmChartCall, HelmClient
@@ -186,7 +186,7 @@ def _helm_steps(
     checksum = manifest_checksum(load_manifest(manifest_path))
     generated = generated_values(
         artifacts,
-        artifacts_json=artifacts_json(artifacts),
+        artifacts_json=chart_artifacts_json(artifacts),
         manifest_checksum=checksum,
         cube_config=cube_files["config"] if cube_files else None,
         cube_models=cube_files["models"] if cube_files else {},
@@ -196,8 +196,11 @@ def _helm_steps(
     user_file = folder / f"values.{release.environment or 'default'}.yaml"
     write_atomic(generated_file, _yaml(generated, "generated from floe.yaml and the artifacts"))
     write_atomic(user_file, _yaml(user_values(artifacts, release.environment), "deploy.values"))
-    call = HelmChartCall(chart, release, (generated_file, user_file))
-    client = HelmClient(helm, os.environ, secrets=_secret_values(artifacts))
+    from floe_ci.integrations.helm.staging import stage_chart
+
+    staged = stage_chart(chart, folder / "chart")
+    call = HelmChartCall(staged, release, (generated_file, user_file))
+    client = HelmClient(helm, os.environ, secrets=report.mask.values)
 
     with span("deploy.helm_lint"):
         lint = client.lint(call)
@@ -255,27 +258,26 @@ def _helm_steps(
     report.add(StepResult("helm upgrade --install", "ok", target))
 
 
+def chart_artifacts_json(artifacts: CompiledArtifacts) -> str:
+    """The artifacts the chart mounts, with `compiled_at` pinned to the epoch (as
+    SOURCE_DATE_EPOCH=0 would): the same sources render the same manifests, so the plan
+    reviewed on the pull request and the one recomputed at merge can be compared."""
+    from floe_ci.app.compile import artifacts_json
+
+    metadata = artifacts.metadata.model_copy(update={"compiled_at": datetime.fromtimestamp(0, UTC)})
+    return artifacts_json(artifacts.model_copy(update={"metadata": metadata}))
+
+
 def _finish(report: DeployReport) -> DeployReport:
     failed = report.failed_step
     if failed is None:
-        click.echo(f"✓ deploy of `{report.pipeline}` finished: {len(report.steps)} steps")
+        report.echo(f"✓ deploy of `{report.pipeline}` finished: {len(report.steps)} steps")
     else:
-        click.echo(
+        report.echo(
             f"✗ deploy of `{report.pipeline}` stopped: step `{failed.name}` failed (exit 1)",
             err=True,
         )
     return report
-
-
-def _secret_values(artifacts: CompiledArtifacts) -> list[str]:
-    """Values of the environment variables floe.yaml names as secrets (to keep out of output)."""
-    from floe_ci.integrations.dbt.profiles import credential_env_vars
-
-    names = set(credential_env_vars(artifacts).values()) | {"KUBECONFIG_DATA"}
-    cube = artifacts.consumption.cube
-    if cube and cube.api_secret_ref:
-        names.add(cube.api_secret_ref)
-    return [os.environ[name] for name in sorted(names) if os.environ.get(name)]
 
 
 def _yaml(data: dict[str, Any], origin: str) -> str:

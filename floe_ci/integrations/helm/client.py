@@ -1,15 +1,16 @@
 """helm lint, template and upgrade --install, run as a subprocess.
 
 Each call returns a HelmResult; nothing raises for a failed helm command, so the deploy can
-say which step failed. Output is passed through `redact` before anyone sees it, so a secret
-value that helm echoes (it should not) is never printed.
+say which step failed. stdout and stderr are kept exactly as helm wrote them (the rendered
+manifests are parsed); `error()`, the text meant for people, is masked, so a secret value
+that helm echoes (it should not) is never printed.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class HelmResult:
     returncode: int
     stdout: str
     stderr: str
+    mask: Callable[[str], str] = str
 
     @property
     def ok(self) -> bool:
@@ -45,9 +47,18 @@ class HelmResult:
     def error(self) -> str:
         """helm's own reason, without log noise: its `Error:` lines, else the last lines."""
         lines = [ln.strip() for ln in (self.stderr + "\n" + self.stdout).splitlines()]
-        errors = [ln for ln in lines if ln.startswith(("Error:", "[ERROR]"))]
+        errors: list[str] = []
+        in_error = False  # lint's schema errors continue on the lines below `[ERROR]`
+        for line in lines:
+            if line.startswith(("Error:", "[ERROR]")):
+                errors.append(line)
+                in_error = line.startswith("[ERROR]")
+            elif in_error and line and not line.startswith(("[INFO]", "[WARNING]", "==>")):
+                errors.append(line)
+            else:
+                in_error = False
         chosen = errors or [ln for ln in lines if ln][-3:]
-        return "\n".join(chosen) or f"helm exited with code {self.returncode}"
+        return self.mask("\n".join(chosen) or f"helm exited with code {self.returncode}")
 
 
 @dataclass
@@ -105,10 +116,11 @@ class HelmClient:
                 code, out, err = 124, "", f"Error: {step} did not finish within {timeout:.0f}s"
             except OSError as exc:
                 code, out, err = 127, "", f"Error: cannot run {self.binary}: {exc.strerror}"
-        return HelmResult(step, command, code, self.redact(out), self.redact(err))
+        return HelmResult(step, command, code, out, err, self.redact)
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
+        """`text` as it may be shown: every secret value (4 characters or more) as `***`."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
             if len(secret) >= 4:
                 text = text.replace(secret, "***")
         return text
