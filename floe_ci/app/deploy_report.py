@@ -31,6 +31,9 @@ class DeployReport:
     steps: list[StepResult] = field(default_factory=list)
     # Applied to every printed line (and only there): secret values never reach the console.
     mask: SecretMask = field(default_factory=SecretMask)
+    applied: list[str] = field(default_factory=list)
+    rolled_back: list[str] = field(default_factory=list)
+    done: bool = False  # nothing left to do (a rerun of a finished deploy)
 
     @property
     def failed_step(self) -> StepResult | None:
@@ -52,3 +55,19 @@ class DeployReport:
     def lines(self) -> list[str]:
         """Every step as printed (masked), for the job summary."""
         return [self.mask(line) for step in self.steps for line in step.render()]
+
+    def job_summary(self) -> str:
+        """Markdown for the job summary: the verdict, what was applied, what was rolled back."""
+        failed = self.failed_step
+        head = (
+            f"### ✅ floe-ci deploy of `{self.pipeline}`"
+            if failed is None
+            else f"### ❌ floe-ci deploy of `{self.pipeline}` stopped at `{failed.name}`"
+        )
+        parts = [head, ""]
+        parts += ["**Applied**", *(f"- {line}" for line in self.applied or ["nothing"]), ""]
+        if self.rolled_back:
+            parts += ["**Rolled back**", *(f"- {line}" for line in self.rolled_back), ""]
+        parts += ["<details><summary>Steps</summary>", "", "```", *self.lines(), "```", ""]
+        parts += ["</details>", ""]
+        return self.mask("\n".join(parts))

@@ -49,6 +49,9 @@ def review_pull_request(
         settled()  # two manifests: keep the collector off them while the plan is built
         plan = build_plan(base, snapshot_from_run(head, head_ref))
     findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
+    from floe_ci.app.deploy_plan import deploy_plan_or_none
+
+    plan = plan.model_copy(update={"deploy": deploy_plan_or_none(config_path, base_ref)})
     return head.result.model_copy(update={"findings": findings}), plan
 
 

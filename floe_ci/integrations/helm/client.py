@@ -8,6 +8,7 @@ that helm echoes (it should not) is never printed.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +19,8 @@ from floe_ci.integrations.helm.kubeconfig import kubeconfig_env
 from floe_ci.integrations.helm.values import ReleaseSettings
 
 KUBE_VERSION = "1.33.0"
+ROLLBACK_FLAG_HELM4 = "--rollback-on-failure"
+ROLLBACK_FLAG_HELM3 = "--atomic"
 _UPGRADE_GRACE_SECONDS = 120
 _DURATION = re.compile(r"^(\d+)([smh])$")
 
@@ -83,7 +86,39 @@ class HelmClient:
         ]
         return self._run("helm template", args + _values_args(call))
 
-    def upgrade(self, call: HelmChartCall) -> HelmResult:
+    def version(self) -> tuple[int, int]:
+        """helm's (major, minor), from `helm version`; (0, 0) when it does not say."""
+        done = self._run("helm version", ["version", "--template", "{{.Version}}"], 30)
+        match = re.match(r"v?(\d+)\.(\d+)", done.stdout.strip())
+        return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+    def rollback_flag(self) -> str:
+        """Helm 4 renamed `--atomic` to `--rollback-on-failure` (and deprecated the old name)."""
+        return ROLLBACK_FLAG_HELM4 if self.version()[0] >= 4 else ROLLBACK_FLAG_HELM3
+
+    def release_labels(self, release: ReleaseSettings) -> dict[str, str] | None:
+        """The labels of the deployed release (`helm get metadata`), or None when there is no
+        release or no cluster to ask."""
+        args = ["get", "metadata", release.name, "--namespace", release.namespace, "-o", "json"]
+        if release.kube_context:
+            args += ["--kube-context", release.kube_context]
+        done = self._run("helm get metadata", args, 60)
+        if not done.ok:
+            return None
+        try:
+            labels = json.loads(done.stdout).get("labels") or {}
+        except (json.JSONDecodeError, AttributeError):
+            return None
+        return {str(k): str(v) for k, v in labels.items()}
+
+    def upgrade(
+        self,
+        call: HelmChartCall,
+        *,
+        rollback_flag: str = ROLLBACK_FLAG_HELM3,
+        labels: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> HelmResult:
         release = call.release
         args = [
             "upgrade",
@@ -98,7 +133,11 @@ class HelmClient:
             release.timeout,
         ]
         if release.atomic:
-            args.append("--atomic")
+            args.append(rollback_flag)
+        if labels:
+            args += ["--labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
+        if description:
+            args += ["--description", description]
         if release.kube_context:
             args += ["--kube-context", release.kube_context]
         timeout = duration_seconds(release.timeout) + _UPGRADE_GRACE_SECONDS
