@@ -301,13 +301,18 @@ def _cube_step(
 
 def _restore_cube(report: DeployReport, root: Path, run: PlanRun) -> None:
     """A step after Cube failed: put the previous release's Cube models back."""
-    from floe_ci.integrations.cube.sync import CUBE_JS, DEFAULT_OUTPUT, replace_folder
+    from floe_ci.integrations.cube.sync import (
+        CUBE_JS,
+        DEFAULT_OUTPUT,
+        MODEL_SUBDIR,
+        replace_folder,
+    )
 
     base = run.base
     if base is None or not base.inputs.cube_models:
         report.rolled_back.append("Cube: no previous release's models to restore (first deploy)")
         return
-    files = dict(base.inputs.cube_models)
+    files = {f"{MODEL_SUBDIR}/{name}": text for name, text in base.inputs.cube_models.items()}
     if base.cube_config is not None:
         files[CUBE_JS] = base.cube_config
     replace_folder((root / DEFAULT_OUTPUT).resolve(), files)

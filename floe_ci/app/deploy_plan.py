@@ -164,8 +164,8 @@ def compute_plan(
 
 
 def base_checkout(config: Path, ref: str) -> tuple[Path | None, str]:
-    """floe.yaml as it was at `ref` (checked out once under .floe/cache/base/), and the ref
-    with its commit; None when floe.yaml did not exist there (a first deploy)."""
+    """floe.yaml as it was at `ref` (checked out once under .floe/cache/base/), and its
+    commit (12 digits); None when floe.yaml did not exist there (a first deploy)."""
     from floe_ci.integrations.git.worktree import checkout, repository_top, resolve_commit
 
     folder = config.resolve().parent
@@ -173,8 +173,8 @@ def base_checkout(config: Path, ref: str) -> tuple[Path | None, str]:
     sha = resolve_commit(ref, folder)
     worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
     base_config = worktree / config.resolve().relative_to(top)
-    shown = f"{ref} ({sha[:12]})" if ref != sha else sha[:12]
-    return (base_config if base_config.is_file() else None), shown
+    # The commit alone: the review's `main` and the merge's `before` name the same base.
+    return (base_config if base_config.is_file() else None), sha[:12]
 
 
 def plan_for_review(config: Path, base_ref: str, environment: str = "production") -> DeployPlan:

@@ -104,7 +104,7 @@ def test_real_run_builds_then_fails_at_the_cluster_naming_the_helm_step(
     order = [
         line.split()[1] for line in lines if line.startswith("  ") and line.split()[0] in "✓✗-"
     ]
-    assert order == ["compile", "dbt", "cube", "helm", "helm"]
+    assert order == ["compile", "plan", "dbt", "cube", "helm", "helm"]
     assert any(line.startswith("  ✓ dbt build") and "6 success" in line for line in lines)
     assert any(line.startswith("  ✓ cube sync") for line in lines)
     assert any(line.startswith("  ✗ helm upgrade --install") for line in lines)
