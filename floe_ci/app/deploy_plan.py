@@ -192,15 +192,19 @@ def plan_for_review(config: Path, base_ref: str, environment: str = "production"
 
 
 def deploy_plan_or_none(config: Path, base_ref: str) -> DeployPlan | None:
-    """The review's deploy plan, or None when helm is not installed or the deploy cannot be
-    rendered here (e.g. the deployment's credentials are missing for `dbt parse`): the
+    """The review's deploy plan, or None when floe.yaml declares no `deploy`, helm is not
+    installed, or the deploy cannot be rendered here (e.g. the deployment's credentials are missing for `dbt parse`): the
     review itself never fails for it."""
     import click
 
     from floe_ci.integrations.helm.binary import find_helm
 
+    from floe_ci.app.spec_file import load_spec
+
     if find_helm() is None:
         return None
+    if "deploy" not in load_spec(config, str(config)).spec.model_fields_set:
+        return None  # a pipeline that declares no deploy has no plan to show
     try:
         return plan_for_review(config, base_ref)
     except FloeUsageError as exc:

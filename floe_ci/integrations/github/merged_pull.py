@@ -49,13 +49,14 @@ def reviewed_plan_of_commit(
         merged = [p for p in (listed if isinstance(listed, list) else []) if p.get("merged_at")]
         if not merged:
             return ReviewedPlan(None, None)
-        pull = gh.get_repo(repository, lazy=True).get_pull(int(merged[0]["number"]))
+        number = int(merged[0]["number"])
         summary = None
-        for comment in pull.get_issue_comments():
+        # As the sticky comment is found when it is written (the issue's comments).
+        for comment in gh.get_repo(repository).get_issue(number).get_comments():
             body = comment.body or ""
             if STICKY_MARKER in body:
                 summary = read_hidden_data(body) or summary
-        return ReviewedPlan(pull.number, summary)
+        return ReviewedPlan(number, summary)
     except GithubException as exc:
         raise FloeUsageError.single(
             "github-token",
