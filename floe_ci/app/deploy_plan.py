@@ -193,13 +193,12 @@ def plan_for_review(config: Path, base_ref: str, environment: str = "production"
 
 def deploy_plan_or_none(config: Path, base_ref: str) -> DeployPlan | None:
     """The review's deploy plan, or None when floe.yaml declares no `deploy`, helm is not
-    installed, or the deploy cannot be rendered here (e.g. the deployment's credentials are missing for `dbt parse`): the
-    review itself never fails for it."""
+    installed, or the deploy cannot be rendered here (e.g. the deployment's credentials are
+    missing for `dbt parse`): the review itself never fails for it."""
     import click
 
-    from floe_ci.integrations.helm.binary import find_helm
-
     from floe_ci.app.spec_file import load_spec
+    from floe_ci.integrations.helm.binary import find_helm
 
     if find_helm() is None:
         return None
