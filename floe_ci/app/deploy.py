@@ -190,7 +190,6 @@ def _already_deployed(
                 f"{run.plan.fingerprint[:19]}; nothing to do",
             )
         )
-        report.done = True
         return True
     return False
 

@@ -33,7 +33,6 @@ class DeployReport:
     mask: SecretMask = field(default_factory=SecretMask)
     applied: list[str] = field(default_factory=list)
     rolled_back: list[str] = field(default_factory=list)
-    done: bool = False  # nothing left to do (a rerun of a finished deploy)
 
     @property
     def failed_step(self) -> StepResult | None:

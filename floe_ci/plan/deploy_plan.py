@@ -100,7 +100,6 @@ class DeployPlan(_Model):
     cube_models: list[CubeModelChange] = Field(default_factory=list)
     values: list[FieldChange] = Field(default_factory=list)
     fingerprint: str
-    note: str | None = Field(default=None, description="why a part could not be computed")
 
     @property
     def empty(self) -> bool:

@@ -61,8 +61,6 @@ def render_deploy_plan_markdown(plan: DeployPlan) -> str:
         f"On merge, release `{plan.release}` in namespace `{plan.namespace}` gets what follows "
         f"(plan `{plan.fingerprint[:19]}`; the deploy refuses any other)."
     ]
-    if plan.note:
-        lines += ["", f"> {plan.note}"]
     lines += ["", "**dbt**"]
     if plan.dbt.full:
         lines.append(f"- every node builds ({len(plan.dbt.build)}): no base to compare")
@@ -93,8 +91,6 @@ def render_deploy_plan_markdown(plan: DeployPlan) -> str:
 def render_deploy_plan_lines(plan: DeployPlan) -> list[str]:
     """For the console (`check --base`): one line per part, then the nodes and objects."""
     lines = [f"{deploy_plan_title(plan)} ({plan.fingerprint[:19]})"]
-    if plan.note:
-        lines.append(f"  note: {plan.note}")
     if plan.dbt.full:
         lines.append(f"  dbt build  every node ({len(plan.dbt.build)}): no base to compare")
     else:
