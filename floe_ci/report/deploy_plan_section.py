@@ -75,12 +75,24 @@ def render_deploy_plan_markdown(plan: DeployPlan) -> str:
     lines += ["", "**Cube models**"]
     lines += [f"- `{c.file}`: {c.status}" for c in plan.cube_models] or ["- unchanged"]
     lines += ["", "**Kubernetes objects**"]
+    bookkeeping_only = []
     for obj in plan.objects:
+        fields = [f for f in obj.fields if not _bookkeeping(f.path)]
+        if obj.status == "changed" and not fields:
+            bookkeeping_only.append(f"`{obj.label}`")
+            continue
         lines.append(f"- {obj.status} `{obj.label}`")
-        for change in obj.fields[:MAX_FIELDS]:
+        for change in fields[:MAX_FIELDS]:
             lines.append(f"  - `{change.path}`: {_change(change)}")
-        if len(obj.fields) > MAX_FIELDS:
-            lines.append(f"  - … {len(obj.fields) - MAX_FIELDS} more field(s)")
+        if len(fields) > MAX_FIELDS:
+            lines.append(f"  - … {len(fields) - MAX_FIELDS} more field(s)")
+        if len(fields) < len(obj.fields):
+            lines.append("  - and its floe.dev fingerprint annotations / config checksum")
+    if bookkeeping_only:
+        lines.append(
+            "- only the floe.dev fingerprint annotations / config checksum change: "
+            + ", ".join(bookkeeping_only)
+        )
     if not plan.objects:
         lines.append("- unchanged")
     lines += ["", "**Helm values**"]
@@ -105,10 +117,21 @@ def render_deploy_plan_lines(plan: DeployPlan) -> list[str]:
         shown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
         return [*lines, f"  added      {shown} (first deploy)"] if shown else lines
     for obj in plan.objects:
-        lines.append(f"  {obj.status:<10} {obj.label}")
-        for change in obj.fields[:MAX_FIELDS]:
+        fields = [f for f in obj.fields if not _bookkeeping(f.path)]
+        extra = "" if len(fields) == len(obj.fields) else "  (+ fingerprint annotations)"
+        lines.append(f"  {obj.status:<10} {obj.label}{extra}")
+        for change in fields[:MAX_FIELDS]:
             lines.append(f"      {change.path}: {_change(change)}")
     return lines
+
+
+_BOOKKEEPING = ("annotations.floe.dev/", "annotations.checksum/config")
+
+
+def _bookkeeping(path: str) -> bool:
+    """The fingerprint annotations floe-ci writes on every object (they move with every
+    change of floe.yaml or the manifest): listed once, not object by object."""
+    return any(marker in path for marker in _BOOKKEEPING)
 
 
 def _change(change: FieldChange) -> str:
