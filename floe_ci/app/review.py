@@ -70,6 +70,9 @@ def review_pull_request(
         plan = build_plan(before, snapshot_from_run(head, head_ref))
     findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
     findings = decide_exceptions(findings, before.context, head.context, approval_for)
+    from floe_ci.app.deploy_plan import deploy_plan_or_none
+
+    plan = plan.model_copy(update={"deploy": deploy_plan_or_none(config_path, base_ref)})
     return head.result.model_copy(update={"findings": findings}), plan
 
 

@@ -33,19 +33,45 @@ EXIT_FAILED = 1
     is_flag=True,
     help="Do not run `dbt build` (the warehouse is already up to date); Cube and Helm still run.",
 )
-def deploy_command(config: Path, environment: str, dry_run: bool, skip_dbt: bool) -> None:
+@click.option(
+    "--base",
+    metavar="REF",
+    help="The revision deployed now, to plan against: only what changed since it is built "
+    "(default: on a push event its `before`, else HEAD~1; none in a first commit: everything).",
+)
+@click.option(
+    "--reviewed-plan",
+    metavar="FINGERPRINT|FILE",
+    help="Deploy only if the plan equals this one: the fingerprint the pull request's comment "
+    "shows, or the .floe/deploy/deploy-plan.json of `floe-ci check --base`. On a GitHub push "
+    "the merged pull request's comment is read instead.",
+)
+def deploy_command(
+    config: Path,
+    environment: str,
+    dry_run: bool,
+    skip_dbt: bool,
+    base: str | None,
+    reviewed_plan: str | None,
+) -> None:
     """Deploy the pipeline: dbt build, then Cube sync, then helm upgrade --install.
 
     \b
     Steps, in order; the first failure stops the deploy (exit 1) and is named:
       1. compile       floe.yaml + dbt project -> .floe/artifacts.json
-      2. dbt build     on the profile generated from `compute` (production data is
-                       left as built; non_production environments are governed)
-      3. cube sync     one Cube model per exposed dbt model -> .floe/cube/model/, with
+      2. plan          what changes since --base: dbt nodes, Cube models, Kubernetes
+                       objects, values; its fingerprint must equal the reviewed one
+                       (deploy.require_reviewed_plan); a release already carrying it
+                       is left alone (a rerun does nothing)
+      3. dbt build     exactly the planned nodes (modified + downstream, with their
+                       tests), on the profile generated from `compute`
+      4. cube sync     one Cube model per exposed dbt model -> .floe/cube/model/, with
                        the production policies applied, checked by Cube's compiler
                        when node and Cube are installed
-      4. helm lint     --strict, on deploy.chart with the generated values
-      5. helm upgrade  --install --atomic --wait, into the environment's namespace
+      5. helm lint     --strict, on deploy.chart with the generated values
+      6. helm upgrade  --install --wait with --rollback-on-failure (Helm 4) or
+                       --atomic (Helm 3), the plan's fingerprint as release label
+                       floe.dev/plan; on failure the previous Cube models come back
 
     The kubeconfig is $KUBECONFIG, or $KUBECONFIG_DATA (the file's content or its base64,
     as a CI secret holds it), written to a private temporary file for helm and deleted
@@ -56,13 +82,19 @@ def deploy_command(config: Path, environment: str, dry_run: bool, skip_dbt: bool
     \b
     Examples:
       floe-ci deploy --dry-run                      # what would be deployed, nothing built
+      floe-ci deploy --base v1.4.0 --reviewed-plan .floe/deploy/deploy-plan.json
       floe-ci deploy -c examples/shop/floe.yaml --env staging
       KUBECONFIG=~/.kube/prod floe-ci deploy --env production
     """
     from floe_ci.app.deploy import DeployOptions, run_deploy
 
-    report = run_deploy(
-        config, DeployOptions(environment=environment, dry_run=dry_run, skip_dbt=skip_dbt)
+    options = DeployOptions(
+        environment=environment,
+        dry_run=dry_run,
+        skip_dbt=skip_dbt,
+        base=base,
+        reviewed_plan=reviewed_plan,
     )
+    report = run_deploy(config, options)
     if not report.success:
         raise click.exceptions.Exit(EXIT_FAILED)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from floe_ci.governance.result import Finding
+from floe_ci.plan.deploy_plan import DeployPlan
 
 ChangeKind = Literal["added", "removed", "modified"]
 Category = Literal["breaking", "non_breaking"]
@@ -140,6 +141,10 @@ class Plan(_PlanModel):
     review_findings: list[Finding] = Field(
         default_factory=list,
         description="Findings the change itself raises (breaking change, declassification).",
+    )
+    deploy: DeployPlan | None = Field(
+        default=None,
+        description="What the merge deploys (plan/deploy_plan.py); None without helm.",
     )
 
     def breaking(self) -> list[ModelChange]:

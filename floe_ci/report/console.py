@@ -140,6 +140,15 @@ def print_plan(console: Console, plan: Plan) -> None:
             line.append(f"{finding.rule_name}  ", style="dim")
             line.append(".".join(p for p in (finding.model, finding.column) if p))
             console.print(line)
+    if plan.deploy is not None:
+        from rich.text import Text
+
+        from floe_ci.report.deploy_plan_section import render_deploy_plan_lines
+
+        title, *lines = render_deploy_plan_lines(plan.deploy)
+        _block(console, title)
+        for text in lines:
+            console.print(Text(text))
 
 
 def _headline(plan: Plan) -> Text:

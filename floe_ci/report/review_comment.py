@@ -59,6 +59,11 @@ def render_review_comment(
         CommentSection("new-findings", f"New findings ({len(new)})", body, open=True),
         *plan_sections(plan),
     ]
+    if plan.deploy is not None:
+        from floe_ci.report.deploy_plan_section import deploy_plan_section, hidden_data
+
+        sections.append(deploy_plan_section(plan.deploy))
+        footer = f"{footer}\n{hidden_data(plan.deploy)}" if footer else hidden_data(plan.deploy)
     if existing:
         title = f"{plural(len(existing), 'finding')} existed before this change"
         sections.append(

@@ -389,7 +389,16 @@ class DeployConfig(StrictModel):
     chart: str = Field(default="charts/floe-pipeline", description="Chart path, relative.")
     namespace: str = "default"
     timeout: str = Field(default="5m", pattern=r"^\d+[smh]$")
-    atomic: bool = True
+    atomic: bool = Field(
+        default=True,
+        description="Roll the release back when the upgrade fails (`--rollback-on-failure` on "
+        "Helm 4, `--atomic` on Helm 3).",
+    )
+    require_reviewed_plan: bool = Field(
+        default=True,
+        description="At merge, deploy only the plan reviewed on the pull request (same "
+        "fingerprint); false: deploy a different plan with a warning.",
+    )
     values: dict[str, Any] = Field(default_factory=dict)
     environments: dict[str, DeployEnvironment] = Field(default_factory=dict)
 

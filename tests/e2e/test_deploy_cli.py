@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,7 +104,7 @@ def test_real_run_builds_then_fails_at_the_cluster_naming_the_helm_step(
     order = [
         line.split()[1] for line in lines if line.startswith("  ") and line.split()[0] in "✓✗-"
     ]
-    assert order == ["compile", "dbt", "cube", "helm", "helm"]
+    assert order == ["compile", "plan", "dbt", "cube", "helm", "helm"]
     assert any(line.startswith("  ✓ dbt build") and "6 success" in line for line in lines)
     assert any(line.startswith("  ✓ cube sync") for line in lines)
     assert any(line.startswith("  ✗ helm upgrade --install") for line in lines)
@@ -181,3 +182,74 @@ def test_a_failing_dbt_model_stops_the_deploy_before_cube_and_helm(tmp_path: Pat
     assert "cube sync" not in done.stdout and "helm" not in done.stdout
     assert "step `dbt build` failed" in done.stderr
     assert not (root / ".floe" / "cube").exists()
+
+
+POSTGRES_COMPUTE = """compute:
+  target: postgres
+  connection_secret_ref: PGW
+  properties:
+    host: warehouse.internal
+    port: 5432
+    database: shop
+    schema: main
+"""
+
+
+def _postgres_shop(dest: Path) -> Path:
+    """The example on a PostgreSQL warehouse whose user and password come from $PGW_*."""
+    root = copy_example(dest)
+    spec = (root / "floe.yaml").read_text()
+    start = spec.index("compute:")
+    end = spec.index("transforms:")
+    (root / "floe.yaml").write_text(spec[:start] + POSTGRES_COMPUTE + "\n" + spec[end:])
+    return root
+
+
+def _written_files(root: Path) -> dict[str, str]:
+    """Every file the deploy wrote (dbt's parse output and log included)."""
+    return {
+        str(path.relative_to(root)): path.read_text(errors="replace")
+        for path in sorted((root / ".floe").rglob("*"))
+        if path.is_file()
+    }
+
+
+def _our_outputs(root: Path) -> dict[str, str]:
+    """What floe-ci itself wrote, with the compile time taken out."""
+    stamp = re.compile(r'"compiled_at": "[^"]*"')
+    return {
+        name: stamp.sub("compiled_at", text)
+        for name, text in _written_files(root).items()
+        if not name.startswith((".floe/logs/", ".floe/deploy/target/"))
+    }
+
+
+def test_dry_run_with_common_words_as_secrets_succeeds_and_shows_neither(tmp_path: Path) -> None:
+    """`floe` and `data` occur in every rendered manifest: masking them must not break parsing,
+    and neither may be printed, while the files never receive a secret value at all."""
+    common = _postgres_shop(tmp_path / "common" / "shop")
+    done = floe_ci(
+        "deploy",
+        "--dry-run",
+        cwd=common,
+        env={"PGW_USER": "floe", "PGW_PASSWORD": "pw-9931-x", "CUBE_API_SECRET": "data"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    shown = done.stdout + done.stderr
+    assert "floe" not in shown and "data" not in shown and "pw-9931-x" not in shown
+    assert "✓ helm template" in done.stdout and "***" in done.stdout
+    # The files: the same run with distinctive values writes byte-identical files, none of
+    # which holds those values, so no secret value ever reached a file.
+    distinct = _postgres_shop(tmp_path / "distinct" / "shop")
+    values = {"PGW_USER": "u-4471-q", "PGW_PASSWORD": "p-5582-r", "CUBE_API_SECRET": "c-6693-s"}
+    again = floe_ci("deploy", "--dry-run", cwd=distinct, env=values)
+    assert again.returncode == 0, again.stdout + again.stderr
+    files = _written_files(distinct)
+    assert files and ".floe/deploy/rendered.yaml" in files
+    for text in files.values():
+        assert not any(value in text for value in values.values())
+    assert _our_outputs(common) == _our_outputs(distinct)
+    for doc in yaml.safe_load_all(files[".floe/deploy/rendered.yaml"]):
+        if doc:
+            kubernetes_validate.validate(doc, "1.33.0", strict=True)  # raises on a problem

@@ -45,6 +45,7 @@ DOCS = "https://docs.github.com/rest"
 _COMMENTS = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/(?P<number>\d+)/comments$")
 _COMMENT = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/comments/(?P<id>\d+)$")
 _PULL = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls/(?P<number>\d+)$")
+_COMMIT_PULLS = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/commits/(?P<sha>\w+)/pulls$")
 _CHECK_RUNS = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/check-runs$")
 _CHECK_RUN = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/check-runs/(?P<id>\d+)$")
 ACTIONS_BOT = "github-actions[bot]"
@@ -227,6 +228,15 @@ class GitHubServer:
         if (m := _PULL.match(path)) and method == "GET":
             pull = self.pulls.get((f"{m['owner']}/{m['repo']}", int(m["number"])))
             return (200, pull, {}) if pull is not None else _error(404, "Not Found")
+        if (m := _COMMIT_PULLS.match(path)) and method == "GET":
+            # The pull requests a commit belongs to: here, those merged as that commit.
+            repository = f"{m['owner']}/{m['repo']}"
+            items = [
+                p
+                for (repo, _), p in sorted(self.pulls.items())
+                if repo == repository and p.get("merge_commit_sha") == m["sha"]
+            ]
+            return _page(items, query, f"{self.url}{path}")
         if path == "/user" and method == "GET":
             if self.user is None:  # an Actions or app token has no user behind it
                 return _error(403, READ_ONLY_MESSAGE)

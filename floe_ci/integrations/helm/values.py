@@ -84,6 +84,10 @@ def secret_name(secret_ref: str) -> str:
     return name[:253] or "floe-secrets"
 
 
+# Where the pipeline's project sits in the floe-dagster image (its `projectDir` default).
+PROJECT_DIR_IN_IMAGE = "/app"
+
+
 def generated_values(
     artifacts: CompiledArtifacts,
     *,
@@ -91,9 +95,12 @@ def generated_values(
     manifest_checksum: str,
     cube_config: str | None,
     cube_models: Mapping[str, str],
+    plan_fingerprint: str | None = None,
 ) -> dict[str, Any]:
-    """The values floe-ci derives from the pipeline (never a secret value)."""
+    """The values floe-ci derives from the pipeline for floe-pipeline (never a secret value):
+    `global.floe` for both charts, `dagster:` for floe-dagster and `cube:` for floe-cube."""
     from floe_ci.integrations.cube.config import cube_driver
+    from floe_ci.integrations.cube.warehouse_env import cube_warehouse_env
     from floe_ci.integrations.dbt.profiles import credential_env_vars
 
     ref = artifacts.compute.connection_secret_ref
@@ -105,20 +112,33 @@ def generated_values(
         if ref
         else []
     )
+    fingerprint = {
+        "sourceHash": artifacts.metadata.source_hash,
+        "manifestChecksum": manifest_checksum,
+        "floeVersion": artifacts.metadata.floe_core_version,
+    }
+    if plan_fingerprint:
+        fingerprint["planFingerprint"] = plan_fingerprint
     values: dict[str, Any] = {
-        "pipeline": {"name": artifacts.metadata.pipeline_name, "secretEnv": secret_env},
-        "artifacts": {"json": artifacts_json},
-        "fingerprint": {
-            "sourceHash": artifacts.metadata.source_hash,
-            "manifestChecksum": manifest_checksum,
-            "floeVersion": artifacts.metadata.floe_core_version,
+        "global": {
+            "floe": {"pipelineName": artifacts.metadata.pipeline_name, "fingerprint": fingerprint}
+        },
+        "dagster": {
+            "enabled": True,
+            "artifacts": {"json": artifacts_json},
+            "secretEnv": secret_env,
         },
     }
     cube = artifacts.consumption.cube
     if artifacts.consumption.enabled and cube is not None and cube_config is not None:
+        warehouse = cube_warehouse_env(
+            artifacts, project_dir=PROJECT_DIR_IN_IMAGE, secret_name=secret_name
+        )
         cube_values: dict[str, Any] = {
             "enabled": True,
             "dbType": cube_driver(artifacts.compute.target),
+            "dbEnv": warehouse.env,
+            "dbSecretEnv": warehouse.secret_env,
             "config": cube_config,
             "models": dict(cube_models),
             "api": {"port": cube.port},

@@ -15,6 +15,7 @@ from floe_ci.errors import FloeUsageError
 
 if TYPE_CHECKING:
     from pyiceberg.catalog.rest import RestCatalog
+    from pyiceberg.table import Table
 
 # Polaris grants a principal its roles only when the token asks for them.
 POLARIS_SCOPE = "PRINCIPAL_ROLE:ALL"
@@ -22,12 +23,21 @@ POLARIS_SCOPE = "PRINCIPAL_ROLE:ALL"
 
 @contextmanager
 def catalog_errors(uri: str, secret_hint: str | None = None) -> Iterator[None]:
-    """Turn "cannot reach" and "not allowed" into FloeUsageError; the secret is never shown."""
-    from pyiceberg.exceptions import ForbiddenError, OAuthError, UnauthorizedError
+    """Turn the catalog's refusals into FloeUsageError (exit 2) with what to fix; the
+    credential is never shown, and no raw RESTError reaches the user. A missing or existing
+    namespace or table stays pyiceberg's own exception (NoSuchTableError, ...), which
+    callers catch."""
+    from pyiceberg.exceptions import (
+        ForbiddenError,
+        OAuthError,
+        RESTError,
+        UnauthorizedError,
+    )
     from requests.exceptions import ConnectionError as RequestsConnectionError
     from requests.exceptions import Timeout
 
     where = f"catalog at {uri}"
+    credential = f"the credential in {secret_hint}" if secret_hint else "a credential"
     try:
         yield
     except (RequestsConnectionError, Timeout) as exc:
@@ -37,10 +47,25 @@ def catalog_errors(uri: str, secret_hint: str | None = None) -> Iterator[None]:
             hint="check `catalog.uri` and that the server is running",
         ) from None
     except (UnauthorizedError, ForbiddenError, OAuthError) as exc:
-        hint = f"check the credential in {secret_hint}" if secret_hint else "set a credential"
         raise FloeUsageError.single(
-            "floe.yaml", f"the {where} refused the request: {type(exc).__name__}", hint=hint
+            "floe.yaml",
+            f"the {where} refused {credential}: {_reason(exc)}",
+            hint=f"check {credential} (polaris: `client_id:client_secret` of a principal "
+            f"granted {POLARIS_SCOPE})",
         ) from None
+    except RESTError as exc:
+        # e.g. a 404 from the token endpoint: the URI is not the catalog's API root.
+        raise FloeUsageError.single(
+            "floe.yaml",
+            f"the {where} answered with an error: {_reason(exc)}",
+            hint="check `catalog.uri` (Polaris: https://HOST/api/catalog) and `catalog.prefix`",
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The server's message, on one line and short (it never holds the credential)."""
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def open_rest_catalog(
@@ -63,6 +88,9 @@ def open_rest_catalog(
     if credential:
         properties["credential"] = credential
         properties["scope"] = POLARIS_SCOPE
+        # Polaris serves the token endpoint of the REST spec under the catalog's root;
+        # pyiceberg's fallback glues `oauth/tokens` onto the URI without a `/`.
+        properties["oauth2-server-uri"] = uri.rstrip("/") + "/v1/oauth/tokens"
     if token:
         properties["token"] = token
     if warehouse:
@@ -153,6 +181,23 @@ class PolarisClient:
         with catalog_errors(self.uri, self._secret_hint):
             return dict(self.catalog.load_namespace_properties(_namespace(namespace)))
 
+    def register_table(self, namespace: str, name: str, metadata_location: str) -> Table:
+        """Register an existing Iceberg table from its metadata file (Polaris'
+        `POST .../namespaces/{ns}/register`); the loaded table, with vended credentials."""
+        with catalog_errors(self.uri, self._secret_hint):
+            table: Table = self.catalog.register_table(
+                (*_namespace(namespace), name), metadata_location
+            )
+        return table
+
+    def load_table(self, namespace: str, name: str) -> Table:
+        """Load a table. The request asks for vended credentials (`X-Iceberg-Access-Delegation:
+        vended-credentials`); the storage credentials the catalog returns go into the table's
+        FileIO, which reads with them. They are never printed (see `storage_credential_keys`)."""
+        with catalog_errors(self.uri, self._secret_hint):
+            table: Table = self.catalog.load_table((*_namespace(namespace), name))
+        return table
+
     def drop_namespace(self, namespace: str, *, missing_ok: bool = False) -> bool:
         """Drop an empty namespace; True if dropped, False if absent and `missing_ok`."""
         from pyiceberg.exceptions import NoSuchNamespaceError
@@ -165,3 +210,11 @@ class PolarisClient:
                     raise
                 return False
         return True
+
+
+_CREDENTIAL_KEYS = ("access-key", "secret", "token", "session", "sas", "key-id", "password")
+
+
+def storage_credential_keys(table: Table) -> list[str]:
+    """The names (never the values) of the storage credentials the table's FileIO holds."""
+    return sorted(k for k in table.io.properties if any(p in k for p in _CREDENTIAL_KEYS))
