@@ -245,7 +245,9 @@ def check(
     for fmt, file in formats:
         if file is None:
             use_color = _stdout_color() if color is None else color
-            click.echo(rendered(fmt, use_color), nl=False)
+            from floe_ci.redaction import redact  # the files are redacted by write_atomic
+
+            click.echo(redact(rendered(fmt, use_color)), nl=False)
         else:
             write_atomic(file, rendered(fmt))
             click.echo(f"wrote the {fmt} report to {shown_path(file)}", err=True)

@@ -568,15 +568,23 @@ def _condition_text(node: exp.Expression, dialect: str) -> str:
             value = (
                 _named(right)
                 if isinstance(right, exp.Column)
-                else (f"'{right.this}'" if right.is_string else str(right.this))
+                else ("'…'" if right.is_string else str(right.this))
             )
             return f"{_named(left)} {operator} {value}"
     return _short(node, dialect)
 
 
 def _short(node: Any, dialect: str = "") -> str:
+    """A construct as messages name it: its SQL with every string literal shown as `'…'`,
+    since the compiled SQL may hold a rendered secret (`env_var` in a connection string)."""
+    if isinstance(node, exp.Expression):
+        node = node.transform(_hide_literal)
     text = str(node.sql(dialect=dialect)) if hasattr(node, "sql") else str(node)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _hide_literal(node: exp.Expression) -> exp.Expression:
+    return exp.Literal.string("…") if isinstance(node, exp.Literal) and node.is_string else node
 
 
 def _scan(

@@ -20,6 +20,7 @@ dbt is imported inside `invoke`: it costs about 1.5 s, and most commands never r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -158,8 +159,14 @@ def invoke(
     offline_environment()
     from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running dbt
 
+    from floe_ci.redaction import placeholders_in_process
+
+    # `dbt parse` connects to nothing: it runs on placeholders, so that nothing it writes
+    # (its log, partial_parse.msgpack, the manifest) holds a secret value.
+    hidden = placeholders_in_process() if invocation.command == "parse" else contextlib.nullcontext()
     try:
-        outcome = dbtRunner(callbacks=list(callbacks)).invoke(invocation.args())
+        with hidden:
+            outcome = dbtRunner(callbacks=list(callbacks)).invoke(invocation.args())
     finally:
         if release:
             release_duckdb()
