@@ -58,6 +58,7 @@ def collect_check(
     under `.floe/cache/result/` so that the next run with the same inputs reads it back.
     """
     from floe_ci.app.compile import dbt_project_of, state_dir_for
+    from floe_ci.app.state_guard import private_state_if_committed
     from floe_ci.app.spec_file import load_spec
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
@@ -74,6 +75,9 @@ def collect_check(
             hint="add `transforms: [{type: dbt, path: .}]`",
         )
     state_dir = state_dir_for(config_path)
+    # Committed state (a forged cache, a stale manifest) is never trusted: see the helper.
+    state_dir, distrusted = private_state_if_committed(config_path, project, state_dir)
+    refresh_manifest = refresh_manifest or distrusted
     target = None
     if options.compile_target is not None:
         from floe_ci.integrations.dbt.parse import user_target
@@ -84,7 +88,7 @@ def collect_check(
         own = state_dir / "cache" / f"target-{options.compile_target}"
         project = replace(project, target_path=str(own.resolve()))
     if manifest_path is None:
-        if fixed_revision is not None and project.manifest_path.is_file():
+        if fixed_revision is not None and project.manifest_path.is_file() and not distrusted:
             manifest_path = project.manifest_path
         else:
             manifest_path = ensure_manifest(project, state_dir, refresh_manifest, target)
