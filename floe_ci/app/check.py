@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from floe_ci.app.state_guard import locked_by_project
 from floe_ci.gc_tuning import collector_paused, long_lived_objects
 from floe_ci.governance.evaluate import CheckOptions, build_context, evaluate_context
 from floe_ci.governance.result import CheckResult
@@ -43,6 +44,7 @@ def run_check(
     ).result
 
 
+@locked_by_project  # parallel runs on one checkout wait, never read a half-written manifest
 def collect_check(
     config_path: Path,
     options: CheckOptions,

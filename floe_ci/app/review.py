@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from floe_ci.fsutil import project_lock
 from floe_ci.app.check import CheckRun, collect_check
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.evaluate import CheckOptions
@@ -59,7 +60,8 @@ def base_snapshot(config_path: Path, ref: str, options: CheckOptions) -> Pipelin
     top = repository_top(folder, config_file)
     sha = resolve_commit(ref, folder)
     relative = config_path.resolve().relative_to(top)
-    worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
+    with project_lock(folder / ".floe"):  # one checkout per commit, however many runs
+        worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
     base_config = worktree / relative
     if not base_config.is_file():
         raise FloeUsageError.single(

@@ -11,8 +11,12 @@ import atexit
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any, TypeVar
 
+from floe_ci.fsutil import project_lock
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.integrations.git.trusted_state import untrusted_state
 
@@ -33,3 +37,19 @@ def private_state_if_committed(
         ".gitignore and remove them from git (`git rm -r --cached .floe target`).\n"
     )
     return private, True
+
+
+R = TypeVar("R")
+
+
+def locked_by_project(function: Callable[..., R]) -> Callable[..., R]:
+    """Run `function(config_path, ...)` holding the lock of that project's `.floe/`."""
+
+    @wraps(function)
+    def locked(config_path: Path, *args: Any, **kwargs: Any) -> R:
+        from floe_ci.app.compile import state_dir_for
+
+        with project_lock(state_dir_for(config_path)):
+            return function(config_path, *args, **kwargs)
+
+    return locked

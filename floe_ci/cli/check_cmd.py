@@ -208,10 +208,13 @@ def check(
       floe-ci check --base origin/main --format markdown   # the PR comment, locally
     """
     from floe_ci.app.check import run_check
-    from floe_ci.fsutil import write_atomic
+    from floe_ci.fsutil import check_output_file, write_atomic
     from floe_ci.governance.evaluate import ALL_ENVIRONMENTS, CheckOptions
     from floe_ci.report import render
 
+    for _fmt, file in formats:  # a report that cannot be written fails before the work
+        if file is not None:
+            check_output_file(file)
     environments = ALL_ENVIRONMENTS if environment is None else (environment,)
     options = CheckOptions(
         environments=environments,  # type: ignore[arg-type]
