@@ -177,7 +177,7 @@ def _write_atomic(path: Path, content: str | bytes) -> None:
 LOCK_FILE = ".lock"
 # Longer than any check; a run that waits this long names the holder's lock file.
 LOCK_TIMEOUT = 30 * 60.0
-_held: dict[Path, int] = {}
+_held: dict[tuple[Path, int], int] = {}
 _held_lock = threading.Lock()
 
 
@@ -189,7 +189,7 @@ def project_lock(state_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[Non
     released by the kernel when a process dies (flock)."""
     import fcntl
 
-    key = state_dir.absolute()
+    key = (state_dir.absolute(), threading.get_ident())  # re-entrant per thread
     with _held_lock:
         if _held.get(key):
             _held[key] += 1
