@@ -383,9 +383,9 @@ def _fits_strings(value: Any) -> bool:
 def _shallow(value: Any, room: int) -> bool:
     """At most `room` more levels below `value` (recursion bounded by MAX_META_DEPTH)."""
     for child in value.values() if type(value) is dict else value:
-        if type(child) is dict or type(child) is list:
-            if room <= 0 or not _shallow(child, room - 1):
-                return False
+        nested = type(child) is dict or type(child) is list
+        if nested and (room <= 0 or not _shallow(child, room - 1)):
+            return False
     return True
 
 
@@ -394,7 +394,9 @@ def _check_node(node: Any, where: str, macro: bool) -> None:
     assert isinstance(node, Mapping)
     for key in _REQUIRED:
         if not isinstance(node.get(key), str):
-            raise ManifestShapeError(f"{where}.{key}", f"is {_kind(node.get(key))}, expected a string")
+            raise ManifestShapeError(
+                f"{where}.{key}", f"is {_kind(node.get(key))}, expected a string"
+            )
     for key in _NODE_TEXT:
         value = node.get(key)
         if value is not None and not isinstance(value, str):
@@ -455,7 +457,9 @@ def _meta(meta: Any, where: str) -> None:
             raise ManifestShapeError(where, f"is nested deeper than {MAX_META_DEPTH} levels")
         children = value.values() if isinstance(value, Mapping) else value
         if isinstance(value, Mapping | list):
-            stack.extend((child, depth + 1) for child in children if isinstance(child, Mapping | list))
+            stack.extend(
+                (child, depth + 1) for child in children if isinstance(child, Mapping | list)
+            )
 
 
 def _strings(value: Any, where: str) -> None:

@@ -54,7 +54,9 @@ def read_regular_file(path: Path, display: str, max_bytes: int) -> bytes:
     (a link to /proc/self/environ), never a device, FIFO or folder, at most `max_bytes`
     (checked on the opened file, before reading). For files written by untrusted code."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(
+            path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        )
     except FileNotFoundError:
         raise FloeUsageError.single(display, "file not found") from None
     except OSError as exc:

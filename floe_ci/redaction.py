@@ -110,7 +110,7 @@ def placeholder_environment(env: Mapping[str, str]) -> dict[str, str]:
     return {name: placeholder(name) if name in secrets else value for name, value in env.items()}
 
 
-class placeholders_in_process:  # noqa: N801 - used as a `with` statement, like a function
+class placeholders_in_process:
     """Within the block, this process's secret variables hold placeholders (for an
     in-process `dbt parse`, which reads os.environ)."""
 

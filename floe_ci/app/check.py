@@ -60,8 +60,8 @@ def collect_check(
     under `.floe/cache/result/` so that the next run with the same inputs reads it back.
     """
     from floe_ci.app.compile import dbt_project_of, state_dir_for
-    from floe_ci.app.state_guard import private_state_if_committed
     from floe_ci.app.spec_file import load_spec
+    from floe_ci.app.state_guard import private_state_if_committed
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
     from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from floe_ci.fsutil import project_lock
 from floe_ci.app.check import CheckRun, collect_check
 from floe_ci.errors import FloeUsageError
+from floe_ci.fsutil import project_lock
 from floe_ci.governance.evaluate import CheckOptions
 from floe_ci.integrations.git.worktree import checkout, repository_top, resolve_commit
 from floe_ci.plan.snapshot import PipelineSnapshot

@@ -30,7 +30,9 @@ def private_state_if_committed(
         return state_dir, False
     private = Path(tempfile.mkdtemp(prefix="floe-state-"))
     atexit.register(shutil.rmtree, private, True)
-    shown = ", ".join(committed[:3]) + (f" and {len(committed) - 3} more" if len(committed) > 3 else "")
+    shown = ", ".join(committed[:3]) + (
+        f" and {len(committed) - 3} more" if len(committed) > 3 else ""
+    )
     sys.stderr.write(
         f"floe-ci: git tracks floe-ci's state ({shown}); it is not trusted: the project is "
         "parsed again and the caches start empty. Add `.floe/` and dbt's `target/` to "

@@ -45,9 +45,9 @@ def _paths(document: Any, limit: int = 20000) -> list[Path]:
         path, value = stack.pop()
         found.append(path)
         if isinstance(value, dict):
-            stack.extend((path + (k,), v) for k, v in value.items())
+            stack.extend(((*path, k), v) for k, v in value.items())
         elif isinstance(value, list):
-            stack.extend((path + (i,), v) for i, v in enumerate(value))
+            stack.extend(((*path, i), v) for i, v in enumerate(value))
     return found
 
 

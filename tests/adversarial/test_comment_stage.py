@@ -24,7 +24,7 @@ from tests.unit.report_samples import sample_plan, sample_result
 
 REPO = "floe-test/shop"
 NUMBER = 42
-SECRET = "ghs_secretInTheEnvironment123"  # noqa: S105
+SECRET = "ghs_secretInTheEnvironment123"
 
 
 @pytest.fixture
@@ -109,7 +109,9 @@ def test_the_comment_is_rendered_from_the_report_not_the_forged_markdown(
 ) -> None:
     artifact = _artifact(tmp_path)
     (artifact / "report.json").write_text(render_json(sample_result(), sample_plan()))
-    (artifact / "comment.md").write_text(f"{STICKY_MARKER}\n@everyone ![x](https://e.vil/p.png) pwned")
+    (artifact / "comment.md").write_text(
+        f"{STICKY_MARKER}\n@everyone ![x](https://e.vil/p.png) pwned"
+    )
     assert _stage_two(server, tmp_path, artifact) == 0
     body = _bodies(server)
     assert body.startswith(STICKY_MARKER) and "pwned" not in body
@@ -121,7 +123,7 @@ def test_a_report_that_is_not_floe_cis_is_a_located_error(
 ) -> None:
     artifact = _artifact(tmp_path)
     (artifact / "report.json").write_text('{"findings": "all good"}')
-    with pytest.raises(FloeUsageError, match="report.json.*not a floe-ci report"):
+    with pytest.raises(FloeUsageError, match=r"report\.json.*not a floe-ci report"):
         _stage_two(server, tmp_path, artifact)
     assert server.comments_on(REPO, NUMBER) == []
 

@@ -7,8 +7,8 @@ make a link, open HTML, break out of its code span, or end the Mermaid block."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import cmarkgfm

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.fsutil import project_lock, write_atomic
+from floe_ci.fsutil import write_atomic
 from tests.conftest import copy_example
 
 FLOE_CI = str(Path(sys.executable).parent / "floe-ci")
@@ -74,6 +74,8 @@ def test_a_floe_yaml_linking_out_of_its_folder_is_refused(tmp_path: Path) -> Non
 
 
 def test_the_project_lock_makes_parallel_runs_wait(tmp_path: Path) -> None:
+    from floe_ci.fsutil import project_lock
+
     order: list[str] = []
 
     def hold(name: str) -> None:
@@ -103,7 +105,9 @@ def test_three_concurrent_reviews_in_one_checkout_all_succeed(tmp_path: Path) ->
         ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
     marts = project / "models" / "marts" / "_marts.yml"
-    marts.write_text(marts.read_text().replace("classification: pii, pii_type: email", "owner: x", 1))
+    marts.write_text(
+        marts.read_text().replace("classification: pii, pii_type: email", "owner: x", 1)
+    )
 
     def review(i: int) -> tuple[int, list[str], str]:
         report = tmp_path / f"report-{i}.json"

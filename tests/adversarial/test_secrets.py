@@ -17,12 +17,14 @@ from tests.conftest import copy_example
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "pw-Zq81vK2mXo93"  # noqa: S105 - the secret the test hunts for
-TOKEN = "ghs_adversarialTokenValue4711"  # noqa: S105
+PASSWORD = "pw-Zq81vK2mXo93"
+TOKEN = "ghs_adversarialTokenValue4711"
 SECRET_MODEL = """\
 select c.email, c.customer_id, s.*
 from {{ ref('stg_customers') }} as c
-cross join postgres_scan('host=db user=app password={{ env_var("DB_PASSWORD") }}', 'public', 'x') as s
+cross join postgres_scan(
+    'host=db user=app password={{ env_var("DB_PASSWORD") }}', 'public', 'x'
+) as s
 """
 TOKEN_MODEL = """\
 select customer_id, email, '{{ env_var("INPUT_GITHUB-TOKEN") }}' as marker
@@ -95,7 +97,9 @@ def test_floe_cis_renderer_follows_dbts_env_var_rules(monkeypatch: pytest.Monkey
     rendered = renderer.render(node("select '{{ env_var('DB_PASSWORD') }}' as a"))
     assert rendered is not None and PASSWORD not in rendered
     # A plain variable the model names is read as it is (it may shape the SQL).
-    assert renderer.render(node("select '{{ env_var('REGION') }}' as r")) == "select 'eu-west-1' as r"
+    assert (
+        renderer.render(node("select '{{ env_var('REGION') }}' as r")) == "select 'eu-west-1' as r"
+    )
 
 
 def test_every_file_written_goes_through_the_redaction_step(
@@ -105,6 +109,6 @@ def test_every_file_written_goes_through_the_redaction_step(
 
     monkeypatch.setenv("SNOWFLAKE_PASSWORD", 'p"w\\secret-42')
     write_atomic(tmp_path / "a.json", '{"sql": "password=p\\"w\\\\secret-42"}')
-    write_atomic(tmp_path / "b.txt", b"raw p\"w\\secret-42 bytes")
+    write_atomic(tmp_path / "b.txt", b'raw p"w\\secret-42 bytes')
     assert "secret-42" not in (tmp_path / "a.json").read_text()
     assert b"secret-42" not in (tmp_path / "b.txt").read_bytes()

@@ -36,7 +36,9 @@ def _gh(server: GitHubServer):  # type: ignore[no-untyped-def]
     return connect(GitHubSettings(token=server.token, api_url=server.url, backoff_factor=0.01))
 
 
-def _post(server: GitHubServer, tmp_path: Path, body: str = "verdict", **env: str) -> tuple[str, str]:
+def _post(
+    server: GitHubServer, tmp_path: Path, body: str = "verdict", **env: str
+) -> tuple[str, str]:
     """post_comment as the step runs it: (url, what the log got)."""
     log = io.StringIO()
     summary = tmp_path / "summary"
@@ -92,8 +94,13 @@ def test_a_duplicate_that_vanished_before_its_deletion_is_no_failure(
     upsert_sticky_comment(_gh(server), REPO, 7, "verdict 1")
     duplicate = server.add_comment(REPO, 7, f"{STICKY_MARKER}\nraced")
     server.inject(
-        Fault("DELETE", rf"/issues/comments/{duplicate}$", 404, {"message": "Not Found"},
-              deleted_first=True)
+        Fault(
+            "DELETE",
+            rf"/issues/comments/{duplicate}$",
+            404,
+            {"message": "Not Found"},
+            deleted_first=True,
+        )
     )
     url, log = _post(server, tmp_path, "verdict 2")
     assert url and "::warning" not in log
@@ -160,6 +167,6 @@ def test_retry_after_is_capped_in_total(server: GitHubServer, tmp_path: Path) ->
     )
     settings = GitHubSettings(server.token, server.url, backoff_factor=0.01, max_total_wait=1)
     started = time.monotonic()
-    with pytest.raises(Exception):  # noqa: B017, PT011 - a CommentError after the budget
+    with pytest.raises(Exception):  # noqa: B017 - a CommentError after the budget
         upsert_sticky_comment(connect(settings), REPO, 7, "x")
     assert time.monotonic() - started < 10

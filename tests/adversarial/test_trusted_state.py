@@ -21,12 +21,22 @@ from tests.conftest import copy_example
 pytestmark = pytest.mark.e2e
 FLOE_CI = str(Path(sys.executable).parent / "floe-ci")
 ENV = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "core.hooksPath=/dev/null"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=t",
+    "-c",
+    "user.email=t@example.com",
+    "-c",
+    "core.hooksPath=/dev/null",
+]
 CLASSIFIED = "            floe: {classification: pii, pii_type: email, sensitivity: high}\n"
 
 
 def _git(root: Path, *args: str) -> str:
-    done = subprocess.run([*GIT, "-C", str(root), *args], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [*GIT, "-C", str(root), *args], capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.fsutil import write_atomic
-from floe_ci.redaction import placeholder_environment
 from floe_ci.integrations.dbt.runner import OFFLINE_ENV, DbtInvocation, invoke
+from floe_ci.redaction import placeholder_environment
 
 
 @dataclass
@@ -95,7 +95,10 @@ def start_dbt_compile(
         stderr=subprocess.PIPE,
         # On floe-ci's own in-memory profile dbt connects to nothing: placeholders for the
         # secrets, so that its log and compile folder hold none.
-        env={**(placeholder_environment(os.environ) if target == "parse" else os.environ), **OFFLINE_ENV},
+        env={
+            **(placeholder_environment(os.environ) if target == "parse" else os.environ),
+            **OFFLINE_ENV,
+        },
         cwd=project_dir,  # a profile's relative DuckDB path is relative to where dbt runs
     )
     return DbtCompileJob(process, response, invocation.log_file)

@@ -8,8 +8,9 @@ extensions) renders them given these names, each defined as dbt defines it:
 - `ref`, `source`, `this`: the relation names of the manifest (as `dbt compile` prints them);
 - `config(...)`: nothing; `var(name[, default])`: the vars of dbt_project.yml;
 - `env_var(name[, default])`: the variable it names (a secret one as a placeholder;
-  `DBT_ENV_SECRET_*` refused, as dbt refuses it outside profiles); `is_incremental()`: False, as `dbt compile`
-  says against an empty in-memory warehouse (the full, non-incremental query);
+  `DBT_ENV_SECRET_*` refused, as dbt refuses it outside profiles);
+- `is_incremental()`: False, as `dbt compile` says against an empty in-memory warehouse
+  (the full, non-incremental query);
 - the macros the model calls (`depends_on.macros`), from their `macro_sql`, when each name
   is unique.
 

@@ -163,7 +163,9 @@ def invoke(
 
     # `dbt parse` connects to nothing: it runs on placeholders, so that nothing it writes
     # (its log, partial_parse.msgpack, the manifest) holds a secret value.
-    hidden = placeholders_in_process() if invocation.command == "parse" else contextlib.nullcontext()
+    hidden = (
+        placeholders_in_process() if invocation.command == "parse" else contextlib.nullcontext()
+    )
     try:
         with hidden:
             outcome = dbtRunner(callbacks=list(callbacks)).invoke(invocation.args())
