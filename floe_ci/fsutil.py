@@ -7,10 +7,16 @@ half-written file behind.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from floe_ci.errors import FloeUsageError
+from floe_ci.redaction import redact, redact_bytes
 from floe_ci.spec.yaml_positions import (
     MAX_EXPANDED_NODES,
     MAX_FILE_BYTES,
@@ -43,6 +49,37 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     return decode_utf8(read_bytes(path, display, max_bytes), display, max_bytes)
 
 
+def read_regular_file(path: Path, display: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file that `path` names itself: never through a symbolic link
+    (a link to /proc/self/environ), never a device, FIFO or folder, at most `max_bytes`
+    (checked on the opened file, before reading). For files written by untrusted code."""
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        )
+    except FileNotFoundError:
+        raise FloeUsageError.single(display, "file not found") from None
+    except OSError as exc:
+        if path.is_symlink():
+            raise FloeUsageError.single(
+                display, "is a symbolic link; only a regular file is read here"
+            ) from None
+        raise FloeUsageError.single(display, f"cannot open: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise FloeUsageError.single(display, "is not a regular file")
+        size = info.st_size
+        data = handle.read(max_bytes + 1) if size <= max_bytes else b""
+    if size > max_bytes or len(data) > max_bytes:  # too big, or it grew while we read
+        raise FloeUsageError.single(
+            display,
+            f"is {max(size, len(data)):,} bytes; at most {max_bytes:,} are read here",
+            hint="the file is not the one floe-ci wrote: upload the first stage's files as is",
+        )
+    return data
+
+
 def load_located_file(
     path: Path,
     display: str | None = None,
@@ -55,9 +92,72 @@ def load_located_file(
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over the target."""
+    """Write to a temporary file in the same folder, then rename over the target.
+
+    Every write goes through the redaction step: no secret value reaches a file. Inside a
+    `.floe/` folder, a write never goes through a symbolic link out of the project; a folder
+    that cannot be written is a located usage error."""
+    confine_state_write(path)
+    try:
+        _write_atomic(path, content)
+    except OSError as exc:
+        raise unwritable(path, exc) from None
+
+
+def unwritable(path: Path, exc: OSError, shown: str | None = None) -> FloeUsageError:
+    """A failed write as a located usage error with the fix."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return FloeUsageError.single(
+        shown or str(exc.filename or path),
+        f"cannot write {path.name}: {reason}",
+        hint="floe-ci writes its reports where you ask and its state under `.floe/` beside "
+        "floe.yaml: make that folder writable, or pass another output file",
+    )
+
+
+def check_output_file(path: Path) -> None:
+    """Before any work: `path` can take a report (not a folder, a device, a special file,
+    nor in a folder that cannot be written). Raises a located usage error otherwise."""
+    shown = str(path)
+    if path.is_dir():
+        raise FloeUsageError.single(
+            shown, "is a folder", hint="name a file: `--format json=FOLDER/report.json`"
+        )
+    if path.exists() and not path.is_file():
+        raise FloeUsageError.single(shown, "is not a regular file (a device or a pipe)")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise FloeUsageError.single(shown, f"{folder} is not a folder")
+    try:  # the only sure test: create a file there (as the atomic write will)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise unwritable(path, exc, shown) from None
+
+
+def confine_state_write(path: Path) -> None:
+    """Refuse a write under `.floe/` whose folder resolves outside the project (the folder
+    holding `.floe/`): a symbolic link planted there would send it elsewhere."""
+    parts = path.absolute().parts
+    if ".floe" not in parts:
+        return
+    project = Path(*parts[: parts.index(".floe")])
+    target = path.parent.resolve()
+    if not target.is_relative_to(project.resolve()):
+        raise FloeUsageError.single(
+            str(path),
+            f"refusing to write through a symbolic link out of the project (to {target})",
+            hint="`.floe/` holds only what floe-ci generates: delete the link "
+            f"(`rm -r {project / '.floe'}`) and run again",
+        )
+
+
+def _write_atomic(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    data = redact(content).encode("utf-8") if isinstance(content, str) else redact_bytes(content)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private; keep the mode a plain write would give (or had).
@@ -74,6 +174,67 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+LOCK_FILE = ".lock"
+# Longer than any check; a run that waits this long names the holder's lock file.
+LOCK_TIMEOUT = 30 * 60.0
+_held: dict[tuple[Path, int], int] = {}
+_held_lock = threading.Lock()
+
+
+@contextmanager
+def project_lock(state_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the lock of one project's state (`.floe/.lock`): parallel runs on one checkout
+    wait for each other around dbt's parse, the caches and the base worktree, instead of
+    reading a half-written manifest or racing for a checkout. Re-entrant in one process;
+    released by the kernel when a process dies (flock)."""
+    import fcntl
+
+    key = (state_dir.absolute(), threading.get_ident())  # re-entrant per thread
+    with _held_lock:
+        if _held.get(key):
+            _held[key] += 1
+            nested = True
+        else:
+            nested = False
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_lock:
+                _held[key] -= 1
+        return
+    state_dir.mkdir(parents=True, exist_ok=True)
+    confine_state_write(state_dir / LOCK_FILE)
+    try:
+        fd = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise unwritable(state_dir / LOCK_FILE, exc) from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise FloeUsageError.single(
+                        str(state_dir / LOCK_FILE),
+                        f"another floe-ci run has held this project's lock for {timeout:.0f} s",
+                        hint="wait for it to finish, or stop it",
+                    ) from None
+                time.sleep(0.05)
+        with _held_lock:
+            _held[key] = 1
+        try:
+            yield
+        finally:
+            with _held_lock:
+                _held.pop(key, None)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def umask() -> int:

@@ -11,7 +11,8 @@ The GitHub side (inputs, event, masks, comment, the runner's files) is
    reports under `.floe/github/`, annotate (a check run when the token may, workflow
    commands otherwise), summarize, comment, set the outputs, and exit 1 on a failed
    verdict; a configuration error is annotated on its file and line, then raised (exit 2);
-3. `command: comment`: the trusted second stage posts the comment the first one left;
+3. `command: comment`: the trusted second stage renders the comment from the first one's
+   validated report and posts it;
 4. any other command is handed back as a `Delegate` for the CLI to run.
 
 A comment that cannot be written is a warning, never a failure.
@@ -259,37 +260,51 @@ def render_comments(
     return comment, full
 
 
+# The first stage's report of a 5,000-model project is a few MB; nothing floe-ci wrote
+# comes near this.
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+
 def comment_stage(inputs: ActionInputs, workdir: Path, env: Mapping[str, str], step: Step) -> int:
-    """Second stage (workflow_run): post the first stage's comment with a write token."""
+    """Second stage (workflow_run): comment with a write token on what the first stage found.
+
+    The artifact was written by the pull request's code: only regular files are read (no
+    symbolic link, no device), each capped before reading, and the comment is rendered here
+    from the validated JSON report (`report.json`), with the marker within GitHub's limit,
+    never posted as the Markdown the first stage left."""
+    from floe_ci.fsutil import read_regular_file
     from floe_ci.integrations.github.comment import post_comment
     from floe_ci.integrations.github.event import read_event
-    from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT
+    from floe_ci.report.json_report import load_report
 
-    comment_file = workdir / "comment.md"
-    if not comment_file.is_file():
+    report_file = workdir / "report.json"
+    if not report_file.exists() and not report_file.is_symlink():
         raise FloeUsageError.single(
-            str(comment_file),
-            "no comment.md from the first stage",
-            hint="download the first stage's artifact into `working-directory`",
+            str(report_file),
+            "no report.json from the first stage",
+            hint="download the first stage's artifact (its `artifacts-path`) into "
+            "`working-directory`",
         )
-    body = comment_file.read_text(encoding="utf-8", errors="replace")
-    # The artifact was written by code from the pull request: never trust its size.
-    if len(body) > GITHUB_COMMENT_LIMIT:
-        note = "\n\n*The report was cut to fit; the first stage's job summary has all of it.*"
-        body = body[: GITHUB_COMMENT_LIMIT - len(note)] + note
+    data = read_regular_file(report_file, str(report_file), MAX_REPORT_BYTES)
+    try:
+        result, plan = load_report(data)
+    except ValueError as exc:
+        raise FloeUsageError.single(
+            str(report_file),
+            f"not a floe-ci report: {exc}",
+            hint="the first stage writes it with `floe-ci action` (command: check)",
+        ) from None
     event = read_event(env, artifact_dir=workdir)
-    verdict_file = workdir / "verdict"
-    verdict = verdict_file.read_text(encoding="utf-8").strip() if verdict_file.is_file() else ""
-    if verdict not in ("passed", "failed", "error"):
-        verdict = "unknown"
+    comment, full = render_comments(result, plan, env, event)
+    verdict = "failed" if result.failed() else "passed"
     url = ""
     if event.is_pull_request:
-        url = post_comment(step, inputs.token, env, event, body)
+        url = post_comment(step, inputs.token, env, event, comment.text)
     else:
         step.command(
             "warning", "no pull request number in the event or the artifact: no comment posted"
         )
-    step.summary(body)
+    step.summary(full.text)
     step.outputs(
         {"verdict": verdict, "comment-url": url, "artifacts-path": for_steps(workdir, env)}
     )

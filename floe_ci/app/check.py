@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from floe_ci.app.state_guard import locked_by_project
 from floe_ci.gc_tuning import collector_paused, long_lived_objects
 from floe_ci.governance.evaluate import CheckOptions, build_context, evaluate_context
 from floe_ci.governance.result import CheckResult
@@ -43,6 +44,7 @@ def run_check(
     ).result
 
 
+@locked_by_project  # parallel runs on one checkout wait, never read a half-written manifest
 def collect_check(
     config_path: Path,
     options: CheckOptions,
@@ -59,6 +61,7 @@ def collect_check(
     """
     from floe_ci.app.compile import dbt_project_of, state_dir_for
     from floe_ci.app.spec_file import load_spec
+    from floe_ci.app.state_guard import private_state_if_committed
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
     from floe_ci.integrations.dbt.parse import catalog_path, ensure_manifest, load_manifest
@@ -74,6 +77,9 @@ def collect_check(
             hint="add `transforms: [{type: dbt, path: .}]`",
         )
     state_dir = state_dir_for(config_path)
+    # Committed state (a forged cache, a stale manifest) is never trusted: see the helper.
+    state_dir, distrusted = private_state_if_committed(config_path, project, state_dir)
+    refresh_manifest = refresh_manifest or distrusted
     target = None
     if options.compile_target is not None:
         from floe_ci.integrations.dbt.parse import user_target
@@ -84,7 +90,7 @@ def collect_check(
         own = state_dir / "cache" / f"target-{options.compile_target}"
         project = replace(project, target_path=str(own.resolve()))
     if manifest_path is None:
-        if fixed_revision is not None and project.manifest_path.is_file():
+        if fixed_revision is not None and project.manifest_path.is_file() and not distrusted:
             manifest_path = project.manifest_path
         else:
             manifest_path = ensure_manifest(project, state_dir, refresh_manifest, target)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from floe_ci.app.check import CheckRun, collect_check
 from floe_ci.app.pr_feedback import ApprovalLookup, decide_exceptions
 from floe_ci.errors import FloeUsageError
+from floe_ci.fsutil import project_lock
 from floe_ci.governance.evaluate import CheckOptions
 from floe_ci.integrations.git.worktree import checkout, repository_top, resolve_commit
 from floe_ci.plan.snapshot import PipelineSnapshot
@@ -102,7 +103,8 @@ def prepare_base(
     top = repository_top(folder, config_file)
     sha = resolve_commit(ref, folder)
     relative = config_path.resolve().relative_to(top)
-    worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
+    with project_lock(folder / ".floe"):  # one checkout per commit, however many runs
+        worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
     base_config = worktree / relative
     if not base_config.is_file():
         raise FloeUsageError.single(

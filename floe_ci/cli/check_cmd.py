@@ -220,10 +220,13 @@ def check(
                     --base-manifest prod-state/manifest.json
     """
     from floe_ci.app.check import run_check
-    from floe_ci.fsutil import write_atomic
+    from floe_ci.fsutil import check_output_file, write_atomic
     from floe_ci.governance.evaluate import ALL_ENVIRONMENTS, CheckOptions
     from floe_ci.report import render
 
+    for _fmt, file in formats:  # a report that cannot be written fails before the work
+        if file is not None:
+            check_output_file(file)
     environments = ALL_ENVIRONMENTS if environment is None else (environment,)
     options = CheckOptions(
         environments=environments,  # type: ignore[arg-type]
@@ -259,7 +262,9 @@ def check(
     for fmt, file in formats:
         if file is None:
             use_color = _stdout_color() if color is None else color
-            click.echo(rendered(fmt, use_color), nl=False)
+            from floe_ci.redaction import redact  # the files are redacted by write_atomic
+
+            click.echo(redact(rendered(fmt, use_color)), nl=False)
         else:
             write_atomic(file, rendered(fmt))
             click.echo(f"wrote the {fmt} report to {shown_path(file)}", err=True)

@@ -6,7 +6,9 @@ needs when it runs, so `floe-ci --help` answers instantly and never loads dbt or
 
 from __future__ import annotations
 
+import errno
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,6 +25,7 @@ from floe_ci.cli.schema_cmd import schema
 from floe_ci.cli.spec_cmds import compile_command, init, validate
 
 EXIT_USAGE = 2
+_USER_FIXABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
 class FloeGroup(click.Group):
@@ -35,6 +38,15 @@ class FloeGroup(click.Group):
             return super().invoke(ctx)
         except FloeUsageError as exc:
             click.echo(str(exc), err=True)
+            ctx.exit(EXIT_USAGE)
+        except OSError as exc:
+            # A folder floe-ci (or dbt for it) must write to is read-only or full: the
+            # user's to fix, so a located message and exit 2 rather than a traceback.
+            if exc.errno not in _USER_FIXABLE:
+                raise
+            from floe_ci.fsutil import unwritable
+
+            click.echo(str(unwritable(Path(exc.filename or "."), exc)), err=True)
             ctx.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

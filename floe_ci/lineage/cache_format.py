@@ -31,7 +31,7 @@ from floe_ci import fastjson
 from floe_ci.lineage.column_refs import RelationKey, SqlColumns
 
 # Bump when sql_columns changes what it computes: old entries then miss.
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"  # 7: string literals hidden in details
 
 # (error, columns): columns are [name, [relation index, column, ...], transform, unresolved]
 # with relation indexes into LineageCache.relations; None when the SQL gave no columns.

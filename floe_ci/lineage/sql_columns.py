@@ -197,6 +197,9 @@ class _Analyser:
         self.memo: dict[int, SqlColumns] = {}
         self.aliases: dict[int, dict[str, tuple[Any, Any]]] = {}
         self.source_memo: dict[int, tuple[list[SqlColumn] | None, str]] = {}
+        # A source's columns by name (first of each name): one lookup per reference, so a
+        # SELECT of 20,000 columns stays linear.
+        self.by_name_memo: dict[int, dict[str, SqlColumn]] = {}
         self.equalities: dict[int, list[tuple[_Resolved, _Resolved, str]]] = {}
 
     # -- scopes -------------------------------------------------------------------------
@@ -254,6 +257,20 @@ class _Analyser:
         if key not in self.source_memo:
             self.source_memo[key] = self._compute_source_columns(source)
         return self.source_memo[key]
+
+    def _source_by_name(self, source: Any) -> dict[str, SqlColumn] | None:
+        """The source's columns by name, or None when they are unknown."""
+        key = id(source)
+        found = self.by_name_memo.get(key)
+        if found is None:
+            columns, _why = self._source_columns(source)
+            if columns is None:
+                return None
+            found = {}
+            for column in columns:
+                found.setdefault(column.name, column)
+            self.by_name_memo[key] = found
+        return found
 
     def _compute_source_columns(self, source: Any) -> tuple[list[SqlColumn] | None, str]:
         if isinstance(source, Scope):
@@ -470,18 +487,20 @@ class _Analyser:
         selected = self._selected(scope)
         if len(selected) == 1:
             alias, (_node, source) = next(iter(selected.items()))
-            columns, _why = self._source_columns(source)
-            lateral = [c for c in earlier if c.name == name]
-            if lateral and columns is not None and all(c.name != name for c in columns):
-                return _of_column(lateral[0])
+            names = self._source_by_name(source)
+            if names is not None and name not in names:
+                # Not the source's: a lateral alias, an earlier output column of this SELECT.
+                lateral = next((c for c in earlier if c.name == name), None)
+                if lateral is not None:
+                    return _of_column(lateral)
             return self._from_source(source, alias, name)
         holders: list[tuple[str, Any]] = []
         unknown: list[str] = []
         for alias, (_node, source) in selected.items():
-            columns, _why = self._source_columns(source)
-            if columns is None:
+            names = self._source_by_name(source)
+            if names is None:
                 unknown.append(alias)
-            elif any(c.name == name for c in columns):
+            elif name in names:
                 holders.append((alias, source))
         if len(holders) == 1 and not unknown:
             return self._from_source(holders[0][1], holders[0][0], name)
@@ -507,12 +526,13 @@ class _Analyser:
         if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
             # A relation: the reference itself is exact even when its column list is unknown.
             return _Resolved(((_table_key(source), name),), _ONE_IDENTITY, "copy", None)
-        columns, why = self._source_columns(source)
-        if columns is None:
+        names = self._source_by_name(source)
+        if names is None:
+            _columns, why = self._source_columns(source)
             return _unresolved(f"`{alias}.{name}`: {why}")
-        for column in columns:
-            if column.name == name:
-                return _of_column(column)
+        column = names.get(name)
+        if column is not None:
+            return _of_column(column)
         return _unresolved(f"`{alias}` has no column `{name}`")
 
 
@@ -568,15 +588,23 @@ def _condition_text(node: exp.Expression, dialect: str) -> str:
             value = (
                 _named(right)
                 if isinstance(right, exp.Column)
-                else (f"'{right.this}'" if right.is_string else str(right.this))
+                else ("'…'" if right.is_string else str(right.this))
             )
             return f"{_named(left)} {operator} {value}"
     return _short(node, dialect)
 
 
 def _short(node: Any, dialect: str = "") -> str:
+    """A construct as messages name it: its SQL with every string literal shown as `'…'`,
+    since the compiled SQL may hold a rendered secret (`env_var` in a connection string)."""
+    if isinstance(node, exp.Expression):
+        node = node.transform(_hide_literal)
     text = str(node.sql(dialect=dialect)) if hasattr(node, "sql") else str(node)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _hide_literal(node: exp.Expression) -> exp.Expression:
+    return exp.Literal.string("…") if isinstance(node, exp.Literal) and node.is_string else node
 
 
 def _scan(

@@ -89,5 +89,26 @@ def _ident(node_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", node_id)
 
 
-def _escape(text: str) -> str:
-    return text.replace('"', "#quot;")
+def _escape(text: str, max_length: int = 80) -> str:
+    """A node label for inside `["..."]`: one line, capped, and Mermaid's `#name;` entities
+    for every character that could end the label, the fence around the graph or open HTML
+    (a model name comes from the repository)."""
+    flat = " ".join(text.split())
+    if len(flat) > max_length:
+        flat = flat[: max_length - 1] + "…"
+    for char, entity in _MERMAID_ENTITIES:
+        flat = flat.replace(char, entity)
+    return flat
+
+
+# `#` first: the entities written afterwards contain it.
+_MERMAID_ENTITIES = (
+    ("#", "#35;"),
+    ('"', "#quot;"),
+    ("`", "#96;"),
+    ("<", "#lt;"),
+    (">", "#gt;"),
+    ("[", "#91;"),
+    ("]", "#93;"),
+    ("&", "#amp;"),
+)

@@ -29,6 +29,36 @@ def render_json(result: CheckResult, plan: Plan | None = None) -> str:
     return fastjson.dumps_indented(data) + "\n"
 
 
+# Fields the JSON report carries that the models compute (not read back).
+_COMPUTED = ("summary", "passed")
+
+
+def load_report(data: bytes | str) -> tuple[CheckResult, Plan | None]:
+    """A JSON report read back into its models, validated as the schema describes it;
+    ValueError naming the first problem otherwise. The fork-safe second stage renders the
+    comment from this rather than trusting Markdown written by the pull request's code."""
+    from pydantic import ValidationError
+
+    from floe_ci import fastjson
+
+    try:
+        document = fastjson.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"not JSON: {str(exc)[:200]}") from None
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    body = {k: v for k, v in document.items() if k not in ("$schema", "plan", *_COMPUTED)}
+    try:
+        result = CheckResult.model_validate(body)
+        raw_plan = document.get("plan")
+        plan = None if raw_plan is None else Plan.model_validate(raw_plan)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "(top)"
+        raise ValueError(f"`{where}`: {first.get('msg')}") from None
+    return result, plan
+
+
 def report_schema() -> dict[str, Any]:
     """The CheckResult's schema, with `$schema` and the optional `plan` (the Plan model's,
     its definitions shared with the result's: a Finding is one definition)."""

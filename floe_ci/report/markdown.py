@@ -8,7 +8,7 @@ reports/ holds the prose-heavy PR-comment templates.
 from __future__ import annotations
 
 from floe_ci.governance.result import SEVERITY_RANK, CheckResult, Finding
-from floe_ci.report.markdown_text import cell
+from floe_ci.report.markdown_text import cell, inline_code
 
 # GitHub caps a step summary at 1 MiB; a few hundred rows are all anyone reads.
 MAX_ROWS = 200
@@ -20,7 +20,7 @@ def _where(result: CheckResult, finding: Finding) -> str:
     if finding.line is not None:
         path += f":{finding.line}"
     subject = ".".join(p for p in (finding.model, finding.column) if p)
-    return f"`{cell(path)}`" + (f"<br>`{cell(subject)}`" if subject else "")
+    return inline_code(path, 1000) + (f"<br>{inline_code(subject, 1000)}" if subject else "")
 
 
 def render_markdown(result: CheckResult) -> str:
@@ -29,7 +29,7 @@ def render_markdown(result: CheckResult) -> str:
     lines = [
         f"## {icon} floe-ci check: {cell(result.verdict())}",
         "",
-        f"Pipeline `{cell(result.pipeline)}` · {result.stats.models} models · "
+        f"Pipeline {inline_code(result.pipeline)} · {result.stats.models} models · "
         f"{result.stats.classified_columns} classified columns · environments: "
         f"{', '.join(result.environments)} · fail on: {result.fail_on}",
         "",

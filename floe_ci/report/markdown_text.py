@@ -13,12 +13,32 @@ Two kinds of cell, because the two documents differ:
 
 from __future__ import annotations
 
+import re
+
 ELLIPSIS = "…"
+# Zero-width: between `@` and a name GitHub sees no mention; inside `://` no autolink.
+_ZERO_WIDTH = "\u2060"
+_MENTION = re.compile(r"@(?=[\w-])")
+_SCHEME = re.compile(r"(?<=[A-Za-z]):/{2}")
+_WWW = re.compile(r"\b[wW]{3}\.")
+# Characters that open Markdown constructs which would make repository text live: links
+# and images (`[`, `]`, `!`), emphasis kept as is (harmless), HTML (`<`, `&`).
+_MARKDOWN_LIVE = str.maketrans({"[": "\\[", "]": "\\]", "!": "\\!"})
 
 
 def escape(text: str) -> str:
-    """Markdown-inline text that shows `&`, `<`, `>` and `|` literally (no HTML, no cell split)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    """Markdown-inline text that shows `&`, `<`, `>` and `|` literally (no HTML, no cell
+    split), and whose `@name`, links, images and bare URLs stay text (no ping, no tracker)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|").translate(_MARKDOWN_LIVE)
+    return neutralise(text)
+
+
+def neutralise(text: str) -> str:
+    """`@name` mentions and bare URLs made inert (for text outside any code span)."""
+    text = _MENTION.sub("@" + _ZERO_WIDTH, text)
+    text = _SCHEME.sub(":" + _ZERO_WIDTH + "//", text)
+    return _WWW.sub("www" + _ZERO_WIDTH + ".", text)
 
 
 def cap(text: str, max_length: int) -> str:
@@ -42,5 +62,11 @@ def inline_cell(text: str | None, max_length: int = 500) -> str:
 
 
 def inline_code(text: str | None, max_length: int = 500) -> str:
-    """`inline_cell` as inline code, for names (models, columns, files, settings)."""
-    return f"`{inline_cell(text, max_length)}`"
+    """Text as one code span that no character of it can end: fenced by one backtick more
+    than its longest run of backticks, padded when it starts or ends with one, on one
+    line and capped; `|` escaped so that it stays in its table cell."""
+    flat = cap(" ".join(str(text or "").split()), max_length).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"

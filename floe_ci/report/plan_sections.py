@@ -61,7 +61,7 @@ def plan_sections(plan: Plan) -> list[CommentSection]:
     if columns:
         rows = ["| Column | Change |", "| --- | --- |"]
         rows += [
-            f"| `{inline_cell(model.name)}.{inline_cell(column.column)}` | {_column(column)} |"
+            f"| {inline_code(f'{model.name}.{column.column}')} | {_column(column)} |"
             for model, column in columns
         ]
         sections.append(
@@ -186,7 +186,7 @@ def _classification_row(change: ClassificationChange) -> str:
     )
     if effective:
         what += f"<br>effective action: {effective}"
-    return f"| `{inline_cell(change.model)}.{inline_cell(change.column)}` | {what} |"
+    return f"| {inline_code(f'{change.model}.{change.column}')} | {what} |"
 
 
 def names_list(names: list[str]) -> str:

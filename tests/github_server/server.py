@@ -4,7 +4,8 @@ State (comments, pull requests, check runs) lives in memory. Every request is va
 against GitHub's OpenAPI description, and so is every normal answer (so the server cannot
 drift from GitHub); problems are collected in `violations`. Faults can be queued per test: a
 502 once, a 403 on comment creation, a secondary rate limit with Retry-After, a create that
-succeeds but answers 502, an HTML page with status 200, a slow answer.
+succeeds but answers 502, an HTML page with status 200, a slow answer, a comment
+deleted by someone while the run edits it.
 
 The token's identity is GitHub's: an Actions or app token (the default) may not call
 `GET /user` (403 "Resource not accessible by integration") and writes as
@@ -68,6 +69,8 @@ class Fault:
     raw: bytes | None = None
     # Seconds to wait before answering (a slow GitHub, for client timeouts).
     delay: float = 0.0
+    # The comment the request names was deleted by someone just before it arrived.
+    deleted_first: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return (
@@ -356,6 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
             if auth not in (f"token {server.token}", f"Bearer {server.token}"):
                 status, body, extra = _error(401, "Bad credentials")
             elif fault is not None:
+                if fault.deleted_first and (m := _COMMENT.match(split.path)):
+                    server.comments.pop(int(m["id"]), None)
                 if fault.apply and not problems:
                     server.handle(self.command, split.path, dict(parse_qsl(split.query)), payload)
                 status, body, extra = fault.status, fault.body, dict(fault.headers)

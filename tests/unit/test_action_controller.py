@@ -54,9 +54,13 @@ def test_a_command_the_cli_does_not_name_is_refused() -> None:
 def test_the_second_stage_without_a_pull_request_warns_and_keeps_the_comment_in_the_summary(
     runner_files: dict[str, str],
 ) -> None:
+    from floe_ci.report.json_report import render_json
+    from tests.unit.report_samples import sample_plan, sample_result
+
     artifact = Path(runner_files["GITHUB_WORKSPACE"]) / "floe-pr"
     artifact.mkdir()
-    (artifact / "comment.md").write_text("x" * (GITHUB_COMMENT_LIMIT + 5))
+    (artifact / "report.json").write_text(render_json(sample_result(), sample_plan()))
+    (artifact / "comment.md").write_text("x" * (GITHUB_COMMENT_LIMIT + 5))  # never read
     (artifact / "verdict").write_text("forged\n")
     env = {**runner_files, "INPUT_COMMAND": "comment", "INPUT_WORKING-DIRECTORY": "floe-pr"}
     log = io.StringIO()
@@ -65,10 +69,9 @@ def test_the_second_stage_without_a_pull_request_warns_and_keeps_the_comment_in_
         "::warning::no pull request number in the event or the artifact: no comment posted"
     )
     summary = Path(runner_files["GITHUB_STEP_SUMMARY"]).read_text()
-    assert len(summary) == GITHUB_COMMENT_LIMIT
-    assert summary.endswith("the first stage's job summary has all of it.*")
+    assert summary.startswith("<!-- floe-ci") and "x" * 100 not in summary
     outputs = parse_outputs(Path(runner_files["GITHUB_OUTPUT"]).read_text())
-    assert outputs == {"verdict": "unknown", "comment-url": "", "artifacts-path": "floe-pr"}
+    assert outputs == {"verdict": "failed", "comment-url": "", "artifacts-path": "floe-pr"}
 
 
 def test_a_broken_floe_yaml_is_annotated_on_its_line_and_raised(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import write_atomic
 
 
@@ -27,7 +28,7 @@ def test_failed_write_keeps_the_old_content(
         raise OSError("disk full")
 
     monkeypatch.setattr("floe_ci.fsutil.os.replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(FloeUsageError, match=r"cannot write artifacts\.json: disk full"):
         write_atomic(target, "new")
     assert target.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["artifacts.json"]

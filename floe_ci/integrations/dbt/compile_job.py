@@ -29,6 +29,7 @@ from typing import Any
 
 from floe_ci.fsutil import write_atomic
 from floe_ci.integrations.dbt.runner import OFFLINE_ENV, DbtInvocation, invoke
+from floe_ci.redaction import placeholder_environment
 
 
 @dataclass
@@ -93,7 +94,12 @@ def start_dbt_compile(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, **OFFLINE_ENV},
+        # On floe-ci's own in-memory profile dbt connects to nothing: placeholders for the
+        # secrets, so that its log and compile folder hold none.
+        env={
+            **(placeholder_environment(os.environ) if target == "parse" else os.environ),
+            **OFFLINE_ENV,
+        },
         cwd=project_dir,  # a profile's relative DuckDB path is relative to where dbt runs
     )
     return DbtCompileJob(process, response, invocation.log_file)

@@ -329,6 +329,10 @@ def obtain_compiled_sql(
             if fingerprint is not None:
                 result.plain[uid] = (fingerprint, result.digest(uid))
             continue
+        refused = jinja.refused.get(uid) if jinja is not None else None
+        if refused is not None:
+            result.failures[uid] = refused
+            continue
         fingerprint = jinja_fingerprint(manifest, node)
         if warehouse is not None:
             fingerprint = sql_digest(fingerprint + warehouse.key)

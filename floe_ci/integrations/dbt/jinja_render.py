@@ -7,8 +7,10 @@ extensions) renders them given these names, each defined as dbt defines it:
 
 - `ref`, `source`, `this`: the relation names of the manifest (as `dbt compile` prints them);
 - `config(...)`: nothing; `var(name[, default])`: the vars of dbt_project.yml;
-- `env_var(name[, default])`: the environment; `is_incremental()`: False, as `dbt compile`
-  says against an empty in-memory warehouse (the full, non-incremental query);
+- `env_var(name[, default])`: the variable it names (a secret one as a placeholder;
+  `DBT_ENV_SECRET_*` refused, as dbt refuses it outside profiles);
+- `is_incremental()`: False, as `dbt compile` says against an empty in-memory warehouse
+  (the full, non-incremental query);
 - the macros the model calls (`depends_on.macros`), from their `macro_sql`, when each name
   is unique.
 
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from floe_ci.integrations.dbt.project import DbtProject
+from floe_ci.redaction import DBT_SECRET_PREFIX, is_secret_name, placeholder
 
 _MISSING = object()
 # Macros dbt's own package defines that need the adapter, a connection or the graph.
@@ -50,6 +53,8 @@ class JinjaRenderer:
         self.macros: Mapping[str, Any] = manifest.get("macros") or {}
         self._ref, self._source = ref, source
         self.vars = _project_vars(project)
+        # unique_id -> why the model may not be rendered (as dbt would refuse it)
+        self.refused: dict[str, str] = {}
         self.env = jinja2.sandbox.SandboxedEnvironment(
             extensions=[jinja2.ext.do, jinja2.ext.loopcontrols],
             undefined=jinja2.StrictUndefined,
@@ -93,11 +98,22 @@ class JinjaRenderer:
             return default
 
         def env_var(name: str, default: Any = _MISSING) -> Any:
-            if name in os.environ:
-                return os.environ[name]
-            if default is _MISSING:
-                raise _Unrenderable(f"env var {name} is not set")
-            return default
+            # dbt's rules: a secret variable only in profiles.yml and packages.yml.
+            name = str(name)
+            if name.startswith(DBT_SECRET_PREFIX):
+                reason = (
+                    f"the model reads the secret variable `{name}`, which dbt allows only "
+                    "in profiles.yml and packages.yml"
+                )
+                self.refused[str(node.get("unique_id") or "")] = reason
+                raise _Unrenderable(reason)
+            if name not in os.environ:
+                if default is _MISSING:
+                    raise _Unrenderable(f"env var {name} is not set")
+                return default
+            # Only the variable the model names is read; a secret one renders as its
+            # placeholder (the lineage is the same, and no value reaches a cache).
+            return placeholder(name) if is_secret_name(name) else os.environ[name]
 
         return {
             "ref": ref,

@@ -132,16 +132,6 @@ def ensure_manifest(
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
-    from floe_ci import fastjson
+    from floe_ci.integrations.dbt.manifest_file import read_manifest
 
-    try:
-        data = fastjson.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise FloeUsageError.single(
-            str(path),
-            f"cannot read dbt manifest: {exc}",
-            hint="delete it and run again; floe-ci re-creates it with `dbt parse`",
-        ) from None
-    if not isinstance(data, dict) or "nodes" not in data:
-        raise FloeUsageError.single(str(path), "not a dbt manifest (no `nodes`)")
-    return data
+    return read_manifest(path)  # checked: every bad shape is a located usage error

@@ -169,16 +169,24 @@ def invoke(
     offline_environment()
     from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running dbt
 
+    from floe_ci.redaction import placeholders_in_process
+
     args = invocation.absolute().args()
     if not invocation.project_dir.is_dir():
         missing = FileNotFoundError(
             f"the dbt project folder {invocation.project_dir} does not exist"
         )
         return DbtOutcome(False, None, missing, invocation.log_file)
+    # `dbt parse` connects to nothing: it runs on placeholders, so that nothing it writes
+    # (its log, partial_parse.msgpack, the manifest) holds a secret value. (`docs generate`
+    # for --compile-target connects to the user's warehouse: it needs the real values.)
+    hidden = (
+        placeholders_in_process() if invocation.command == "parse" else contextlib.nullcontext()
+    )
     try:
         # In the project's folder, as users run dbt: a profile's relative DuckDB path
         # (`path: dev.duckdb`) means the file in the project, wherever floe-ci was started.
-        with contextlib.chdir(invocation.project_dir):
+        with hidden, contextlib.chdir(invocation.project_dir):
             outcome = dbtRunner(callbacks=list(callbacks)).invoke(args)
     finally:
         if release:

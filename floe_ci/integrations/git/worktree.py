@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from floe_ci.errors import FloeUsageError
+from floe_ci.integrations.git.trusted_state import is_checkout_of, is_registered_worktree
 
 _DONE = ".floe-base-complete"
 
@@ -67,7 +68,11 @@ def repository_top(folder: Path, config_file: str) -> Path:
 
 def checkout(top: Path, cache: Path, sha: str) -> Path:
     final = cache / sha
-    if (final / _DONE).is_file():
+    # Trusted only when git made it, or (restored from a CI cache) when its files are the
+    # commit's by content: a folder committed under .floe/ is neither.
+    if (final / _DONE).is_file() and (
+        is_registered_worktree(top, final, sha) or is_checkout_of(top, final, sha)
+    ):
         return final
     cache.mkdir(parents=True, exist_ok=True)
     if final.exists():  # an interrupted earlier attempt

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from floe_ci.report.pr_comment import STICKY_MARKER
+from floe_ci.report.pr_comment import GITHUB_COMMENT_LIMIT, STICKY_MARKER
 
 if TYPE_CHECKING:  # PyGithub costs 0.16 s to import: only when a comment is posted.
     from github import Github
@@ -191,6 +191,8 @@ def upsert_sticky_comment(
     identity, or create it. Comments by others are only read."""
     if marker not in body:
         body = f"{marker}\n{body}"
+    if len(body) > GITHUB_COMMENT_LIMIT:  # the marker stays: it is at the start
+        body = body[: GITHUB_COMMENT_LIMIT - 1] + "…"
     try:
         issue = gh.get_repo(repository).get_issue(number)
         login: list[str] = []  # asked once, and only when a marker comment exists
@@ -218,13 +220,35 @@ def upsert_sticky_comment(
         keep, duplicates = mine[0], mine[1:]
         action = "unchanged"
         if keep.body != body:
-            keep.edit(body)
+            if not _edit(keep, body):
+                # Deleted while we ran (a 404 on our own comment, not a refusal): write
+                # it again, unless another of ours is still there.
+                survivors = [c for c in ours() if c.id != keep.id]
+                if not survivors:
+                    created = issue.create_comment(body)
+                    return StickyCommentResult("created", created.html_url, created.id)
+                keep, duplicates = survivors[0], survivors[1:]
+                if keep.body != body:
+                    keep.edit(body)
             action = "updated"
         for extra in duplicates:
             _delete(extra)
         return StickyCommentResult(action, keep.html_url, keep.id, len(duplicates))
     except edge_errors() as exc:
         raise _comment_error(exc, repository, number) from None
+
+
+def _edit(comment: IssueComment, body: str) -> bool:
+    """Edit our comment; False when it no longer exists (404)."""
+    from github import GithubException
+
+    try:
+        comment.edit(body)
+    except GithubException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
 
 
 def _delete(comment: IssueComment) -> None:

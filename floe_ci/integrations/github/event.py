@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from floe_ci.errors import FloeUsageError
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 PR_NUMBER_FILE = "pr-number"
+MAX_PR_NUMBER_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,15 @@ def read_event(env: Mapping[str, str], artifact_dir: Path | None = None) -> Even
 
 def pr_number_from_artifact(artifact_dir: Path) -> int | None:
     """The number the first stage wrote to `pr-number`; an unreadable value is an error."""
+    from floe_ci.fsutil import read_regular_file
+
     path = artifact_dir / PR_NUMBER_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
-    text = path.read_text(encoding="utf-8", errors="replace").strip()
-    if not text.isdigit() or len(text) > 10:
+    raw = read_regular_file(path, str(path), MAX_PR_NUMBER_BYTES)
+    text = raw.decode("ascii", errors="replace").strip()
+    # ASCII digits only: `str.isdigit` also accepts `²`, which `int()` refuses.
+    if not re.fullmatch(r"[1-9][0-9]{0,9}", text):
         raise FloeUsageError.single(
             str(path),
             "the pull request number from the first stage's artifact is not a number",

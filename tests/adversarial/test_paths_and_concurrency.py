@@ -1,0 +1,128 @@
+"""Attacks 7 (output paths), 10 (symbolic links) and 12 (concurrent runs).
+
+Output paths are checked before any work; floe-ci never writes through a symbolic link
+that leaves the project (a planted `.floe/parse-profile` link once replaced
+`~/.dbt/profiles.yml`), nor follows a floe.yaml that links elsewhere; three `check --base`
+runs at once in one checkout all succeed with the same verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from floe_ci.errors import FloeUsageError
+from floe_ci.fsutil import write_atomic
+from tests.conftest import copy_example
+
+FLOE_CI = str(Path(sys.executable).parent / "floe-ci")
+ENV = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+
+
+def _floe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [FLOE_CI, *args], capture_output=True, text=True, env=ENV, timeout=600, cwd=cwd
+    )
+
+
+# Never a real device here: code without the check renames its temporary file over the
+# target, and as root that replaces /dev/null for the whole machine. A FIFO of our own shows
+# the same refusal.
+@pytest.mark.parametrize("target", ["FOLDER", "FIFO", "/proc/self/report.json"])
+def test_an_output_that_cannot_be_written_fails_before_the_work(
+    tmp_path: Path, target: str
+) -> None:
+    project = copy_example(tmp_path / "shop")
+    output = {"FOLDER": str(tmp_path), "FIFO": str(tmp_path / "pipe")}.get(target, target)
+    if target == "FIFO":
+        os.mkfifo(output)
+    started = time.monotonic()
+    run = _floe("check", "-c", str(project / "floe.yaml"), "-f", f"json={output}")
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr and output in run.stderr
+    assert not (project / "target").exists()  # refused before dbt parse ran
+    assert time.monotonic() - started < 30
+
+
+def test_no_write_through_a_planted_link_out_of_the_project(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "shop")
+    home_dbt = tmp_path / "home" / ".dbt"
+    home_dbt.mkdir(parents=True)
+    (home_dbt / "profiles.yml").write_text("precious: {}\n")
+    (project / ".floe").mkdir()
+    (project / ".floe" / "parse-profile").symlink_to(home_dbt, target_is_directory=True)
+    run = _floe("compile", "-c", str(project / "floe.yaml"))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "symbolic link" in run.stderr and "Traceback" not in run.stderr
+    assert (home_dbt / "profiles.yml").read_text() == "precious: {}\n"
+    assert sorted(p.name for p in home_dbt.iterdir()) == ["profiles.yml"]
+    with pytest.raises(FloeUsageError, match="symbolic link"):
+        write_atomic(project / ".floe" / "parse-profile" / "x.yml", "x")
+
+
+def test_a_floe_yaml_linking_out_of_its_folder_is_refused(tmp_path: Path) -> None:
+    elsewhere = copy_example(tmp_path / "elsewhere")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "floe.yaml").symlink_to(elsewhere / "floe.yaml")
+    run = _floe("compile", "-c", str(repo / "floe.yaml"))
+    assert run.returncode == 2 and "symbolic link" in run.stderr, run.stderr
+    assert not (elsewhere / ".floe").exists() and not (elsewhere / "target").exists()
+
+
+def test_the_project_lock_makes_parallel_runs_wait(tmp_path: Path) -> None:
+    from floe_ci.fsutil import project_lock
+
+    order: list[str] = []
+
+    def hold(name: str) -> None:
+        with project_lock(tmp_path / ".floe"):
+            order.append(f"{name} in")
+            time.sleep(0.3)
+            with project_lock(tmp_path / ".floe"):  # re-entrant within a run
+                order.append(f"{name} out")
+
+    threads = [threading.Thread(target=hold, args=(n,)) for n in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+
+
+@pytest.mark.e2e
+def test_three_concurrent_reviews_in_one_checkout_all_succeed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    project = copy_example(root / "shop")
+    (root / ".gitignore").write_text(".floe/\ntarget/\n")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    subprocess.run([*GIT, "-C", str(root), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(root), "commit", "-q", "-m", "base"], check=True)
+    base = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    marts = project / "models" / "marts" / "_marts.yml"
+    marts.write_text(
+        marts.read_text().replace("classification: pii, pii_type: email", "owner: x", 1)
+    )
+
+    def review(i: int) -> tuple[int, list[str], str]:
+        report = tmp_path / f"report-{i}.json"
+        run = _floe("check", "-c", str(project / "floe.yaml"), "--base", base,
+                    "--fail-on", "error", "-f", f"json={report}")  # fmt: skip
+        rules = sorted(f["rule_id"] for f in json.loads(report.read_text())["findings"]) if (
+            report.is_file()) else []  # fmt: skip
+        return run.returncode, rules, run.stderr
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(review, range(3)))
+    assert [code for code, _, _ in results] == [1, 1, 1], [err[-500:] for _, _, err in results]
+    assert results[0][1] == results[1][1] == results[2][1] and "FLOE501" in results[0][1]
