@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.redaction import redact, redact_bytes
+from floe_ci.redaction import MIN_FILE_SECRET_LENGTH, redact, redact_bytes
 from floe_ci.spec.yaml_positions import (
     MAX_EXPANDED_NODES,
     MAX_FILE_BYTES,
@@ -157,7 +157,12 @@ def confine_state_write(path: Path) -> None:
 
 def _write_atomic(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = redact(content).encode("utf-8") if isinstance(content, str) else redact_bytes(content)
+    least = MIN_FILE_SECRET_LENGTH
+    data = (
+        redact(content, minimum=least).encode("utf-8")
+        if isinstance(content, str)
+        else redact_bytes(content, minimum=least)
+    )
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private; keep the mode a plain write would give (or had).

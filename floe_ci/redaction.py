@@ -32,6 +32,11 @@ SECRET_NAME = re.compile(
 )
 # Replacing a very short value would garble every text that contains it.
 MIN_SECRET_LENGTH = 4
+# In files floe-ci or dbt parse again (profiles, rendered manifests, caches) a short value
+# that is also a common word (`PGW_USER=floe`, a secret `data`) would break them: masking
+# is for what is printed, never for what is parsed. Files get the values of 8 characters
+# or more masked as a second defence (the first: placeholders, so they never hold one).
+MIN_FILE_SECRET_LENGTH = 8
 
 _named: set[str] = set()
 _values: set[str] = set()
@@ -64,11 +69,14 @@ def secret_names(env: Mapping[str, str]) -> set[str]:
     return {name for name in env if is_secret_name(name) or name in _named}
 
 
-def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
-    """Every secret value of `env` (default: this process's), longest first."""
+def secret_values(
+    env: Mapping[str, str] | None = None, minimum: int = MIN_SECRET_LENGTH
+) -> list[str]:
+    """Every secret value of `env` (default: this process's) of at least `minimum`
+    characters, longest first."""
     environ = os.environ if env is None else env
     found = {environ[name] for name in secret_names(environ)} | _values
-    usable = (v for v in found if len(v.strip()) >= MIN_SECRET_LENGTH)
+    usable = (v for v in found if len(v.strip()) >= minimum)
     return sorted(usable, key=lambda v: (-len(v), v))
 
 
@@ -79,18 +87,22 @@ def _forms(value: str) -> list[str]:
     return list(dict.fromkeys([value, escaped, escaped_ascii]))
 
 
-def redact(text: str, env: Mapping[str, str] | None = None) -> str:
-    """`text` with every secret value replaced by `***`."""
-    for value in secret_values(env):
+def redact(
+    text: str, env: Mapping[str, str] | None = None, minimum: int = MIN_SECRET_LENGTH
+) -> str:
+    """`text` with every secret value (of `minimum` characters or more) replaced by `***`."""
+    for value in secret_values(env, minimum):
         for form in _forms(value):
             if form in text:
                 text = text.replace(form, REDACTED)
     return text
 
 
-def redact_bytes(data: bytes, env: Mapping[str, str] | None = None) -> bytes:
+def redact_bytes(
+    data: bytes, env: Mapping[str, str] | None = None, minimum: int = MIN_SECRET_LENGTH
+) -> bytes:
     """`redact` for bytes (UTF-8 forms of the values)."""
-    for value in secret_values(env):
+    for value in secret_values(env, minimum):
         for form in _forms(value):
             encoded = form.encode("utf-8", "surrogateescape")
             if encoded in data:

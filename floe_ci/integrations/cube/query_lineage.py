@@ -36,7 +36,7 @@ def cube_lineage_settings(
 ) -> dict[str, Any] | None:
     """The `lineage` block of cube.js's settings, or None when lineage is off."""
     from floe_ci.integrations.dbt.profiles import profile_output
-    from floe_ci.integrations.openlineage.facets import PRODUCER
+    from floe_ci.integrations.openlineage.producer import PRODUCER
     from floe_ci.integrations.openlineage.transport import (
         lineage_file_path,
         split_endpoint,

@@ -34,7 +34,6 @@ from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.integrations.dbt.log_events import NodeEvent
 from floe_ci.integrations.openlineage.facets import (
     CLASSIFICATION_FACET_KEY,
-    PRODUCER,
     classification_facet,
     column_lineage_facet,
     job_type_facet,
@@ -42,6 +41,7 @@ from floe_ci.integrations.openlineage.facets import (
     sql_facet,
 )
 from floe_ci.integrations.openlineage.naming import dataset_name, dataset_namespace, job_name
+from floe_ci.integrations.openlineage.producer import PRODUCER
 from floe_ci.integrations.openlineage.transport import build_transport
 
 if TYPE_CHECKING:

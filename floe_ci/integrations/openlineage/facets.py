@@ -19,12 +19,11 @@ from openlineage.client.facet_v2 import (
     sql_job,
 )
 
-from floe_ci import __version__
 from floe_ci.artifacts import ColumnClassification
+from floe_ci.integrations.openlineage.producer import PRODUCER
 from floe_ci.lineage import ColumnOrigin
 from floe_ci.lineage.column_refs import OPENLINEAGE_KINDS
 
-PRODUCER = f"https://github.com/floe/action/tree/v{__version__}"
 CLASSIFICATION_FACET_KEY = "floe_classification"
 CLASSIFICATION_SCHEMA_URL = (
     "https://raw.githubusercontent.com/floe/action/v1/schemas/openlineage/"
