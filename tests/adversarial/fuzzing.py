@@ -81,7 +81,7 @@ def mutate(document: Any, rng: random.Random, focus: list[Path] | None = None) -
 
 
 class Hang(Exception):
-    pass
+    """A fuzzed run did not finish within its time limit."""
 
 
 @contextmanager
