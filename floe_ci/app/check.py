@@ -64,7 +64,12 @@ def collect_check(
     from floe_ci.app.state_guard import private_state_if_committed
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
-    from floe_ci.integrations.dbt.parse import catalog_path, ensure_manifest, load_manifest
+    from floe_ci.integrations.dbt.parse import (
+        catalog_path,
+        ensure_manifest,
+        load_manifest,
+        target_fields,
+    )
 
     shown = options.config_file
     options = replace(options, base_path=repository_base(config_path))
@@ -89,6 +94,8 @@ def collect_check(
         # then agree with the SQL compiled against it, and `dbt compile` reuses the parse.
         own = state_dir / "cache" / f"target-{options.compile_target}"
         project = replace(project, target_path=str(own.resolve()))
+    # the profile of the parse is known only when floe-ci ran it (not `--manifest FILE`)
+    parsed_here = manifest_path is None
     if manifest_path is None:
         if fixed_revision is not None and project.manifest_path.is_file() and not distrusted:
             manifest_path = project.manifest_path
@@ -109,7 +116,8 @@ def collect_check(
 
         packages = package_roots(project)
         own_catalog = catalog_path(project) if target is not None else None
-        warehouse = _warehouse(options, target, manifest, own_catalog)
+        fields = target_fields(project, target) if parsed_here else None
+        warehouse = _warehouse(options, target, manifest, own_catalog, fields)
         lineage = build_column_lineage(
             manifest,
             project,
@@ -155,6 +163,7 @@ def _warehouse(
     target: UserTarget | None,
     manifest: Mapping[str, Any],
     own_catalog: Path | None,
+    fields: Mapping[str, str] | None = None,
 ) -> Warehouse | None:
     """How models that read the warehouse compile, and where the columns of relations no
     SQL describes (sources read by `select *`) come from: the user's target with the
@@ -170,8 +179,13 @@ def _warehouse(
     if catalog_file is not None:
         columns = catalog_columns(Manifest(manifest), _read_catalog(catalog_file))
     if target is not None:
-        return Warehouse(profiles_dir=target.profiles_dir, target=target.name, columns=columns)
-    return None if columns is None else Warehouse(columns=columns)
+        return Warehouse(
+            profiles_dir=target.profiles_dir,
+            target=target.name,
+            columns=columns,
+            target_fields=fields,
+        )
+    return None if columns is None else Warehouse(columns=columns, target_fields=fields)
 
 
 def _read_catalog(file: str) -> Mapping[str, Any]:

@@ -185,6 +185,8 @@ class LineageStats:
     compiled_sql_cached: int
     compiled_sql_jinja: int = 0  # rendered with Jinja in-process (macros, loops, vars)
     compiled_sql_reused: int = 0  # plain models whose SQL digest came from the cache
+    # of the Jinja ones, those rendered in dbt's context with the catalog's answers
+    compiled_sql_with_catalog: int = 0
 
 
 # -- results of analysing one statement (floe_ci.lineage.sql_columns) ------------------

@@ -107,7 +107,8 @@ class _FakeRunner:
 
     calls: ClassVar[list[dict[str, Any]]] = []
 
-    def __init__(self, callbacks: list[Any] | None = None) -> None:
+    def __init__(self, manifest: Any = None, callbacks: list[Any] | None = None) -> None:
+        self.manifest = manifest
         self.callbacks = callbacks
 
     def invoke(self, args: list[str]) -> Any:

@@ -105,8 +105,33 @@ def start_dbt_compile(
     return DbtCompileJob(process, response, invocation.log_file)
 
 
-def _compile(invocation: DbtInvocation) -> dict[str, Any]:
-    outcome = invoke(invocation)
+@dataclass
+class InProcessCompile:
+    """`dbt compile` in this process on the Manifest its parse left (runner.remember_parse):
+    no dbt to load and no project to parse again, where a child would do both (seconds) to
+    compile the few models the in-process renderers leave. Runs when its result is asked
+    for, as a child's result is waited for."""
+
+    invocation: DbtInvocation
+    manifest: Any
+    log: Path
+
+    def cancel(self) -> None:
+        self.manifest = None
+
+    def result(self) -> tuple[dict[str, str], str | None, dict[str, str]]:
+        if self.manifest is None:
+            return {}, "dbt compile was cancelled", {}
+        restore = _answer_columns_from({}, fall_back=True)  # the warehouse answers
+        try:
+            data = _compile(self.invocation, self.manifest)
+        finally:
+            restore()
+        return data["compiled"], data["error"], data["errors"]
+
+
+def _compile(invocation: DbtInvocation, manifest: Any = None) -> dict[str, Any]:
+    outcome = invoke(invocation, manifest=manifest)
     compiled: dict[str, str] = {}
     errors: dict[str, str] = {}
     for item in getattr(outcome.result, "results", None) or []:
@@ -123,7 +148,7 @@ def _compile(invocation: DbtInvocation) -> dict[str, Any]:
 
 
 def compile_in_process(
-    invocation: DbtInvocation, columns: dict[str, list[list[str]]]
+    invocation: DbtInvocation, columns: dict[str, list[list[str]]], manifest: Any = None
 ) -> tuple[dict[str, str], str | None, dict[str, str]]:
     """`dbt compile` in this process with `adapter.get_columns_in_relation` answered from
     `columns` for the relations it names, from the warehouse for the others (a second,
@@ -131,7 +156,7 @@ def compile_in_process(
     both again). Returns what DbtCompileJob.result does."""
     restore = _answer_columns_from(columns, fall_back=True)
     try:
-        data = _compile(invocation)
+        data = _compile(invocation, manifest)
     finally:
         restore()
     return data["compiled"], data["error"], data["errors"]

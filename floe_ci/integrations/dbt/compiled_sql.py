@@ -43,10 +43,15 @@ from typing import Any
 
 from floe_ci import fastjson
 from floe_ci.dbt_manifest import Manifest, ManifestNode
-from floe_ci.integrations.dbt.compile_job import DbtCompileJob, start_dbt_compile
+from floe_ci.integrations.dbt.compile_job import (
+    DbtCompileJob,
+    InProcessCompile,
+    start_dbt_compile,
+)
 from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
 from floe_ci.integrations.dbt.parse import write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
+from floe_ci.integrations.dbt.runner import DbtInvocation, parsed_in_process
 
 # One Jinja tag with the whitespace around it (`{{-`/`-}}` strip it, as Jinja does).
 _JINJA = re.compile(
@@ -73,10 +78,14 @@ class Warehouse:
     profiles_dir: Path | None = None
     target: str | None = None
     columns: Mapping[str, list[list[str]]] | None = None
+    # `target.*` of dbt's context for the profile the manifest was parsed with
+    target_fields: Mapping[str, str] | None = None
 
     @property
     def key(self) -> str:
-        parts = [self.target, sorted((self.columns or {}).items())]
+        parts: list[Any] = [self.target, sorted((self.columns or {}).items())]
+        if self.target_fields:
+            parts.append(sorted(self.target_fields.items()))
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -165,6 +174,7 @@ class CompiledSql:
     from_manifest: int = 0
     rendered: int = 0
     rendered_jinja: int = 0
+    rendered_with_catalog: int = 0
     from_dbt: int = 0
     from_cache: int = 0
     # unique_id -> (fingerprint, SQL compiled by dbt), to be saved in the lineage cache
@@ -173,7 +183,7 @@ class CompiledSql:
     pending: dict[str, str] = field(default_factory=dict)
     # unique_id -> (fingerprint, reason) of models with no SQL, to be saved in the cache
     failed: dict[str, tuple[str, str]] = field(default_factory=dict)
-    job: DbtCompileJob | None = None
+    job: DbtCompileJob | InProcessCompile | None = None
     # unique_id -> (source fingerprint, SQL digest) of models rendered in-process (plain or
     # Jinja), to be saved in the cache
     plain: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -196,6 +206,7 @@ class CompiledSql:
             "compiled_sql_cached": self.from_cache,
             "compiled_sql_jinja": self.rendered_jinja,
             "compiled_sql_reused": len(self.reused),
+            "compiled_sql_with_catalog": self.rendered_with_catalog,
         }
 
     def has_sql(self, uid: str) -> bool:
@@ -276,7 +287,11 @@ def obtain_compiled_sql(
         if rendered is not None:
             return rendered, False
         if jinja is None:
-            jinja = JinjaRenderer(manifest, project, renderer.ref, renderer.source)
+            columns = None if warehouse is None else warehouse.columns
+            fields = None if warehouse is None else warehouse.target_fields
+            jinja = JinjaRenderer(
+                manifest, project, renderer.ref, renderer.source, columns, fields or {}
+            )
         return jinja.render(node), True
 
     result = CompiledSql(rerender=lambda node: render(node)[0])
@@ -313,8 +328,16 @@ def obtain_compiled_sql(
             result.from_manifest += 1
             continue
         fingerprint = inputs.fingerprint(node) if inputs is not None else None
+        # rendered with the catalog's answers: its SQL depends on the catalog too
+        with_catalog = None
+        if fingerprint is not None and warehouse is not None and warehouse.columns is not None:
+            with_catalog = sql_digest(fingerprint + warehouse.key)
         previous = plain.get(uid) if plain is not None else None
-        if fingerprint is not None and previous is not None and previous[0] == fingerprint:
+        if (
+            fingerprint is not None
+            and previous is not None
+            and previous[0] in (fingerprint, with_catalog)
+        ):
             result.reused[uid] = node
             result._digests[uid] = previous[1]
             result.plain[uid] = previous
@@ -326,6 +349,9 @@ def obtain_compiled_sql(
                 result.rendered_jinja += 1
             else:
                 result.rendered += 1
+            if jinja is not None and uid in jinja.read_catalog:
+                result.rendered_with_catalog += 1
+                fingerprint = with_catalog
             if fingerprint is not None:
                 result.plain[uid] = (fingerprint, result.digest(uid))
             continue
@@ -609,6 +635,20 @@ def _start_dbt(
     selectors = sorted({selector(manifest.nodes[uid]) for uid in result.pending})
     if warehouse is not None and warehouse.target is not None:
         profiles_dir = warehouse.profiles_dir or project.path
+        parsed = parsed_in_process(project.path / project.target_path)
+        if parsed is not None:  # this process parsed the project: compile on that parse
+            invocation = DbtInvocation(
+                "compile",
+                project.path,
+                profiles_dir,
+                warehouse.target,
+                work_dir / "logs",
+                target_path=target,
+                flags=("--no-write-json", "--no-populate-cache"),
+                select=selectors,
+            )
+            result.job = InProcessCompile(invocation, parsed, invocation.log_file)
+            return
         result.job = start_dbt_compile(
             project.path,
             profiles_dir,

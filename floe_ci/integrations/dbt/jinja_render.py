@@ -16,6 +16,10 @@ extensions) renders them given these names, each defined as dbt defines it:
 
 Any other name (`target`, `adapter`, `run_query`, `dbt_utils.*`, ...) is undefined and
 raises: the model then goes to `dbt compile`. Nothing is approximated.
+
+With a catalog (`columns`), a model refused so is tried once more in dbt's own compile
+context, its warehouse questions answered from the catalog (jinja_dbt_context); the
+models rendered so are in `read_catalog`: their SQL depends on the catalog too.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class JinjaRenderer:
         project: DbtProject | None,
         ref: Callable[[Mapping[str, Any], list[str], dict[str, Any]], str | None],
         source: Callable[[str, str], str | None],
+        columns: Mapping[str, list[list[str]]] | None = None,
+        target_fields: Mapping[str, str] | None = None,
     ) -> None:
         import jinja2
         import jinja2.ext
@@ -53,8 +59,15 @@ class JinjaRenderer:
         self.macros: Mapping[str, Any] = manifest.get("macros") or {}
         self._ref, self._source = ref, source
         self.vars = _project_vars(project)
+        self._project_config: Mapping[str, Any] = project.config if project is not None else {}
+        self._project = project
+        self._own_vars: dict[str, dict[str, Any]] = {}
         # unique_id -> why the model may not be rendered (as dbt would refuse it)
         self.refused: dict[str, str] = {}
+        self.columns = columns
+        self.target_fields = dict(target_fields or {})
+        self.read_catalog: set[str] = set()
+        self._dbt_context: Any = None  # (MacroIndex, CatalogAnswers, dispatch facts), lazily
         self.env = jinja2.sandbox.SandboxedEnvironment(
             extensions=[jinja2.ext.do, jinja2.ext.loopcontrols],
             undefined=jinja2.StrictUndefined,
@@ -69,12 +82,75 @@ class JinjaRenderer:
         try:
             context = self._context(node)
             macros = self._macros(node, context)
-            if macros is None:
-                return None
-            context.update(macros)
-            return str(self.env.from_string(raw).render(context))
+            if macros is not None:
+                context.update(macros)
+                return str(self.env.from_string(raw).render(context))
         except (_Unrenderable, jinja.TemplateError, TypeError, ValueError, KeyError):
+            pass
+        if self.columns is None or str(node.get("unique_id") or "") in self.refused:
             return None
+        return self._render_in_dbt_context(node, raw)
+
+    def _package_vars(self, package: str) -> dict[str, Any]:
+        found = self._own_vars.get(package)
+        if found is None:
+            found = self._own_vars[package] = _own_vars(self._project, package)
+        return found
+
+    def _render_in_dbt_context(self, node: Mapping[str, Any], raw: str) -> str | None:
+        from floe_ci.integrations.dbt import jinja_dbt_context as dbt_context
+
+        try:
+            if self._dbt_context is None:
+                self._dbt_context = self._build_dbt_context()
+            if self._dbt_context is False:
+                return None
+            index, answers, orders, root, dependencies = self._dbt_context
+            own = self._context(node)
+            names = dbt_context.context_names(
+                node, answers, own["ref"], own["source"], self.target_fields
+            )
+            names.update(var=own["var"], env_var=own["env_var"], is_incremental=lambda: False)
+            package = str(node.get("package_name") or "")
+            namespace = dbt_context.NodeNamespace(index, package, root, names)
+            dispatch = dbt_context.dispatcher(namespace, answers.facts, orders, root, dependencies)
+            namespace["adapter"] = dbt_context.DbtAdapter(answers, dispatch)
+            template = self.env.from_string(raw)
+            context = template.new_context(namespace, shared=True)
+            rendered = "".join(template.root_render_func(context))
+        except (
+            dbt_context.NeedsDbt,
+            _Unrenderable,
+            self._jinja.TemplateError,
+            TypeError,
+            ValueError,
+            KeyError,
+            AttributeError,
+        ):
+            return None
+        self.read_catalog.add(str(node.get("unique_id") or ""))
+        return rendered
+
+    def _build_dbt_context(self) -> Any:
+        """The parts of dbt's context shared by every model, or False when the adapter
+        cannot be loaded (the models then go to dbt)."""
+        from floe_ci.integrations.dbt import jinja_dbt_context as dbt_context
+
+        adapter_type = (self.manifest.get("metadata") or {}).get("adapter_type")
+        if not isinstance(adapter_type, str) or self.columns is None:
+            return False
+        try:
+            facts = dbt_context.AdapterFacts(adapter_type)
+        except Exception:  # any failure to load the adapter: dbt compiles
+            return False
+        config = self._project_config
+        root = str(config.get("name") or "")
+        packages = {str(m.get("package_name")) for m in self.macros.values()}
+        nodes = (self.manifest.get("nodes") or {}).values()
+        packages |= {str(n.get("package_name")) for n in nodes}
+        index = dbt_context.MacroIndex(self.manifest, self.env, facts)
+        answers = dbt_context.CatalogAnswers(self.manifest, self.columns, facts)
+        return index, answers, dbt_context.search_orders(config), root, packages
 
     def _context(self, node: Mapping[str, Any]) -> dict[str, Any]:
         package = str(node.get("package_name") or "")
@@ -93,6 +169,13 @@ class JinjaRenderer:
                 return _plain(scoped[name])
             if name in self.vars:
                 return _plain(self.vars[name])
+            # then the node's package's own dbt_project.yml, as dbt's ModelConfiguredVar
+            own = self._package_vars(package)
+            scoped = own.get(package)
+            if isinstance(scoped, dict) and name in scoped:
+                return _plain(scoped[name])
+            if name in own:
+                return _plain(own[name])
             if default is _MISSING:
                 raise _Unrenderable(f"var {name} is not defined")
             return default
@@ -158,6 +241,23 @@ class JinjaRenderer:
         if any(name not in found for name in names):
             return None
         return {name: found[name] for name in names}
+
+
+def _own_vars(project: DbtProject | None, package: str) -> dict[str, Any]:
+    """The vars of a package's own dbt_project.yml (none for the root project: read above)."""
+    if project is None or package == project.name:
+        return {}
+    import yaml
+
+    from floe_ci.integrations.dbt.packages import package_roots
+
+    folder = package_roots(project).get(package)
+    try:
+        config = yaml.safe_load((folder / "dbt_project.yml").read_text()) if folder else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        config = None
+    found = config.get("vars") if isinstance(config, dict) else None
+    return dict(found) if isinstance(found, dict) else {}
 
 
 def _required(value: Any) -> str:

@@ -159,12 +159,14 @@ def invoke(
     *,
     callbacks: Sequence[Callable[[Any], None]] = (),
     release: bool = False,
+    manifest: Any = None,
 ) -> DbtOutcome:
     """Run one dbt command in this process; a failing command returns, it does not raise.
 
     `callbacks` receive dbt's structured events (EventMsg) as they are fired.
     `release` closes dbt-duckdb's database afterwards (see `release_duckdb`): for runs on
-    a real DuckDB file that this process or another opens next.
+    a real DuckDB file that this process or another opens next. `manifest` (the Manifest
+    a `parse` in this process returned) spares dbt parsing the project again.
     """
     offline_environment()
     from dbt.cli.main import dbtRunner  # heavy (about 1.5 s): import only when running dbt
@@ -187,7 +189,7 @@ def invoke(
         # In the project's folder, as users run dbt: a profile's relative DuckDB path
         # (`path: dev.duckdb`) means the file in the project, wherever floe-ci was started.
         with hidden, contextlib.chdir(invocation.project_dir):
-            outcome = dbtRunner(callbacks=list(callbacks)).invoke(args)
+            outcome = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(args)
     finally:
         if release:
             release_duckdb()
@@ -197,6 +199,21 @@ def invoke(
         exception=outcome.exception,
         log_file=invocation.log_file,
     )
+
+
+# target folder -> the Manifest a `parse` in this process returned for it (--compile-target)
+_PARSED: dict[Path, Any] = {}
+
+
+def remember_parse(target_path: Path, manifest: Any) -> None:
+    """Keep the Manifest of a parse in this process, for later commands on the same
+    project and target (they then skip dbt's parse: `invoke(..., manifest=...)`)."""
+    if manifest is not None:
+        _PARSED[target_path.resolve()] = manifest
+
+
+def parsed_in_process(target_path: Path) -> Any | None:
+    return _PARSED.get(target_path.resolve())
 
 
 def release_duckdb() -> None:

@@ -21,7 +21,7 @@ from floe_ci.integrations.dbt.compile_job import compile_in_process
 from floe_ci.integrations.dbt.compiled_sql import CompiledSql, Warehouse, relation_key, selector
 from floe_ci.integrations.dbt.parse import write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
-from floe_ci.integrations.dbt.runner import DbtInvocation
+from floe_ci.integrations.dbt.runner import DbtInvocation, parsed_in_process
 
 MAX_ROUNDS = 3
 
@@ -69,5 +69,6 @@ def compile_unbuilt(
         flags=("--no-write-json", "--no-populate-cache"),
         select=sorted({selector(view.nodes[uid]) for uid in ready}),
     )
-    sql, _error, _errors = compile_in_process(invocation, answers)
+    parsed = parsed_in_process(project.path / project.target_path)
+    sql, _error, _errors = compile_in_process(invocation, answers, parsed)
     return {uid: (ready[uid], sql[uid]) for uid in ready if uid in sql}
