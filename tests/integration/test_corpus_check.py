@@ -173,3 +173,63 @@ def test_a_warm_check_with_nothing_changed_starts_no_dbt(
     assert lineage is not None
     assert lineage.stats.analysed == 0  # type: ignore[attr-defined]
     assert elapsed < 30, elapsed  # ~2 s here; generous for a loaded CI machine
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_models_that_read_the_warehouse_render_as_dbt_compiles_them(
+    name: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """The oracle is dbt itself: `dbt compile` against the same built DuckDB. Every model
+    floe-ci renders in dbt's context with the catalog's answers (Fivetran's
+    `fill_staging_columns`, `union_data`, `dbt_utils.star`) gives dbt's SQL, and most of
+    them render so (the others go to dbt)."""
+    import re
+
+    from floe_ci import fastjson
+    from floe_ci.dbt_manifest import Manifest
+    from floe_ci.integrations.dbt.compiled_sql import (
+        _Renderer,
+        catalog_columns,
+        warehouse_reads,
+    )
+    from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
+    from floe_ci.integrations.dbt.parse import UserTarget, target_fields
+    from floe_ci.integrations.dbt.project import read_project
+
+    unpacked = _unpack(name, tmp_path_factory)
+    shutil.rmtree(unpacked.project / ".floe", ignore_errors=True)
+    _check(unpacked, compile_target="duckdb")
+    own = unpacked.project / ".floe" / "cache" / "target-duckdb"
+    manifest = fastjson.loads((own / "manifest.json").read_bytes())
+    columns = catalog_columns(
+        Manifest(manifest), fastjson.loads((own / "catalog.json").read_bytes())
+    )
+    project = read_project(unpacked.project, str(unpacked.project))
+    fields = target_fields(project, UserTarget(unpacked.project.resolve(), "duckdb"))
+    plain = _Renderer(manifest)
+    renderer = JinjaRenderer(manifest, project, plain.ref, plain.source, columns, fields)
+
+    _dbt(unpacked.project, "compile", "--target-path", str(tmp_path / "dbt"))
+    compiled = fastjson.loads((tmp_path / "dbt" / "manifest.json").read_bytes())["nodes"]
+
+    def words(sql: str) -> str:
+        return re.sub(r"\s+", " ", sql).strip()
+
+    rendered, differ = 0, []
+    reading = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and warehouse_reads(manifest, node)
+        and node["config"].get("materialized") != "incremental"  # is_incremental(): False
+        and (compiled.get(node["unique_id"]) or {}).get("compiled_code")
+    ]
+    for node in reading:
+        sql = renderer.render(node)
+        if sql is None:
+            continue
+        rendered += 1
+        if words(sql) != words(compiled[node["unique_id"]]["compiled_code"]):
+            differ.append(node["unique_id"])
+    assert not differ, differ
+    assert rendered >= 0.8 * len(reading), (rendered, len(reading))

@@ -115,7 +115,7 @@ class JinjaRenderer:
             namespace = dbt_context.NodeNamespace(index, package, root, names)
             dispatch = dbt_context.dispatcher(namespace, answers.facts, orders, root, dependencies)
             namespace["adapter"] = dbt_context.DbtAdapter(answers, dispatch)
-            template = self.env.from_string(raw)
+            template = index.env.from_string(raw)
             context = template.new_context(namespace, shared=True)
             rendered = "".join(template.root_render_func(context))
         except (
@@ -148,7 +148,8 @@ class JinjaRenderer:
         packages = {str(m.get("package_name")) for m in self.macros.values()}
         nodes = (self.manifest.get("nodes") or {}).values()
         packages |= {str(n.get("package_name")) for n in nodes}
-        index = dbt_context.MacroIndex(self.manifest, self.env, facts)
+        env = jinja2_dbt_environment(self._jinja)
+        index = dbt_context.MacroIndex(self.manifest, env, facts)
         answers = dbt_context.CatalogAnswers(self.manifest, self.columns, facts)
         return index, answers, dbt_context.search_orders(config), root, packages
 
@@ -241,6 +242,46 @@ class JinjaRenderer:
         if any(name not in found for name in names):
             return None
         return {name: found[name] for name in names}
+
+
+def jinja2_dbt_environment(jinja2: Any) -> Any:
+    """The environment of dbt's compile, but for names no context defines.
+
+    dbt compiles with Jinja's lenient Undefined: a key a dict lacks (`column.datatype`)
+    renders empty and is falsy. The same here; but a *name* the context lacks would be a
+    part of dbt's context not given here (`graph`, `flags`, `model`, ...), so it raises
+    and the model goes to dbt."""
+    import jinja2.ext
+    import jinja2.sandbox
+
+    class DbtUndefined(jinja2.Undefined):  # type: ignore[misc]
+        def _fail_if_a_name(self) -> None:
+            if self._undefined_obj is jinja2.utils.missing:
+                self._fail_with_undefined_error()
+
+        def __str__(self) -> str:
+            self._fail_if_a_name()
+            return ""
+
+        def __bool__(self) -> bool:
+            self._fail_if_a_name()
+            return False
+
+        def __iter__(self) -> Any:
+            self._fail_if_a_name()
+            return iter(())
+
+        def __getattr__(self, name: str) -> Any:
+            if name[:2] == "__":
+                raise AttributeError(name)
+            self._fail_with_undefined_error()
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            self._fail_with_undefined_error()
+
+    return jinja2.sandbox.SandboxedEnvironment(
+        extensions=[jinja2.ext.do, jinja2.ext.loopcontrols], undefined=DbtUndefined
+    )
 
 
 def _own_vars(project: DbtProject | None, package: str) -> dict[str, Any]:
