@@ -15,10 +15,10 @@ from typing import Any
 import yaml
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.fsutil import write_atomic
+from floe_ci.fsutil import check_writable_folder, check_writable_state, write_atomic
 from floe_ci.integrations.dbt.packages import local_packages
 from floe_ci.integrations.dbt.project import DbtProject, manifest_is_stale
-from floe_ci.integrations.dbt.runner import DbtInvocation, invoke
+from floe_ci.integrations.dbt.runner import DbtInvocation, confine_dbt_writes, invoke
 
 
 def write_parse_profile(project: DbtProject, state_dir: Path) -> Path:
@@ -84,24 +84,27 @@ def run_dbt_parse(project: DbtProject, state_dir: Path, target: UserTarget | Non
     the columns of the sources and built relations, into a target folder of floe-ci's own.
     That costs about 1.25x a parse (HubSpot's corpus project), where a parse followed by a
     `dbt compile` of the models that read the warehouse cost 1.6x."""
+    check_writable_state(state_dir)  # a read-only project fails here, before dbt runs
     if target is None:
         profiles_dir, target_name = write_parse_profile(project, state_dir), "parse"
         command = "parse"
     else:
         profiles_dir, target_name = target.profiles_dir, target.name
         command = "docs generate"
-    if target is not None:  # floe-ci's own folder: a failed run leaves no older files
-        project.manifest_path.unlink(missing_ok=True)
-        catalog_path(project).unlink(missing_ok=True)
     invocation = DbtInvocation(
         command,
         project.path,
         profiles_dir,
         target_name,
         state_dir / "logs",
-        # a user target's parse goes to a folder of its own (app/check)
-        target_path=None if target is None else project.path / project.target_path,
+        # the project's own target/ (a user target's parse: a folder of its own, app/check)
+        target_path=project.path / project.target_path,
     )
+    confine_dbt_writes(invocation)  # before deleting anything there
+    check_writable_folder(invocation.target_folder(), "dbt's target files")
+    if target is not None:  # floe-ci's own folder: a failed run leaves no older files
+        project.manifest_path.unlink(missing_ok=True)
+        catalog_path(project).unlink(missing_ok=True)
     outcome = invoke(invocation, release=target is not None)
     # `docs generate` fails as a whole when one model does not compile, after writing the
     # manifest: the models it compiled are kept, the others are compiled one by one later.
