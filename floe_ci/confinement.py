@@ -62,6 +62,5 @@ def confine(path: Path, root: Path | None, what: str, fix: str | None = None) ->
         str(path),
         f"refusing to write {what} through a symbolic link out of the project: "
         f"{link} -> {destination}",
-        hint=fix
-        or f"floe-ci generates what is there: delete the link (`rm {link}`) and run again",
+        hint=fix or f"floe-ci generates what is there: delete the link (`rm {link}`) and run again",
     )

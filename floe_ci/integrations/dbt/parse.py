@@ -97,8 +97,8 @@ def run_dbt_parse(project: DbtProject, state_dir: Path, target: UserTarget | Non
         profiles_dir,
         target_name,
         state_dir / "logs",
-        # the project's own target/ (a user target's parse: a folder of its own, app/check)
-        target_path=project.path / project.target_path,
+        # a user target's parse goes to a folder of its own (app/check)
+        target_path=None if target is None else project.path / project.target_path,
     )
     confine_dbt_writes(invocation)  # before deleting anything there
     check_writable_folder(invocation.target_folder(), "dbt's target files")
