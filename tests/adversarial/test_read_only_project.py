@@ -106,6 +106,21 @@ def test_a_read_only_floe_cache_fails_before_the_work(public_dir: Path) -> None:
     assert list(cache.iterdir()) == []
 
 
+def test_a_read_only_dbt_target_fails_before_dbt_runs(public_dir: Path) -> None:
+    project = copy_example(public_dir / "shop")
+    target = project / "target"
+    target.mkdir()
+    _give_to_nobody(project)
+    os.chown(target, 0, 0)  # dbt could not write its manifest there
+    run, elapsed = _check(project, _home(public_dir))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    assert f"cannot write dbt's target files in {target}: Permission denied" in run.stderr
+    assert "make it writable" in run.stderr
+    assert not (project / ".floe" / "logs" / "dbt.log").exists()  # dbt never started
+    assert elapsed < 30
+
+
 def test_the_same_project_made_writable_is_checked(public_dir: Path) -> None:
     """The refusals above are about permissions, not about running as nobody. (The parse
     runs as root first: dbt's multiprocessing helper re-executes this interpreter, whose
