@@ -50,7 +50,8 @@ def state_root(path: Path) -> Path | None:
 
 def confine(path: Path, root: Path | None, what: str, fix: str | None = None) -> None:
     """Refuse to write `what` at `path` when a link on its way out of `root` (by default
-    the project of its `.floe/`) sends it outside. `path` itself counts: a folder."""
+    the project of its `.floe/`) sends it outside. `path` itself counts: a folder. `fix`
+    may name the link as `{link}`."""
     root = root if root is not None else state_root(path)
     if root is None:
         return
@@ -62,5 +63,7 @@ def confine(path: Path, root: Path | None, what: str, fix: str | None = None) ->
         str(path),
         f"refusing to write {what} through a symbolic link out of the project: "
         f"{link} -> {destination}",
-        hint=fix or f"floe-ci generates what is there: delete the link (`rm {link}`) and run again",
+        hint=(
+            fix or "floe-ci generates what is there: delete the link (`rm {link}`) and run again"
+        ).replace("{link}", str(link)),
     )

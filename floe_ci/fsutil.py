@@ -125,8 +125,8 @@ def check_output_file(path: Path, project: Path | None = None) -> None:
         path.parent,
         project or state_root(path),
         "the report",
-        "a report inside the project is written in the project: delete the link, or pass "
-        "an output file outside the project",
+        "a report inside the project is written in the project: delete the link "
+        "(`rm {link}`), or pass an output file outside the project",
     )
     if path.is_dir():
         raise FloeUsageError.single(

@@ -188,7 +188,7 @@ def confine_dbt_writes(invocation: DbtInvocation) -> None:
             target,
             invocation.project_dir,
             "dbt's target files",
-            f"delete the link (`rm {target}`) so that dbt makes a folder there, or set "
+            "delete the link (`rm {link}`) so that dbt makes a folder there, or set "
             "`target-path` in dbt_project.yml to a folder inside the project",
         )
 
