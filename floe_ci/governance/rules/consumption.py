@@ -102,8 +102,8 @@ class UnprotectedConsumption(Rule):
                     column.name,
                     f"{code(model.name, column.name)} (classification {code(name)}) is served "
                     f"by Cube unprotected: {', '.join(unprotected)}",
-                    f"set `governance.policies.{name}.production.action` to restrict (with "
-                    "requires_role), mask, hash or redact, or remove the model from "
+                    f"set {code('governance.policies', name, 'production.action')} to restrict "
+                    "(with requires_role), mask, hash or redact, or remove the model from "
                     "`consumption.cube.models`",
                 )
 

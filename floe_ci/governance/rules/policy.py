@@ -59,7 +59,7 @@ class UnpolicedClassification(Rule):
                 close = difflib.get_close_matches(wanted, policies, n=1)
                 hint = (
                     (f"did you mean {code(close[0])}? " if close else "")
-                    + f"add `governance.policies.{wanted}` to {ctx.spec_file}"
+                    + f"add {code('governance.policies', wanted)} to {ctx.spec_file}"
                     + (f" (policies defined: {', '.join(policies)})" if policies else "")
                 )
                 yield self.column_finding(
@@ -99,8 +99,8 @@ class PolicyMissingEnvironment(Rule):
                     ctx,
                     ("governance", "policies", name),
                     f"policy {code(name)} has no action for {environment}",
-                    f"add `{environment}: {{action: {example}}}` under "
-                    f"`governance.policies.{name}`",
+                    f"add {code(f'{environment}: {{action: {example}}}')} under "
+                    f"{code('governance.policies', name)}",
                 )
 
 

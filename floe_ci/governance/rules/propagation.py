@@ -307,8 +307,8 @@ class ClassificationNotPropagated(Rule):
                 column.name,
                 f"{named} is derived from {described} but {problem}; path: {path}"
                 + (f"; {how}" if how else ""),
-                f"classify it: `meta: {{floe: {{{wanted}}}}}`; if the data no longer identifies "
-                f"anyone, waive {self.id} with a reason",
+                f"classify it: {code(f'meta: {{floe: {{{wanted}}}}}')}; if the data no longer "
+                f"identifies anyone, waive {self.id} with a reason",
                 lineage_path=origin.path,
             )
 
