@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from floe_ci.confinement import confine, state_root
 from floe_ci.errors import FloeUsageError
 from floe_ci.redaction import MIN_FILE_SECRET_LENGTH, redact, redact_bytes
 from floe_ci.spec.yaml_positions import (
@@ -115,10 +116,18 @@ def unwritable(path: Path, exc: OSError, shown: str | None = None) -> FloeUsageE
     )
 
 
-def check_output_file(path: Path) -> None:
+def check_output_file(path: Path, project: Path | None = None) -> None:
     """Before any work: `path` can take a report (not a folder, a device, a special file,
-    nor in a folder that cannot be written). Raises a located usage error otherwise."""
+    nor in a folder that cannot be written, nor through a symbolic link that leads out of
+    `project` when it is inside it). Raises a located usage error otherwise."""
     shown = str(path)
+    confine(
+        path.parent,
+        project or state_root(path),
+        "the report",
+        "a report inside the project is written in the project: delete the link "
+        "(`rm {link}`), or pass an output file outside the project",
+    )
     if path.is_dir():
         raise FloeUsageError.single(
             shown, "is a folder", hint="name a file: `--format json=FOLDER/report.json`"
@@ -138,21 +147,58 @@ def check_output_file(path: Path) -> None:
         raise unwritable(path, exc, shown) from None
 
 
-def confine_state_write(path: Path) -> None:
-    """Refuse a write under `.floe/` whose folder resolves outside the project (the folder
-    holding `.floe/`): a symbolic link planted there would send it elsewhere."""
-    parts = path.absolute().parts
-    if ".floe" not in parts:
-        return
-    project = Path(*parts[: parts.index(".floe")])
-    target = path.parent.resolve()
-    if not target.is_relative_to(project.resolve()):
+def check_writable_folder(path: Path, what: str) -> None:
+    """Before any work: floe-ci (or dbt) can create files in the folder `path` (or, while
+    it does not exist, in its nearest existing parent, where it will be made). A read-only
+    project or `.floe/cache` is a located usage error with the fix, not a failure halfway."""
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:  # the only sure test (permissions, ACLs, a read-only file system): create a file
+        fd, probe = tempfile.mkstemp(prefix=".floe-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
         raise FloeUsageError.single(
             str(path),
-            f"refusing to write through a symbolic link out of the project (to {target})",
-            hint="`.floe/` holds only what floe-ci generates: delete the link "
-            f"(`rm -r {project / '.floe'}`) and run again",
-        )
+            f"cannot write {what} in {folder}: {reason}",
+            hint=f"floe-ci needs to write there: make it writable (`chmod -R u+w {folder}`, "
+            "or the owner's `chown`), or run floe-ci on a writable copy of the project",
+        ) from None
+
+
+STATE_FOLDERS = ("cache", "logs")
+
+
+def check_writable_state(state_dir: Path) -> None:
+    """`.floe/` and the folders under it that every run writes lead nowhere out of the
+    project and can take files (checked in that order: no probe goes through a link)."""
+    for folder, what in (
+        (state_dir, "floe-ci's state (`.floe/`)"),
+        *((state_dir / name, f"floe-ci's {name} (`.floe/{name}/`)") for name in STATE_FOLDERS),
+    ):
+        confine(folder, state_root(folder), what)
+        check_writable_folder(folder, what)
+
+
+def confine_state_write(path: Path) -> None:
+    """Refuse a write under `.floe/` whose folder leads out of the project (the folder
+    holding `.floe/`): a symbolic link planted there would send it elsewhere. The file
+    itself may be a link: the rename replaces the link, it never writes through it."""
+    confine(path.parent, state_root(path), f"`{path.name}`")
+
+
+def ensure_folder(path: Path, what: str, root: Path | None = None) -> Path:
+    """Create the folder `path` (and its parents) for floe-ci or dbt to write `what` into,
+    never through a symbolic link out of the project (`root`, by default the folder that
+    holds its `.floe/`); a folder that cannot be made is a located usage error."""
+    confine(path, root, what)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise unwritable(path, exc) from None
+    return path
 
 
 def _write_atomic(path: Path, content: str | bytes) -> None:
@@ -210,8 +256,8 @@ def project_lock(state_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[Non
             with _held_lock:
                 _held[key] -= 1
         return
-    state_dir.mkdir(parents=True, exist_ok=True)
-    confine_state_write(state_dir / LOCK_FILE)
+    check_writable_state(state_dir)  # a read-only project fails here, before any work
+    ensure_folder(state_dir, "the project's lock")
     try:
         fd = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
     except OSError as exc:

@@ -43,7 +43,7 @@ def dagster_dev_command(port: int, host: str) -> list[str]:
 def run_dev_server(config: Path, *, port: int, host: str) -> int:
     """Serve until interrupted; returns the exit code for floe."""
     from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
-    from floe_ci.fsutil import write_atomic
+    from floe_ci.fsutil import ensure_folder, write_atomic
     from floe_ci.integrations.extras import require_extra
 
     require_extra("dagster_webserver", "runtime", "`floe dev`")
@@ -52,7 +52,7 @@ def run_dev_server(config: Path, *, port: int, host: str) -> int:
     write_atomic(artifacts_path, artifacts_json(artifacts))
     root = config.resolve().parent
     home = root / DAGSTER_HOME
-    home.mkdir(parents=True, exist_ok=True)
+    ensure_folder(home, "Dagster's home")
     instance_yaml = home / "dagster.yaml"
     if not instance_yaml.exists():
         # Dagster's usage statistics would try to reach the internet.

@@ -116,7 +116,11 @@ def _materialize(
                 hint="use dbt selection syntax, e.g. `customers`, `stg_orders+`, `tag:daily`",
             )
     log_path = root / RUN_LOG
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    from floe_ci.confinement import confine
+    from floe_ci.fsutil import ensure_folder
+
+    ensure_folder(log_path.parent, "the run's log")
+    confine(log_path, None, "the run's log")  # opened for writing: a link would be followed
     # dagster-dbt echoes every dbt log line on stdout; keep it in the log file instead.
     # Dagster's console logger would print a stack for a failed dbt model; floe reports
     # failures itself (per node, and the step's error when no node failed).

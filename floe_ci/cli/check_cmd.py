@@ -226,7 +226,7 @@ def check(
 
     for _fmt, file in formats:  # a report that cannot be written fails before the work
         if file is not None:
-            check_output_file(file)
+            check_output_file(file, project=config.absolute().parent)
     environments = ALL_ENVIRONMENTS if environment is None else (environment,)
     options = CheckOptions(
         environments=environments,  # type: ignore[arg-type]

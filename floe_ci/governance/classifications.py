@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from floe_ci.artifacts import ColumnClassification
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding
 from floe_ci.governance.vocabulary import (
     DEFAULT_SENSITIVITY,
@@ -119,8 +120,8 @@ def _read_column(
     for key in sorted(set(meta) - set(FLOE_META_KEYS)):
         suggestion = difflib.get_close_matches(str(key), FLOE_META_KEYS, n=1)
         finding(
-            f"unknown key `{key}` in `meta.floe`"
-            + (f"; did you mean `{suggestion[0]}`?" if suggestion else ""),
+            f"unknown key {code(key)} in `meta.floe`"
+            + (f"; did you mean {code(suggestion[0])}?" if suggestion else ""),
             "allowed keys: " + ", ".join(FLOE_META_KEYS),
             "invalid-floe-meta",
         )
@@ -156,7 +157,7 @@ def _read_column(
 
 def _choices_hint(value: Any, choices: tuple[str, ...]) -> str:
     match = difflib.get_close_matches(str(value), choices, n=1)
-    prefix = f"did you mean `{match[0]}`? " if match else ""
+    prefix = f"did you mean {code(match[0])}? " if match else ""
     return prefix + "expected one of: " + ", ".join(choices)
 
 

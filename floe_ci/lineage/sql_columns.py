@@ -26,6 +26,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from floe_ci.code_span import code
 from floe_ci.lineage.column_refs import (
     EDGE_STRENGTH,
     EdgeKind,
@@ -301,7 +302,7 @@ class _Analyser:
             if columns is None:
                 reasons.append(why)
         detail = "; ".join(dict.fromkeys(reasons)) or "no source to expand"
-        return f"cannot expand `{projection.sql()}`: {detail}"
+        return f"cannot expand {code(projection.sql())}: {detail}"
 
     # -- projections ----------------------------------------------------------------------
 
@@ -477,10 +478,10 @@ class _Analyser:
                 columns, _why = self._source_columns(source)
                 if columns is not None and any(c.name == table for c in columns):
                     found = self._from_source(source, alias, table)
-                    ctx: _Ctx = ("transformation", f"derived by `{_short(column)}`", "")
+                    ctx: _Ctx = ("transformation", f"derived by {code(_short(column))}", "")
                     return _compose(ctx, found._replace(transform="expression"))
-            return _unresolved(f"`{column.sql()}` names no table of its query")
-        return _unresolved(f"no source of the query has a column `{name}`")
+            return _unresolved(f"{code(column.sql())} names no table of its query")
+        return _unresolved(f"no source of the query has a column {code(name)}")
 
     def _unqualified(self, scope: Scope, name: str, earlier: list[SqlColumn]) -> _Resolved | None:
         """The source holding `name`; None when no source does (look further out)."""
@@ -509,10 +510,10 @@ class _Analyser:
         if holders or unknown:
             candidates = ", ".join(a for a, _ in holders) or "none with known columns"
             if holders and not unknown:
-                reason = f"`{name}` is ambiguous: {candidates} all have it"
+                reason = f"{code(name)} is ambiguous: {candidates} all have it"
             else:
                 reason = (
-                    f"`{name}` is unqualified and {', '.join(unknown)} "
+                    f"{code(name)} is unqualified and {', '.join(unknown)} "
                     f"{'has' if len(unknown) == 1 else 'have'} unknown columns "
                     f"(candidates: {candidates})"
                 )
@@ -529,11 +530,11 @@ class _Analyser:
         names = self._source_by_name(source)
         if names is None:
             _columns, why = self._source_columns(source)
-            return _unresolved(f"`{alias}.{name}`: {why}")
+            return _unresolved(f"{code(alias, name)}: {why}")
         column = names.get(name)
         if column is not None:
             return _of_column(column)
-        return _unresolved(f"`{alias}` has no column `{name}`")
+        return _unresolved(f"{code(alias)} has no column {code(name)}")
 
 
 def _table_key(table: exp.Table) -> RelationKey:
@@ -678,7 +679,7 @@ def _inner(node: exp.Expression, ctx: _Ctx, dialect: str) -> _Ctx:
     if not _narrows(ctx, "transformation"):
         return ctx
     operator = _OPERATORS.get(node.key, node.key)
-    return _narrow(ctx, "transformation", f"derived by `{operator}`")
+    return _narrow(ctx, "transformation", f"derived by {code(operator)}")
 
 
 def _test(node: exp.Expression, ctx: _Ctx, kind: EdgeKind, dialect: str) -> _Ctx:
@@ -688,7 +689,7 @@ def _test(node: exp.Expression, ctx: _Ctx, kind: EdgeKind, dialect: str) -> _Ctx
         return ctx
     test = node.this if isinstance(node, exp.Not) else node
     what = "a null check" if isinstance(test, exp.Is) else f"a {kind}"
-    return _narrow(ctx, kind, f"derived by {what} (`{_condition_text(node, dialect)}`)")
+    return _narrow(ctx, kind, f"derived by {what} ({code(_condition_text(node, dialect))})")
 
 
 def _joined_using(scope: Scope, name: str) -> bool:

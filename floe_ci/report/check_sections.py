@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from floe_ci.governance.result import SEVERITY_RANK, CheckResult, Finding
 from floe_ci.report.links import BlobLinks
-from floe_ci.report.markdown_text import inline_cell, inline_code
+from floe_ci.report.markdown_text import inline_cell, inline_code, inline_message
 from floe_ci.report.pr_comment import CommentSection
 
 _ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
@@ -76,7 +76,7 @@ def closing_sections(
     if waived:
         items = [
             f"- {inline_code(f.rule_id)} {_where(result, f, links)}"
-            f"<br>{inline_cell(arrows(f.message))}<br>_waived:_ {inline_cell(f.waiver_reason)}"
+            f"<br>{inline_message(arrows(f.message))}<br>_waived:_ {inline_cell(f.waiver_reason)}"
             for f in sorted(waived, key=_severity_first)
         ]
         sections.append(
@@ -119,12 +119,12 @@ def _item(result: CheckResult, finding: Finding, links: BlobLinks | None) -> str
     subject = ".".join(p for p in (finding.model, finding.column) if p)
     if subject and subject not in message:
         head += f" · {inline_code(subject)}"
-    text = inline_cell(message)
+    text = inline_message(message)
     path = f" {ARROW} ".join(finding.lineage_path)
     if path and path not in message:  # most messages already spell their path out
         text += "<br>path: " + inline_cell(path)
     if finding.hint:
-        text += f"<br>_hint:_ {inline_cell(arrows(finding.hint))}"
+        text += f"<br>_hint:_ {inline_message(arrows(finding.hint))}"
     return f"{head}<br>{text}"
 
 

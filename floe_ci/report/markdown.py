@@ -8,7 +8,7 @@ reports/ holds the prose-heavy PR-comment templates.
 from __future__ import annotations
 
 from floe_ci.governance.result import SEVERITY_RANK, CheckResult, Finding
-from floe_ci.report.markdown_text import cell, inline_code
+from floe_ci.report.markdown_text import cell, inline_code, message_cell
 
 # GitHub caps a step summary at 1 MiB; a few hundred rows are all anyone reads.
 MAX_ROWS = 200
@@ -39,9 +39,9 @@ def render_markdown(result: CheckResult) -> str:
     if active:
         lines += ["| | Rule | Where | Finding |", "| --- | --- | --- | --- |"]
         for finding in active[:MAX_ROWS]:
-            text = cell(finding.message)
+            text = message_cell(finding.message)
             if finding.hint:
-                text += f"<br>_hint:_ {cell(finding.hint)}"
+                text += f"<br>_hint:_ {message_cell(finding.hint)}"
             lines.append(
                 f"| {_ICON[finding.severity]} {finding.severity} "
                 f"| `{finding.rule_id}` {cell(finding.rule_name)} "
@@ -65,7 +65,7 @@ def render_markdown(result: CheckResult) -> str:
         for finding in waived[:MAX_ROWS]:
             lines.append(
                 f"| `{finding.rule_id}` {cell(finding.rule_name)} | {_where(result, finding)} "
-                f"| {cell(finding.message)} | {cell(finding.waiver_reason)} |"
+                f"| {message_cell(finding.message)} | {cell(finding.waiver_reason)} |"
             )
         lines.append("")
     from floe_ci.governance.rules.registry import all_rules

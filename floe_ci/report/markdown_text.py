@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from floe_ci.code_span import code, split_code_spans
+
 ELLIPSIS = "…"
 # Zero-width: between `@` and a name GitHub sees no mention; inside `://` no autolink.
 _ZERO_WIDTH = "\u2060"
@@ -70,3 +72,38 @@ def inline_code(text: str | None, max_length: int = 500) -> str:
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def inline_message(text: str | None, max_length: int = 500) -> str:
+    """A finding's message (or hint) on one line, capped, for a list item of the comment:
+    its names become code spans built here (none can be broken by a backtick in a name,
+    and `@name` in one stays inert), the text between them is escaped."""
+    if not text:
+        return ""
+    return _message(" ".join(str(text).split()), max_length, table=False)
+
+
+def message_cell(text: str | None) -> str:
+    """A finding's message as one cell of the job summary's table, its lines kept."""
+    if not text:
+        return ""
+    return _message(str(text), None, table=True).replace("\r", "").replace("\n", "<br>")
+
+
+def _message(text: str, max_length: int | None, *, table: bool) -> str:
+    out: list[str] = []
+    room = max_length
+    for piece, is_code in split_code_spans(text):
+        cut = room is not None and len(piece) > room
+        if cut and room is not None:
+            piece = piece[: max(room - 1, 0)] + ELLIPSIS
+        if is_code:
+            span = code(" ".join(piece.split()) or " ")
+            out.append(span.replace("|", "\\|") if table else span)
+        else:  # a stray backtick must not pair with the fence of a span built here
+            out.append(escape(piece).replace("`", "\\`"))
+        if cut:
+            break
+        if room is not None:
+            room -= len(piece)
+    return "".join(out)

@@ -20,7 +20,7 @@ from floe_ci.plan.changes import (
     cap_names,
 )
 from floe_ci.report.check_sections import ARROW, arrows, plural
-from floe_ci.report.markdown_text import inline_cell, inline_code
+from floe_ci.report.markdown_text import inline_cell, inline_code, inline_message
 from floe_ci.report.plan_summary import NO_CHANGE, summary_parts
 from floe_ci.report.pr_comment import CommentSection
 
@@ -168,7 +168,7 @@ def _policy_impact(plan: Plan) -> CommentSection | None:
     resolved = impact.resolved_findings
     if resolved:
         parts.append(f"**Resolved findings ({len(resolved)}):**")
-        parts += [f"- `{f.rule_id}` {inline_cell(arrows(f.message))}" for f in resolved]
+        parts += [f"- `{f.rule_id}` {inline_message(arrows(f.message))}" for f in resolved]
         parts.append("")
     return CommentSection("policy-impact", "Policy impact", "\n".join(parts), open=True)
 

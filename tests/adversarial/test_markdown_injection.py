@@ -135,3 +135,37 @@ def test_a_table_name_cannot_end_the_mermaid_block() -> None:
     assert len(labels) == 2 and all("`" not in label and "<" not in label for label in labels)
     body = graph.split("\n")
     assert all(line.startswith(("graph", "  ")) for line in body if line)
+
+
+# A column whose name has backticks and a mention, as a quoted identifier can; its last
+# word makes FLOE201 report it (it looks like an e-mail address).
+HOSTILE_COLUMN = "x`` @everyone `y_email"
+
+
+def test_a_rule_s_message_names_a_hostile_column_in_one_inert_code_span() -> None:
+    from floe_ci.report.github import render_github
+    from floe_ci.report.sarif import render_sarif
+    from floe_ci.testing import Model, Project, check_fails
+
+    project = Project(
+        models=[Model("orders", f'select 1 as "{HOSTILE_COLUMN}"', columns=[HOSTILE_COLUMN])]
+    )
+    [found] = check_fails("FLOE201", project)
+    result = sample_result([found])
+    subject = f"orders.{HOSTILE_COLUMN}"
+    comment = render_review_comment(result, None, "footer", template=comment_template()).text
+    for markdown in (comment, render_markdown(result)):
+        html = _html(markdown)
+        _assert_inert(html)
+        codes = [unescape(c) for c in re.findall(r"<code>(.*?)</code>", html, flags=re.S)]
+        assert subject in codes, codes  # the whole name, once, in one code span
+        assert not any("@everyone" in c and c != subject for c in codes), codes
+        assert "everyone" not in _text_outside_code(html)  # no piece of it leaked out
+    # plain readers see the name as it is, with nothing escaped
+    assert subject in json_text(render_sarif(result)) and subject in render_github(result)
+
+
+def json_text(sarif: str) -> str:
+    import json
+
+    return "\n".join(r["message"]["text"] for r in json.loads(sarif)["runs"][0]["results"])

@@ -21,6 +21,7 @@ PACKAGE = REPO_ROOT / "floe_ci"
 CORE = ("spec", "governance", "lineage", "plan", "report")
 KERNEL = (
     "artifacts.py",
+    "code_span.py",
     "dbt_manifest.py",
     "errors.py",
     "fastjson.py",

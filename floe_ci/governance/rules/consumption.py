@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from floe_ci.artifacts import ColumnClassification
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import ModelFacts, Rule, RuleContext, register
 from floe_ci.governance.rules.propagation import inherited_classifications
@@ -92,17 +93,17 @@ class UnprotectedConsumption(Rule):
                     if env_policy is None:
                         unprotected.append(f"no {environment} policy")
                     elif env_policy.action not in PROTECTIVE_ACTIONS[environment]:
-                        unprotected.append(f"{environment} action `{env_policy.action.value}`")
+                        unprotected.append(f"{environment} action {code(env_policy.action.value)}")
                 if not unprotected:
                     continue
                 yield self.column_finding(
                     ctx,
                     model,
                     column.name,
-                    f"`{model.name}.{column.name}` (classification `{name}`) is served by Cube "
-                    f"unprotected: {', '.join(unprotected)}",
-                    f"set `governance.policies.{name}.production.action` to restrict (with "
-                    "requires_role), mask, hash or redact, or remove the model from "
+                    f"{code(model.name, column.name)} (classification {code(name)}) is served "
+                    f"by Cube unprotected: {', '.join(unprotected)}",
+                    f"set {code('governance.policies', name, 'production.action')} to restrict "
+                    "(with requires_role), mask, hash or redact, or remove the model from "
                     "`consumption.cube.models`",
                 )
 
@@ -130,11 +131,11 @@ class UnknownCubeModel(Rule):
             if entry.startswith("tag:"):
                 if entry[4:] in tags:
                     continue
-                message = f"`consumption.cube.models`: no model has the tag `{entry[4:]}`"
+                message = f"`consumption.cube.models`: no model has the tag {code(entry[4:])}"
             elif entry in ctx.by_name:
                 continue
             else:
-                message = f"`consumption.cube.models`: no dbt model `{entry}`"
+                message = f"`consumption.cube.models`: no dbt model {code(entry)}"
             yield self.spec_finding(
                 ctx,
                 ("consumption", "cube", "models", index),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import RuleBase, register
 
@@ -43,7 +44,7 @@ class UnusedPreAggregation(CubeCompilerRule):
     ) -> Finding:
         position = locate(("consumption", "cube", "pre_aggregations"))
         return self.finding(
-            f"Cube would not use the pre-aggregation `{pre_aggregation}`: {reason}",
+            f"Cube would not use the pre-aggregation {code(pre_aggregation)}: {reason}",
             "keep the tenant column in the model (row-level security) and a refresh schedule "
             "Cube accepts; `floe-ci cube sync` shows Cube's own message",
             model=pre_aggregation.split(".")[0],

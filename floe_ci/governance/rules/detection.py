@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import ModelFacts, Rule, RuleContext, register
 from floe_ci.governance.rules.propagation import inherited_classifications
@@ -111,7 +112,7 @@ class PiiPatterns:
         if data_type:
             for pii_type, pattern in self.types:
                 if pattern.search(data_type.strip()):
-                    return pii_type, f"its declared type `{data_type}`"
+                    return pii_type, f"its declared type {code(data_type)}"
         words = name_words(name)
         if not words or words[0] in PII_NAME_EXCLUDED_FIRST_WORDS:
             return None
@@ -214,9 +215,9 @@ class UnclassifiedPii(Rule):
                     ctx,
                     relation,
                     column.name,
-                    f"`{label}.{column.name}` looks like personal data ({pii_type}, from "
+                    f"{code(label, column.name)} looks like personal data ({pii_type}, from "
                     f"{evidence}) but has no classification",
                     f"classify it: `meta: {{floe: {{classification: pii, pii_type: {pii_type}}}}}`"
-                    f", or list `{label}.{column.name}` under "
+                    f", or list {code(label, column.name)} under "
                     "`governance.pii_detection.ignore` if it is not personal data",
                 )

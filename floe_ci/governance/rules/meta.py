@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import ColumnFacts, ModelFacts, Rule, RuleContext, register
 from floe_ci.governance.vocabulary import FLOE_META_KEYS, PII_TYPES, SENSITIVITIES
@@ -13,7 +14,7 @@ from floe_ci.governance.vocabulary import FLOE_META_KEYS, PII_TYPES, SENSITIVITI
 
 def _choices_hint(value: Any, choices: tuple[str, ...]) -> str:
     match = difflib.get_close_matches(str(value), choices, n=1)
-    prefix = f"did you mean `{match[0]}`? " if match else ""
+    prefix = f"did you mean {code(match[0])}? " if match else ""
     return prefix + "expected one of: " + ", ".join(choices)
 
 
@@ -56,7 +57,7 @@ class UnknownSensitivity(Rule):
                     ctx,
                     model,
                     column.name,
-                    f"`{model.name}.{column.name}`: unknown sensitivity {value!r}",
+                    f"{code(model.name, column.name)}: unknown sensitivity {value!r}",
                     _choices_hint(value, SENSITIVITIES),
                 )
 
@@ -86,7 +87,7 @@ class UnknownPiiType(Rule):
                     ctx,
                     model,
                     column.name,
-                    f"`{model.name}.{column.name}`: unknown pii_type {value!r}",
+                    f"{code(model.name, column.name)}: unknown pii_type {value!r}",
                     _choices_hint(value, PII_TYPES),
                 )
 
@@ -109,7 +110,7 @@ class InvalidFloeMeta(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for model, column in _meta_columns(ctx):
-            where = f"`{model.name}.{column.name}`"
+            where = code(model.name, column.name)
             meta = column.meta
             if not isinstance(meta, Mapping):
                 yield self.column_finding(
@@ -126,8 +127,8 @@ class InvalidFloeMeta(Rule):
                     ctx,
                     model,
                     column.name,
-                    f"{where}: unknown key `{key}` in `meta.floe`"
-                    + (f"; did you mean `{close[0]}`?" if close else ""),
+                    f"{where}: unknown key {code(key)} in `meta.floe`"
+                    + (f"; did you mean {code(close[0])}?" if close else ""),
                     "allowed keys: " + ", ".join(FLOE_META_KEYS),
                 )
             classification = meta.get("classification")
@@ -146,10 +147,10 @@ class InvalidFloeMeta(Rule):
                         ctx,
                         model,
                         column.name,
-                        f"{where}: {' and '.join(f'`{k}`' for k in orphaned)} set without a "
+                        f"{where}: {' and '.join(code(k) for k in orphaned)} set without a "
                         "`classification`, so the column is not classified",
                         "add `classification: NAME` (a policy in floe.yaml), or remove "
-                        + " and ".join(f"`{k}`" for k in orphaned),
+                        + " and ".join(code(k) for k in orphaned),
                     )
 
 
@@ -174,7 +175,7 @@ class InvalidWaiver(Rule):
         for model, column in _meta_columns(ctx):
             if not isinstance(column.meta, Mapping) or "waive" not in column.meta:
                 continue
-            where = f"`{model.name}.{column.name}`"
+            where = code(model.name, column.name)
             waive = column.meta["waive"]
             names = [waive] if isinstance(waive, str) else waive
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -191,7 +192,7 @@ class InvalidWaiver(Rule):
                     ctx,
                     model,
                     column.name,
-                    f"{where}: waiver names unknown rule `{unknown}`",
+                    f"{where}: waiver names unknown rule {code(unknown)}",
                     "`floe-ci rules` lists the rule ids and names",
                 )
             reason = column.meta.get("reason")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import Rule, RuleContext, register
 from floe_ci.spec.models import EnvironmentPolicy, PolicyAction
@@ -57,16 +58,16 @@ class UnpolicedClassification(Rule):
                     continue
                 close = difflib.get_close_matches(wanted, policies, n=1)
                 hint = (
-                    (f"did you mean `{close[0]}`? " if close else "")
-                    + f"add `governance.policies.{wanted}` to {ctx.spec_file}"
+                    (f"did you mean {code(close[0])}? " if close else "")
+                    + f"add {code('governance.policies', wanted)} to {ctx.spec_file}"
                     + (f" (policies defined: {', '.join(policies)})" if policies else "")
                 )
                 yield self.column_finding(
                     ctx,
                     model,
                     column.name,
-                    f"`{model.name}.{column.name}` is classified `{wanted}`, but "
-                    f"{ctx.spec_file} has no policy `{wanted}`",
+                    f"{code(model.name, column.name)} is classified {code(wanted)}, but "
+                    f"{ctx.spec_file} has no policy {code(wanted)}",
                     hint,
                 )
 
@@ -97,9 +98,9 @@ class PolicyMissingEnvironment(Rule):
                 yield self.spec_finding(
                     ctx,
                     ("governance", "policies", name),
-                    f"policy `{name}` has no action for {environment}",
-                    f"add `{environment}: {{action: {example}}}` under "
-                    f"`governance.policies.{name}`",
+                    f"policy {code(name)} has no action for {environment}",
+                    f"add {code(f'{environment}: {{action: {example}}}')} under "
+                    f"{code('governance.policies', name)}",
                 )
 
 
@@ -124,7 +125,7 @@ class RestrictWithoutRole(Rule):
                 yield self.spec_finding(
                     ctx,
                     ("governance", "policies", name, environment, "action"),
-                    f"policy `{name}` restricts {environment} access but names no role in "
+                    f"policy {code(name)} restricts {environment} access but names no role in "
                     "`requires_role`",
                     "add `requires_role: [ROLE]` (the roles that may read the raw value), or "
                     "use `action: redact` if nobody should",
@@ -152,7 +153,7 @@ class ActionUnfitForEnvironment(Rule):
                 yield self.spec_finding(
                     ctx,
                     ("governance", "policies", name, environment, "action"),
-                    f"policy `{name}`: `{env_policy.action.value}` is not an action for "
+                    f"policy {code(name)}: {code(env_policy.action.value)} is not an action for "
                     f"{environment}",
                     reason,
                 )
@@ -179,7 +180,7 @@ class RolesWithoutRestrict(Rule):
                 yield self.spec_finding(
                     ctx,
                     ("governance", "policies", name, environment, "requires_role"),
-                    f"policy `{name}` in {environment}: `requires_role` is ignored with "
+                    f"policy {code(name)} in {environment}: `requires_role` is ignored with "
                     f"`action: {env_policy.action.value}`",
                     "use `action: restrict` to let only these roles read the value, or remove "
                     "`requires_role`",

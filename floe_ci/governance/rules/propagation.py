@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from floe_ci.artifacts import ColumnClassification
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding, Severity
 from floe_ci.governance.rules.base import ColumnRefLike, Rule, RuleContext, register
 from floe_ci.governance.vocabulary import DEFAULT_SENSITIVITY, SENSITIVITY_RANK
@@ -261,10 +262,10 @@ class ClassificationNotPropagated(Rule):
             level = source.sensitivity if source.sensitivity in SENSITIVITY_RANK else "high"
             pii_type = f", pii_type: {source.pii_type}" if source.pii_type else ""
             wanted = f"classification: {source.classification}{pii_type}, sensitivity: {level}"
-            named = f"`{model.name}.{column.name}`"
+            named = code(model.name, column.name)
             described = (
-                f"`{origin.path[0]}` (`{source.classification}`, sensitivity "
-                f"`{source.sensitivity}`)"
+                f"{code(origin.path[0])} ({code(source.classification)}, sensitivity "
+                f"{code(source.sensitivity)})"
             )
             if origin.form == MASKED:
                 yield self.column_finding(
@@ -272,7 +273,7 @@ class ClassificationNotPropagated(Rule):
                     model,
                     column.name,
                     f"{named} holds the masked form of {described}: masked "
-                    f"`{source.classification}` ({how}); path: {path}",
+                    f"{code(source.classification)} ({how}); path: {path}",
                     "a hash still links rows to one person: classify it as the masked form, "
                     f"e.g. `meta: {{floe: {{classification: {source.classification}{pii_type}, "
                     f"sensitivity: low}}}}`, or waive {self.id} with a reason",
@@ -297,8 +298,8 @@ class ClassificationNotPropagated(Rule):
                 problem = "carries no classification"
             else:
                 problem = (
-                    f"is classified `{own.classification}` with sensitivity "
-                    f"`{own.sensitivity}`, weaker than its source"
+                    f"is classified {code(own.classification)} with sensitivity "
+                    f"{code(own.sensitivity)}, weaker than its source"
                 )
             yield self.column_finding(
                 ctx,
@@ -306,8 +307,8 @@ class ClassificationNotPropagated(Rule):
                 column.name,
                 f"{named} is derived from {described} but {problem}; path: {path}"
                 + (f"; {how}" if how else ""),
-                f"classify it: `meta: {{floe: {{{wanted}}}}}`; if the data no longer identifies "
-                f"anyone, waive {self.id} with a reason",
+                f"classify it: {code(f'meta: {{floe: {{{wanted}}}}}')}; if the data no longer "
+                f"identifies anyone, waive {self.id} with a reason",
                 lineage_path=origin.path,
             )
 
@@ -343,7 +344,7 @@ class UnresolvedLineage(Rule):
                 yield self.model_finding(
                     ctx,
                     model,
-                    f"`{model.name}`: column lineage could not be resolved ({whole}); "
+                    f"{code(model.name)}: column lineage could not be resolved ({whole}); "
                     "classified data upstream cannot be followed through it",
                     "select columns explicitly or classify the model's columns by hand",
                 )
@@ -353,7 +354,7 @@ class UnresolvedLineage(Rule):
                     ctx,
                     model,
                     column,
-                    f"`{model.name}.{column}`: lineage could not be resolved ({reason})",
+                    f"{code(model.name, column)}: lineage could not be resolved ({reason})",
                     "select the column from a named relation, or classify it by hand and "
                     f"waive {self.id} for it with a reason",
                 )
@@ -362,6 +363,6 @@ class UnresolvedLineage(Rule):
                 yield self.model_finding(
                     ctx,
                     model,
-                    f"`{model.name}`: {rest} more column(s) with unresolved lineage",
+                    f"{code(model.name)}: {rest} more column(s) with unresolved lineage",
                     "see the columns listed above for this model",
                 )

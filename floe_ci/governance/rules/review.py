@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from floe_ci.code_span import code
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import RuleBase, RuleContext, register
 from floe_ci.plan.changes import ClassificationChange, ModelChange, PolicyChange, cap_names
@@ -62,12 +63,14 @@ class Declassification(ReviewRule):
             file, line, _ = head.column_location(model, change.column)
         if change.direction == "removed":
             what = (
-                f"`{change.model}.{change.column}` is no longer classified (was `{change.before}`)"
+                f"{code(change.model, change.column)} is no longer classified "
+                f"(was {code(change.before)})"
             )
         else:
             what = (
-                f"`{change.model}.{change.column}` is protected less: `{change.before}` "
-                f"({change.before_sensitivity}) -> `{change.after}` ({change.after_sensitivity})"
+                f"{code(change.model, change.column)} is protected less: "
+                f"{code(change.before)} ({change.before_sensitivity}) -> "
+                f"{code(change.after)} ({change.after_sensitivity})"
             )
         actions = ", ".join(
             f"{env}: {change.effective_before[env]} -> {change.effective_after[env]}"
@@ -106,17 +109,19 @@ class BreakingChange(ReviewRule):
 
     def _breaking(self, head: RuleContext, change: ModelChange) -> Finding:
         if change.kind == "removed":
-            what = f"model `{change.name}` is removed"
+            what = f"model {code(change.name)} is removed"
         else:
             parts = []
             for column in (c for c in change.columns if c.category == "breaking"):
                 if column.kind == "renamed":
-                    parts.append(f"`{column.renamed_from}` renamed to `{column.column}`")
+                    parts.append(f"{code(column.renamed_from)} renamed to {code(column.column)}")
                 elif column.kind == "type_changed":
-                    parts.append(f"`{column.column}` {column.before_type} -> {column.after_type}")
+                    parts.append(
+                        f"{code(column.column)} {column.before_type} -> {column.after_type}"
+                    )
                 else:
-                    parts.append(f"`{column.column}` removed")
-            what = f"`{change.name}`: " + ", ".join(parts)
+                    parts.append(f"{code(column.column)} removed")
+            what = f"{code(change.name)}: " + ", ".join(parts)
         affected = []
         # Capped ("and 396 more"): the full lists are the Plan's, in the JSON report.
         for kind, names in (
@@ -126,7 +131,7 @@ class BreakingChange(ReviewRule):
         ):
             if names:
                 shown, more = cap_names(names)
-                listed = ", ".join(f"`{name}`" for name in shown)
+                listed = ", ".join(code(name) for name in shown)
                 affected.append(f"{kind} {listed}" + (f" and {more} more" if more else ""))
         message = f"breaking change: {what}" + (
             f"; affects {'; '.join(affected)}" if affected else ""
@@ -165,7 +170,7 @@ class WeakerPolicy(ReviewRule):
         # The environment's entry, else the policy's.
         position = head.locate_spec((*policy, change.environment)) or head.locate_spec(policy)
         return self.finding(
-            f"policy `{change.classification}` in {change.environment}: {change.before} -> "
+            f"policy {code(change.classification)} in {change.environment}: {change.before} -> "
             f"{change.after}",
             "have a data owner approve the weaker policy, or keep the stronger action",
             file=head.spec_file,

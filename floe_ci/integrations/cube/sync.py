@@ -19,6 +19,7 @@ from pathlib import Path
 
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
+from floe_ci.fsutil import ensure_folder
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.cube_compiler import SpecPosition, UnusedPreAggregation
 from floe_ci.integrations.cube.config import generate_cube_config, render_cube_js
@@ -174,7 +175,7 @@ def sync_cube(
 
 def replace_folder(folder: Path, files: dict[str, str]) -> None:
     """Write `files` (relative path -> text) as the whole new content of `folder`."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(folder.parent, "the Cube models")
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for relative, text in files.items():

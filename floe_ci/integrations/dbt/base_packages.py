@@ -28,6 +28,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from floe_ci.confinement import confine
 from floe_ci.errors import FloeUsageError
 from floe_ci.integrations.dbt.packages import DEPENDENCY_FILES, local_packages, project_name
 from floe_ci.integrations.dbt.parse import write_parse_profile
@@ -43,6 +44,8 @@ def provide_base_packages(head: DbtProject, base: DbtProject, state_dir: Path) -
     if not _declares_packages(base.path):
         return "the base declares no packages"
     install = _install_folder(base)
+    # copied into, deleted, or filled by `dbt deps`: never through a link out of the base
+    confine(install, base.path, "the base revision's dbt packages")
     if (install / STAMP).is_file() or _has_packages(install):
         return "the base's packages are installed"
     head_install = _install_folder(head)

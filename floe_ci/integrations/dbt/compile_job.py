@@ -28,7 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.fsutil import write_atomic
-from floe_ci.integrations.dbt.runner import OFFLINE_ENV, DbtInvocation, invoke
+from floe_ci.integrations.dbt.runner import (
+    OFFLINE_ENV,
+    DbtInvocation,
+    confine_dbt_writes,
+    invoke,
+)
 from floe_ci.redaction import placeholder_environment
 
 
@@ -77,7 +82,6 @@ def start_dbt_compile(
     `schema.identifier` (lower case) to [name, type] pairs answered for that relation."""
     request = target_dir / "compile-request.json"
     response = target_dir / "compile-response.json"
-    response.unlink(missing_ok=True)
     invocation = DbtInvocation(
         "compile",
         project_dir,
@@ -88,6 +92,8 @@ def start_dbt_compile(
         flags=("--no-write-json", "--no-populate-cache"),
         select=selectors,
     )
+    confine_dbt_writes(invocation)  # the child's dbt writes there: checked before it starts
+    response.unlink(missing_ok=True)
     write_atomic(request, json.dumps({"invocation": invocation.to_json(), "columns": columns}))
     process = subprocess.Popen(
         [sys.executable, "-m", "floe_ci.integrations.dbt.compile_job", str(request), str(response)],

@@ -43,6 +43,7 @@ from typing import Any
 
 from floe_ci import fastjson
 from floe_ci.dbt_manifest import Manifest, ManifestNode
+from floe_ci.fsutil import ensure_folder
 from floe_ci.integrations.dbt.compile_job import (
     DbtCompileJob,
     InProcessCompile,
@@ -627,8 +628,7 @@ def _start_dbt(
             )
         result.pending = {}
         return
-    target = work_dir / "dbt-compile-target"
-    target.mkdir(parents=True, exist_ok=True)
+    target = ensure_folder(work_dir / "dbt-compile-target", "dbt's compiled SQL")
     partial = project.path / project.target_path / "partial_parse.msgpack"
     if partial.is_file():  # reuse the parse: dbt then skips parsing the project again
         shutil.copy2(partial, target / "partial_parse.msgpack")

@@ -15,10 +15,15 @@ from typing import Any
 import yaml
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.fsutil import write_atomic
+from floe_ci.fsutil import check_writable_folder, check_writable_state, write_atomic
 from floe_ci.integrations.dbt.packages import local_packages
 from floe_ci.integrations.dbt.project import DbtProject, manifest_is_stale
-from floe_ci.integrations.dbt.runner import DbtInvocation, invoke, remember_parse
+from floe_ci.integrations.dbt.runner import (
+    DbtInvocation,
+    confine_dbt_writes,
+    invoke,
+    remember_parse,
+)
 
 
 def write_parse_profile(project: DbtProject, state_dir: Path) -> Path:
@@ -86,13 +91,11 @@ def run_dbt_parse(project: DbtProject, state_dir: Path, target: UserTarget | Non
     (jinja_dbt_context), and only those that still need dbt are compiled by it: compiling
     every model in `docs generate` cost about half a parse more (HubSpot's corpus
     project, 100 of 125 models)."""
+    check_writable_state(state_dir)  # a read-only project fails here, before dbt runs
     if target is None:
         profiles_dir, target_name = write_parse_profile(project, state_dir), "parse"
     else:
         profiles_dir, target_name = target.profiles_dir, target.name
-        # floe-ci's own folder: a failed run leaves no older files
-        project.manifest_path.unlink(missing_ok=True)
-        catalog_path(project).unlink(missing_ok=True)
     invocation = DbtInvocation(
         "parse",
         project.path,
@@ -102,6 +105,11 @@ def run_dbt_parse(project: DbtProject, state_dir: Path, target: UserTarget | Non
         # a user target's parse goes to a folder of its own (app/check)
         target_path=None if target is None else project.path / project.target_path,
     )
+    confine_dbt_writes(invocation)  # before deleting anything there
+    check_writable_folder(invocation.target_folder(), "dbt's target files")
+    if target is not None:  # floe-ci's own folder: a failed run leaves no older files
+        project.manifest_path.unlink(missing_ok=True)
+        catalog_path(project).unlink(missing_ok=True)
     outcome = invoke(invocation)
     command = "parse"
     if target is not None and outcome.success and project.manifest_path.is_file():

@@ -28,6 +28,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from floe_ci.errors import FloeUsageError
+
 # dbt phones home for version checks and usage statistics unless told not to.
 OFFLINE_ENV: Mapping[str, str] = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
@@ -90,6 +92,21 @@ class DbtInvocation:
     @property
     def log_file(self) -> Path:
         return self.log_dir / "dbt.log"
+
+    def target_folder(self) -> Path:
+        """Where dbt writes its target files: `--target-path`, else DBT_TARGET_PATH, else
+        the project's `target-path` (dbt_project.yml), relative to the project."""
+        if self.target_path is not None:
+            return self.target_path
+        configured = os.environ.get("DBT_TARGET_PATH")
+        if not configured:
+            from floe_ci.integrations.dbt.project import read_project
+
+            try:
+                configured = read_project(self.project_dir, str(self.project_dir)).target_path
+            except FloeUsageError:  # dbt reports a project it cannot read itself
+                configured = "target"
+        return self.project_dir / configured
 
     def to_json(self) -> dict[str, Any]:
         """The invocation as JSON values, for a child process (compile_job.py)."""
@@ -154,6 +171,28 @@ class DbtOutcome:
         return (errors or lines or ["dbt reported no reason"])[-1]
 
 
+def confine_dbt_writes(invocation: DbtInvocation) -> None:
+    """Before dbt runs: its log and target folders lead nowhere out of the project (a
+    committed `target -> ~/.ssh` link would have dbt write its manifest, compiled SQL and
+    partial_parse.msgpack there). floe-ci's folders are confined to the project holding
+    their `.floe/`, dbt's own `target/` to the dbt project."""
+    from floe_ci.confinement import confine, state_root
+
+    log_root = state_root(invocation.log_dir) or invocation.project_dir
+    confine(invocation.log_dir, log_root, "dbt's log")
+    target = invocation.target_folder()
+    if state_root(target) is not None:  # a folder of floe-ci's own under `.floe/`
+        confine(target, None, "dbt's target files")
+    else:
+        confine(
+            target,
+            invocation.project_dir,
+            "dbt's target files",
+            "delete the link (`rm {link}`) so that dbt makes a folder there, or set "
+            "`target-path` in dbt_project.yml to a folder inside the project",
+        )
+
+
 def invoke(
     invocation: DbtInvocation,
     *,
@@ -174,6 +213,7 @@ def invoke(
     from floe_ci.redaction import placeholders_in_process
 
     args = invocation.absolute().args()
+    confine_dbt_writes(invocation)
     if not invocation.project_dir.is_dir():
         missing = FileNotFoundError(
             f"the dbt project folder {invocation.project_dir} does not exist"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from floe_ci.dbt_manifest import Manifest
+from floe_ci.fsutil import ensure_folder
 from floe_ci.integrations.dbt.compile_job import compile_in_process
 from floe_ci.integrations.dbt.compiled_sql import CompiledSql, Warehouse, relation_key, selector
 from floe_ci.integrations.dbt.parse import write_parse_profile
@@ -48,8 +49,7 @@ def compile_unbuilt(
                     answers[relation_key(relation)] = [[name, ""] for name in names]
     if not ready:
         return {}
-    target_dir = work_dir / "dbt-compile-unbuilt"
-    target_dir.mkdir(parents=True, exist_ok=True)
+    target_dir = ensure_folder(work_dir / "dbt-compile-unbuilt", "dbt's compiled SQL")
     if warehouse.target is not None:
         profiles_dir, target = warehouse.profiles_dir or project.path, warehouse.target
         answers = {**answers}  # the others: the user's warehouse answers

@@ -11,7 +11,9 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from floe_ci.confinement import confine
 from floe_ci.errors import FloeUsageError
+from floe_ci.fsutil import ensure_folder
 from floe_ci.integrations.git.trusted_state import is_checkout_of, is_registered_worktree
 
 _DONE = ".floe-base-complete"
@@ -74,7 +76,8 @@ def checkout(top: Path, cache: Path, sha: str) -> Path:
         is_registered_worktree(top, final, sha) or is_checkout_of(top, final, sha)
     ):
         return final
-    cache.mkdir(parents=True, exist_ok=True)
+    ensure_folder(cache, "the base revision's checkout")
+    confine(final, None, "the base revision's checkout")  # before deleting a stale one
     if final.exists():  # an interrupted earlier attempt
         shutil.rmtree(final)
     git(["worktree", "prune"], top)
