@@ -223,15 +223,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     every = commands.add_parser("all", help="measure and print every figure of issue 14")
-    every.add_argument("--runs", type=int, help="runs per figure, median taken (default 5; 1 with --quick)")
+    every.add_argument(
+        "--runs", type=int, help="runs per figure, median taken (default 5; 1 with --quick)"
+    )
     every.add_argument("--quick", action="store_true", help="small projects: a smoke test")
-    every.add_argument("--work", type=Path, default=DEFAULT_WORK,
-                       help=f"where generated projects and manifests are kept (default {DEFAULT_WORK})")  # fmt: skip
+    every.add_argument(
+        "--work",
+        type=Path,
+        default=DEFAULT_WORK,
+        help=f"where generated projects and manifests are kept (default {DEFAULT_WORK})",
+    )
     every.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table to FILE")
-    every.add_argument("--update-readme", action="store_true",
-                       help="rewrite README.md's speed table between its markers")  # fmt: skip
-    every.add_argument("--only", action="append", choices=PARTS,
-                       help="measure only this part (repeatable); not with --update-readme")  # fmt: skip
+    every.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="rewrite README.md's speed table between its markers",
+    )
+    every.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="measure only this part (repeatable); not with --update-readme",
+    )
     args = parser.parse_args(argv)
     runs = args.runs if args.runs is not None else (1 if args.quick else 5)
     if runs < 1:

@@ -39,8 +39,15 @@ def measure(runs: int, work: Path) -> dict[str, float]:
             raise SystemExit(f"floe-ci run failed in {project}:\n{floe.output[-3000:]}")
         project = _fresh_copy(work)
         dbt = run_measured(
-            [str(BIN / "dbt"), "build", "--project-dir", ".", "--profiles-dir", ".",
-             "--no-version-check"],  # fmt: skip
+            [
+                str(BIN / "dbt"),
+                "build",
+                "--project-dir",
+                ".",
+                "--profiles-dir",
+                ".",
+                "--no-version-check",
+            ],
             project,
         )
         if dbt.code != 0:

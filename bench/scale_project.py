@@ -18,6 +18,7 @@ Both manifests are given to `floe-ci check --manifest`, so the check never re-pa
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -121,11 +122,23 @@ def _dbt_parse(scale: ScaleProject) -> Measured:
     return measured
 
 
-def prepare(models: int, work: Path = DEFAULT_WORK, seed: int = 7, say: bool = True) -> ScaleProject:
+def prepare(
+    models: int, work: Path = DEFAULT_WORK, seed: int = 7, say: bool = True
+) -> ScaleProject:
     """The project of `models` models with both manifests, generated and parsed when absent."""
     scale = ScaleProject(work / f"scale-{models}-seed{seed}-{_generator_digest()}", models)
-    if (scale.root / "manifests" / "parse.json").is_file():
-        return scale
+    work.mkdir(parents=True, exist_ok=True)
+    # Two benchmarks preparing the same project wait for each other: the second would
+    # otherwise delete the folder the first one's dbt is parsing.
+    with (work / f"{scale.root.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (scale.root / "manifests" / "parse.json").is_file():  # written last
+            _generate_and_parse(scale, seed, say)
+    return scale
+
+
+def _generate_and_parse(scale: ScaleProject, seed: int, say: bool) -> None:
+    models = scale.models
     sys.path.insert(0, str(REPO))
     from bench.generate_project import generate
 
@@ -135,7 +148,8 @@ def prepare(models: int, work: Path = DEFAULT_WORK, seed: int = 7, say: bool = T
     generate(scale.project, models, seed)
     scale.profiles_dir.mkdir(parents=True)
     (scale.profiles_dir / "profiles.yml").write_text(
-        "bench:\n  target: parse\n  outputs:\n    parse: {type: duckdb, path: ':memory:', threads: 1}\n"
+        "bench:\n  target: parse\n  outputs:\n"
+        "    parse: {type: duckdb, path: ':memory:', threads: 1}\n"
     )
     (scale.root / "manifests").mkdir()
     manifest = scale.project / "target" / "manifest.json"
@@ -152,7 +166,6 @@ def prepare(models: int, work: Path = DEFAULT_WORK, seed: int = 7, say: bool = T
     if say:
         print(f"  dbt parse: full {full.seconds:.1f} s, {full.peak_rss / 2**20:,.0f} MiB peak; "
               f"partial after one change {partial.seconds:.1f} s", flush=True)  # fmt: skip
-    return scale
 
 
 def main() -> None:
