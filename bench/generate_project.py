@@ -105,8 +105,16 @@ class Generator:
     # -- picking parents -------------------------------------------------------------------
 
     def _pick(self, entity: str, layers: tuple[str, ...], recent: int = 200) -> Model:
-        pool = [m for layer in layers for m in self.by_layer.get((layer, entity), [])]
-        return self.rng.choice(pool[-recent:]) if len(pool) > recent else self.rng.choice(pool)
+        """One of the last `recent` models of these layers (in layer order), at random.
+
+        Only those are copied: copying the whole pool made 50,000 models take many minutes."""
+        groups = [self.by_layer.get((layer, entity), []) for layer in layers]
+        pool: list[Model] = []
+        for group in reversed(groups):  # the concatenation's tail, from its end
+            pool[:0] = group[-(recent - len(pool)) :]
+            if len(pool) == recent:
+                break
+        return self.rng.choice(pool)
 
     def _add(self, model: Model) -> None:
         self.models.append(model)
