@@ -171,6 +171,40 @@ def test_rendered_sql_is_what_dbt_compile_writes(fixture_project: DbtProject) ->
         assert " ".join(sql.split()) == " ".join(dbt_sql[uid].split()), uid
 
 
+def test_dispatched_and_package_macros_render_in_dbts_context_as_dbt_compiles_them(
+    tmp_path: Path,
+) -> None:
+    """dbt's cross-database macros (`adapter.dispatch` to the adapter's override or
+    `default__`), `return()`, a relation's attributes and a macro called by its package's
+    name render in-process (jinja_dbt_context); the oracle is dbt compile of the same
+    models on the same parse profile. A model reading `graph` still goes to dbt."""
+    project = _copy_fixture(tmp_path / "project")
+    staging = project.path / "models" / "staging"
+    (staging / "stamped.sql").write_text(
+        "select order_id, {{ dbt.current_timestamp() }} as stamped_at,\n"
+        "  {{ dbt.concat([\"'a'\", 'order_id']) }} as tagged,\n"
+        "  {{ dbt.safe_cast('amount_cents', api.Column.translate_type('string')) }} as raw,\n"
+        "  '{{ ref('stg_orders').identifier }}' as parent,\n"
+        "  {{ lineage_fixture.cents_to_dollars('amount_cents') }} as amount\n"
+        "from {{ ref('raw_orders') }}\n"
+    )
+    manifest = _parse(project)
+    ours = obtain_compiled_sql(manifest, project, tmp_path / "work")
+    stamped = "model.lineage_fixture.stamped"
+    assert stamped in ours.sql, ours.failures.get(stamped)
+    assert _m("orders_loaded") in ours.pending  # reads `graph`: dbt compiles it
+    ours.cancel()
+    work = tmp_path / "compare"
+    target = work / "target"
+    target.mkdir(parents=True)
+    profiles = write_parse_profile(project, work)
+    job = start_dbt_compile(project.path, profiles, target, work / "logs", ["*"])
+    dbt_sql, error, errors = job.result()
+    assert error is None and errors == {}
+    assert " ".join(ours.sql[stamped].split()) == " ".join(dbt_sql[stamped].split())
+    assert "now()" in ours.sql[stamped]  # dbt-duckdb's own current_timestamp
+
+
 def test_cache_hits_and_misses(tmp_path: Path) -> None:
     project = _copy_fixture(tmp_path / "project")
     cache = tmp_path / "cache"

@@ -1,4 +1,4 @@
-"""dbt's compile context for models whose macros read the warehouse, answered from a catalog.
+"""dbt's compile context for models whose macros need it, the warehouse answered from a catalog.
 
 Fivetran's packages (`fill_staging_columns`, `union_data`), `dbt_utils.star` and the like
 ask the warehouse, while compiling, for the columns of a relation
@@ -48,6 +48,30 @@ def _return(value: Any) -> None:
     raise _MacroReturn(value)
 
 
+class _Refused:
+    """A part of dbt's context not given here (`graph`, `run_query`): any use needs dbt."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise NeedsDbt(f"`{self._name}.{name}`")
+
+    def __call__(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NeedsDbt(f"`{self._name}()`")
+
+    def __getitem__(self, _key: Any) -> Any:
+        raise NeedsDbt(f"`{self._name}[...]`")
+
+    def __iter__(self) -> Any:
+        raise NeedsDbt(f"`{self._name}`")
+
+    def __str__(self) -> str:
+        raise NeedsDbt(f"`{self._name}`")
+
+
 def _refuse(what: str) -> Callable[..., Any]:
     def refused(*_args: Any, **_kwargs: Any) -> Any:
         raise NeedsDbt(what)
@@ -79,7 +103,7 @@ class CatalogAnswers:
     def __init__(
         self,
         manifest: Mapping[str, Any],
-        columns: Mapping[str, list[list[str]]],
+        columns: Mapping[str, list[list[str]]] | None,
         facts: AdapterFacts,
     ) -> None:
         self.columns = columns
@@ -114,6 +138,8 @@ class CatalogAnswers:
         return self.relation_of(node)
 
     def get_columns_in_relation(self, relation: Any) -> list[Any]:
+        if self.columns is None:
+            raise NeedsDbt("the columns of a relation, with no catalog to answer")
         key = f"{_lower(getattr(relation, 'schema', None))}.{_lower(_ident(relation))}"
         if (_lower(getattr(relation, "schema", None)), _lower(_ident(relation))) not in (
             self.by_path
@@ -126,6 +152,8 @@ class CatalogAnswers:
         return [column.create(name, dtype or "text") for name, dtype in found]
 
     def get_relation(self, database: Any = None, schema: Any = None, identifier: Any = None) -> Any:
+        if self.columns is None:
+            raise NeedsDbt("whether a relation exists, with no catalog to answer")
         node = self.by_path.get((_lower(schema), _lower(identifier)))
         other_database = (
             node is not None
@@ -418,10 +446,26 @@ def context_names(
         "set": set,
         "tojson": lambda value, *a, **k: json.dumps(value, *a, **k),
         "fromjson": lambda text, default=None: _fromjson(text, default),
-        "run_query": _refuse("run_query"),
-        "statement": _refuse("statement"),
-        "graph": _refuse("graph"),
+        **{name: _Refused(name) for name in _NOT_GIVEN},
     }
+
+
+# dbt's context names whose answers need dbt itself: a model using them goes to dbt
+_NOT_GIVEN = (
+    "run_query",
+    "statement",
+    "load_result",
+    "graph",
+    "flags",
+    "model",
+    "invocation_id",
+    "run_started_at",
+    "selected_resources",
+    "store_result",
+    "store_raw_result",
+    "write",
+    "context",
+)
 
 
 def _fromjson(text: Any, default: Any) -> Any:

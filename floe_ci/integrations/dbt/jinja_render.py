@@ -17,9 +17,11 @@ extensions) renders them given these names, each defined as dbt defines it:
 Any other name (`target`, `adapter`, `run_query`, `dbt_utils.*`, ...) is undefined and
 raises: the model then goes to `dbt compile`. Nothing is approximated.
 
-With a catalog (`columns`), a model refused so is tried once more in dbt's own compile
-context, its warehouse questions answered from the catalog (jinja_dbt_context); the
-models rendered so are in `read_catalog`: their SQL depends on the catalog too.
+A model refused so is tried once more in dbt's own compile context (jinja_dbt_context:
+package macros, `adapter.dispatch`, dbt's cross-database macros such as
+`dbt.current_timestamp()`), its warehouse questions answered from the catalog when there
+is one (`columns`), else refused; the models rendered with a catalog are in
+`read_catalog`: their SQL depends on the catalog too.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class JinjaRenderer:
                 return str(self.env.from_string(raw).render(context))
         except (_Unrenderable, jinja.TemplateError, TypeError, ValueError, KeyError):
             pass
-        if self.columns is None or str(node.get("unique_id") or "") in self.refused:
+        if str(node.get("unique_id") or "") in self.refused:
             return None
         return self._render_in_dbt_context(node, raw)
 
@@ -128,7 +130,8 @@ class JinjaRenderer:
             AttributeError,
         ):
             return None
-        self.read_catalog.add(str(node.get("unique_id") or ""))
+        if self.columns is not None:
+            self.read_catalog.add(str(node.get("unique_id") or ""))
         return rendered
 
     def _build_dbt_context(self) -> Any:
@@ -137,7 +140,7 @@ class JinjaRenderer:
         from floe_ci.integrations.dbt import jinja_dbt_context as dbt_context
 
         adapter_type = (self.manifest.get("metadata") or {}).get("adapter_type")
-        if not isinstance(adapter_type, str) or self.columns is None:
+        if not isinstance(adapter_type, str):
             return False
         try:
             facts = dbt_context.AdapterFacts(adapter_type)

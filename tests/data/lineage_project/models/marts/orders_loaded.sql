@@ -1,4 +1,7 @@
--- `dbt.current_timestamp()` dispatches to the adapter: only `dbt compile` renders it.
+-- `dbt.current_timestamp()` dispatches to the adapter: floe-ci renders that in dbt's own
+-- context (jinja_dbt_context). The model also reads `graph`, which only dbt has: it goes
+-- to `dbt compile`.
+{% if execute %}{% do log("models in the graph: " ~ (graph.nodes | length)) %}{% endif %}
 select
     order_id,
     amount,
