@@ -123,6 +123,10 @@ def prepare_base(
             if manifest is None:
                 raise
             how = "not installed (the base's manifest was given)"
+        if manifest is None:  # a new checkout starts from dbt's partial parse of another
+            from floe_ci.integrations.dbt.partial_parse import seed_base_checkout
+
+            seed_base_checkout(head_project, base_project, worktree, folder)
     return BaseRevision(base_config, sha, f"{ref} ({sha[:12]})", how)
 
 
