@@ -41,6 +41,8 @@ def test_the_base_parse_reuses_the_heads_partial_parse(tmp_path: Path) -> None:
     base = prepare_base(config, "main", CheckOptions())
     base_project = base.config.parent
     seeded = base_project / "target" / "partial_parse.msgpack"
+    assert not seeded.exists()
+    base.seed_partial_parse(config)
     assert seeded.read_bytes() == head_file.read_bytes()
 
     snapshot = base_snapshot(config, "main", CheckOptions())
