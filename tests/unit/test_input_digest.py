@@ -171,8 +171,25 @@ def test_an_unchanged_stat_skips_reading_the_content(
     def unread(*args: object) -> object:
         raise AssertionError("content read although no file's stat changed")
 
-    monkeypatch.setattr(input_digest, "_content_digest", unread)
+    monkeypatch.setattr(input_digest, "_hash_file", unread)
     assert _current(project) is True
+
+
+def test_only_the_files_whose_stat_changed_are_read(
+    project: DbtProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an edit only that file is read; after a fresh checkout every file, once."""
+    _write(project.path / "models" / "a.sql", "edited")
+    read: list[str] = []
+    real = input_digest._hash_file
+
+    def counting(path: str) -> tuple[str, list[str]]:
+        read.append(os.path.relpath(path, project.path))
+        return real(path)
+
+    monkeypatch.setattr(input_digest, "_hash_file", counting)
+    assert _current(project) is False
+    assert read == ["models/a.sql"]
 
 
 def test_a_changed_stat_reads_the_content(project: DbtProject) -> None:

@@ -15,9 +15,10 @@ reads for a parse:
 - dbt's version and the parse profile (the generated one, or the user's `--compile-target`).
 
 The digest is stored beside the manifest (`floe-inputs.json`, written atomically) with the
-manifest's identity (size and dbt's invocation id) and a digest of the files' stat results:
-when every stat result is unchanged, the content is not read again; when any differs (a new
-checkout), the content is hashed and compared. A file outside those paths (`floe.yaml`,
+manifest's identity (size and dbt's invocation id) and, per file, its stat result (size,
+times, inode) and the blake2b of its bytes: a file whose stat result is unchanged is not
+read again; one whose stat differs (an edit, a new checkout) is read and hashed, and the
+content decides. A file outside those paths (`floe.yaml`,
 `dbt-bouncer.yml`, the README) changes nothing. Git never tracks this file (it is state of
 floe-ci's, see integrations/git/trusted_state): a committed one makes the check re-parse.
 """
@@ -36,7 +37,7 @@ from floe_ci.fsutil import write_atomic
 from floe_ci.integrations.dbt.project import DbtProject
 
 DIGEST_FILE = "floe-inputs.json"
-_FORMAT = 1
+_FORMAT = 2
 _PROJECT_FILES = (
     "dbt_project.yml",
     "packages.yml",
@@ -61,26 +62,30 @@ _ENV_VAR = re.compile(rb"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 _INVOCATION_ID = re.compile(rb'"invocation_id"\s*:\s*"([^"]*)"')
 
 
+# A file's entry in the record: size, mtime, ctime, inode (ns), its blake2b, its env_var()s.
+FileEntry = list[object]
+
+
 @dataclass(frozen=True)
 class InputDigest:
     """What a manifest was parsed from."""
 
-    stat: str  # digest of (path, size, mtime, ctime, inode) of every input file
-    content: str  # digest of (path, bytes) of every input file
+    files: dict[str, FileEntry]  # path relative to the project -> its entry
+    content: str  # digest of (path, bytes digest) of every input file
     env_names: tuple[str, ...]  # variables the files read with env_var()
     key: str  # content + those variables' values + dbt's version + the profile
+    reread: int  # files whose bytes were read (their stat differed from the record)
 
     def to_json(self, manifest: str) -> str:
         return json.dumps(
             {
                 "format": _FORMAT,
-                "stat": self.stat,
-                "content": self.content,
-                "env_names": list(self.env_names),
                 "key": self.key,
                 "manifest": manifest,
+                "content": self.content,
+                "files": self.files,
             },
-            indent=1,
+            separators=(",", ":"),
         )
 
 
@@ -88,39 +93,63 @@ def digest_path(project: DbtProject) -> Path:
     return project.manifest_path.with_name(DIGEST_FILE)
 
 
-def input_files(project: DbtProject, local_packages: Iterable[Path] = ()) -> list[Path]:
-    """Every file whose content can change what `dbt parse` writes, sorted, no repeats."""
-    found: set[str] = set()
+def input_files(
+    project: DbtProject, local_packages: Iterable[Path] = ()
+) -> dict[str, os.stat_result]:
+    """Every file whose content can change what `dbt parse` writes, with its stat result."""
+    found: dict[str, os.stat_result] = {}
     roots = [project.path, *(p for p in local_packages if p != project.path)]
     target = os.path.normpath(project.path / project.target_path)
     install = os.path.normpath(project.path / _install_path(project.config))
     for index, root in enumerate(roots):
         config = project.config if index == 0 else _config_of(root)
         for name in _PROJECT_FILES:
-            if (root / name).is_file():
-                found.add(os.path.normpath(root / name))
+            path = os.path.normpath(root / name)
+            try:
+                found[path] = os.stat(path)
+            except OSError:
+                continue
         for folder in _source_folders(config):
             _walk(os.path.normpath(root / folder), {target, install}, found)
     _walk(install, {target}, found, skip_names=False)
-    return [Path(p) for p in sorted(found)]
+    return found
 
 
 def compute(
     project: DbtProject,
-    files: list[Path],
+    files: dict[str, os.stat_result],
     profile: str,
     previous: dict[str, object] | None = None,
 ) -> InputDigest:
-    """The digest of `files` (from input_files); the content is read only when `previous`
-    (the stored record) does not have the same stat digest."""
-    stat = _stat_digest(project.path, files)
-    if previous is not None and previous.get("stat") == stat:
-        content = str(previous.get("content"))
-        names_value = previous.get("env_names")
-        names = tuple(str(n) for n in names_value) if isinstance(names_value, list) else ()
-    else:
-        content, names = _content_digest(project.path, files)
-    return InputDigest(stat, content, names, _key(content, names, profile))
+    """The digest of `files` (from input_files). A file is read only when its stat result
+    differs from the one in `previous` (the stored record), else its recorded digest is
+    taken: a fresh checkout (new times) reads every file once, an edit reads that file."""
+    known = previous.get("files") if previous is not None else None
+    recorded: dict[str, object] = known if isinstance(known, dict) else {}
+    entries: dict[str, FileEntry] = {}
+    reread = 0
+    prefix = os.path.normpath(project.path) + os.sep
+    for path in sorted(files):
+        st = files[path]
+        # plain slicing for the project's own files: os.path.relpath costs ~0.1 s at 5,000
+        relative = path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, prefix)
+        stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        old = recorded.get(relative)
+        if isinstance(old, list) and len(old) == 6 and old[:4] == stat:
+            entries[relative] = old
+            continue
+        reread += 1
+        entries[relative] = [*stat, *_hash_file(path)]
+    names: set[str] = set()
+    lines = []
+    for relative, entry in entries.items():  # sorted by path above
+        lines.append(f"{relative}\0{entry[4]}\n")
+        if entry[5]:
+            names.update(str(n) for n in entry[5])  # type: ignore[attr-defined]
+    digest = hashlib.blake2b("".join(lines).encode("utf-8", "surrogateescape"), digest_size=20)
+    content = digest.hexdigest()
+    env_names = tuple(sorted(names))
+    return InputDigest(entries, content, env_names, _key(content, env_names, profile), reread)
 
 
 def stored(project: DbtProject) -> dict[str, object] | None:
@@ -191,8 +220,11 @@ def _source_folders(config: dict[str, object]) -> list[str]:
     return sorted(set(folders))
 
 
-def _walk(folder: str, excluded: set[str], found: set[str], skip_names: bool = True) -> None:
-    """Add every file under `folder` (os.scandir: ~3x faster than os.walk at 5,000 models)."""
+def _walk(
+    folder: str, excluded: set[str], found: dict[str, os.stat_result], skip_names: bool = True
+) -> None:
+    """Add every file under `folder` with its stat result (os.scandir: ~3x faster than
+    os.walk at 5,000 models)."""
     if folder in excluded:
         return
     try:
@@ -209,40 +241,26 @@ def _walk(folder: str, excluded: set[str], found: set[str], skip_names: bool = T
                 if not entry.is_symlink() and not (skip_names and name in _SKIPPED):
                     subfolders.append(entry.path)
             elif entry.is_file():
-                found.add(entry.path)
+                try:
+                    found[entry.path] = entry.stat()
+                except OSError:  # removed meanwhile: dbt will not read it either
+                    continue
     for sub in subfolders:
         _walk(sub, excluded, found, skip_names)
 
 
-def _stat_digest(root: Path, files: list[Path]) -> str:
-    digest = hashlib.blake2b(digest_size=20)
-    for path in files:
-        try:
-            st = os.stat(path)
-            line = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}\n"
-        except OSError:
-            line = f"{path}\0missing\n"
-        digest.update(line.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
-
-
-def _content_digest(root: Path, files: list[Path]) -> tuple[str, tuple[str, ...]]:
-    """(digest of every file's path relative to `root` and bytes, the env_var() names);
-    relative paths: the same content in another folder (a base worktree) is the same."""
-    digest = hashlib.blake2b(digest_size=20)
-    names: set[bytes] = set()
-    for path in files:
-        digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
-        try:
-            data = path.read_bytes()
-        except OSError:
-            digest.update(b"missing\0")
-            continue
-        digest.update(len(data).to_bytes(8, "little"))
-        digest.update(data)
-        if b"env_var" in data:
-            names.update(_ENV_VAR.findall(data))
-    return digest.hexdigest(), tuple(sorted(n.decode("ascii") for n in names))
+def _hash_file(path: str) -> tuple[str, list[str]]:
+    """(blake2b of the bytes, the variables read with env_var()); a file that vanished
+    has its own digest, so it differs from every content."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return "missing", []
+    names = (
+        sorted({n.decode("ascii") for n in _ENV_VAR.findall(data)}) if b"env_var" in data else []
+    )
+    return hashlib.blake2b(data, digest_size=16).hexdigest(), names
 
 
 def _key(content: str, names: tuple[str, ...], profile: str) -> str:

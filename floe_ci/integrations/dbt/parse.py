@@ -134,7 +134,7 @@ def ensure_manifest(
     record = None if refresh else input_digest.stored(project)
     digest = input_digest.compute(project, files, _profile_identity(target), record)
     if input_digest.is_current(project, digest, record):
-        if record is not None and record.get("stat") != digest.stat:
+        if digest.reread:
             input_digest.save(project, digest)  # same content, new file times: read once
         return project.manifest_path
     path = run_dbt_parse(project, state_dir, target)
