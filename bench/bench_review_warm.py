@@ -14,7 +14,8 @@ Each run, alternating:
 - floe-ci: one model changed (new content), then the whole `floe-ci check --base <base>`
   process: it sees the changed content, re-parses the head with dbt's partial parse, checks
   it, reads the base's result from the cache and builds the Plan and the reports.
-The figure is the ratio of the medians, floe-ci / dbt; target < 0.5. The machine is shared:
+The figure is the median of each pair's ratio, floe-ci / dbt (the ratio of the medians is
+printed too); target < 0.5. The machine is shared:
 figures taken under load are pessimistic for both sides.
 
 `measure(runs, work)` is what `python -m bench all` calls.
@@ -52,7 +53,8 @@ def full_dbt_parse(project: Path) -> float:
 
 
 def measure(runs: int, work: Path, models: int = MODELS) -> dict[str, float]:
-    """Medians over `runs` alternating runs: {"dbt_parse_s", "check_base_warm_s", "ratio"}."""
+    """Medians over `runs` alternating runs: {"dbt_parse_s", "check_base_warm_s", "ratio" (the
+    median of each pair's ratio), "ratio_of_medians"}."""
     project, base = ensure_repository(work, models)
     model = changed_model(project)
     original = git(["show", f"{base}:{model.relative_to(project).as_posix()}"], project)
@@ -73,7 +75,14 @@ def measure(runs: int, work: Path, models: int = MODELS) -> dict[str, float]:
               f"--base (one model changed) {floe_s:5.2f} s", flush=True)  # fmt: skip
     model.write_text(original)
     dbt_s, floe_s = statistics.median(dbt_runs), statistics.median(floe_runs)
-    return {"dbt_parse_s": dbt_s, "check_base_warm_s": floe_s, "ratio": floe_s / dbt_s}
+    # Each pair ran back to back: its ratio is the fairer figure on a machine whose load moves.
+    pairs = statistics.median(f / d for f, d in zip(floe_runs, dbt_runs, strict=True))
+    return {
+        "dbt_parse_s": dbt_s,
+        "check_base_warm_s": floe_s,
+        "ratio": pairs,
+        "ratio_of_medians": floe_s / dbt_s,
+    }
 
 
 def main() -> None:
@@ -88,7 +97,8 @@ def main() -> None:
         f"\nmedians at {args.models:,} models: full `dbt parse` {figures['dbt_parse_s']:.2f} s, "
         f"warm `floe-ci check --base` (one model changed) {figures['check_base_warm_s']:.2f} s"
     )
-    print(f"ratio {figures['ratio']:.2f}   target < {TARGET_RATIO}: {verdict}")
+    print(f"ratio (median of the pairs) {figures['ratio']:.2f}, of the medians "
+          f"{figures['ratio_of_medians']:.2f}   target < {TARGET_RATIO}: {verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":
