@@ -3,9 +3,10 @@
 The base of a review is a git commit checked out under `.floe/cache/base/<sha>/`; its
 findings are the same on every run until the base moves, so the review evaluates them once
 and reads them back afterwards. The key covers everything the result is computed from:
-the commit, the check options, floe.yaml's bytes, the manifest file (size and mtime: a new
-`dbt parse` writes a new one), and the source of floe-ci's rule and lineage code (a new
-floe-ci, or an edited rule, never reads an older result). Anything unreadable is a miss.
+the commit, the check options, floe.yaml's bytes, the manifest file (its size and dbt's
+invocation id: a new `dbt parse` writes a new one), and the source of floe-ci's rule and
+lineage code (a new floe-ci, or an edited rule, never reads an older result). Anything
+unreadable is a miss.
 """
 
 from __future__ import annotations
@@ -55,13 +56,11 @@ class ResultCache:
         digest = hashlib.sha256()
         for part in (commit, repr(options), code_fingerprint()):
             digest.update(part.encode() + b"\0")
-        for path in (config, manifest):
-            try:
-                stat = path.stat()
-                digest.update(path.read_bytes() if path == config else b"")
-                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}\0".encode())
-            except OSError:
-                digest.update(b"missing\0")
+        try:
+            digest.update(config.read_bytes() + b"\0")
+        except OSError:
+            digest.update(b"missing\0")
+        digest.update(_manifest_identity(manifest).encode() + b"\0")
         return cls(folder, digest.hexdigest())
 
     def load(self) -> CheckResult | None:
@@ -79,3 +78,18 @@ class ResultCache:
 
         body = result.model_dump_json(exclude={"summary", "passed"})  # computed on load
         write_atomic(self.folder / RESULT_FILE, self.key + "\n" + body)
+
+
+def _manifest_identity(manifest: Path) -> str:
+    """The manifest's size and dbt's invocation id (a CI cache may restore it with a new
+    modification time); its size and time when it has no id (not written by dbt)."""
+    from floe_ci.integrations.dbt.input_digest import manifest_identity
+
+    identity = manifest_identity(manifest)
+    if identity is not None:
+        return identity
+    try:
+        stat = manifest.stat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"

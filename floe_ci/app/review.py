@@ -21,6 +21,7 @@ from floe_ci.plan.snapshot import PipelineSnapshot
 
 if TYPE_CHECKING:
     from floe_ci.governance.result import CheckResult
+    from floe_ci.integrations.dbt.project import DbtProject
     from floe_ci.plan.changes import Plan
 
 
@@ -63,6 +64,8 @@ def review_pull_request(
     base = prepare_base(config_path, base_ref, options, manifest=base_manifest)
     with long_lived_objects() as settled:
         head = collect_check(config_path, options, manifest_path=head_manifest)
+        if base_manifest is None:
+            base.seed_partial_parse(config_path)
         base_run = collect_check(
             base.config, options, manifest_path=base_manifest, fixed_revision=base.sha
         )
@@ -85,6 +88,17 @@ class BaseRevision:
     sha: str
     label: str  # "main (0123456789ab)"
     packages: str  # how its dbt packages were provided, in words
+    checkout: Path | None = None  # `.floe/cache/base/<sha>/`
+    projects: tuple[DbtProject, DbtProject] | None = None  # the head's and the base's
+
+    def seed_partial_parse(self, head_config: Path) -> None:
+        """A new checkout starts from dbt's partial parse of the head or an older base (call
+        it after the head's parse: the head's is then the newest)."""
+        if self.checkout is not None and self.projects is not None:
+            from floe_ci.integrations.dbt.partial_parse import seed_base_checkout
+
+            head, base = self.projects
+            seed_base_checkout(head, base, self.checkout, head_config.resolve().parent)
 
 
 def prepare_base(
@@ -123,12 +137,16 @@ def prepare_base(
             if manifest is None:
                 raise
             how = "not installed (the base's manifest was given)"
-    return BaseRevision(base_config, sha, f"{ref} ({sha[:12]})", how)
+    projects = None
+    if head_project is not None and base_project is not None:
+        projects = (head_project, base_project)
+    return BaseRevision(base_config, sha, f"{ref} ({sha[:12]})", how, worktree, projects)
 
 
 def base_snapshot(config_path: Path, ref: str, options: CheckOptions) -> PipelineSnapshot:
     """Compile and check the pipeline as it was at `ref` (same options as the head)."""
     base = prepare_base(config_path, ref, options)
+    base.seed_partial_parse(config_path)
     # The checkout of a commit does not change: its manifest and findings are reused as is.
     run = collect_check(base.config, options, fixed_revision=base.sha)
     return snapshot_from_run(run, base.label)

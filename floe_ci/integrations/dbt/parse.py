@@ -17,7 +17,7 @@ import yaml
 from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import check_writable_folder, check_writable_state, write_atomic
 from floe_ci.integrations.dbt.packages import local_packages
-from floe_ci.integrations.dbt.project import DbtProject, manifest_is_stale
+from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.integrations.dbt.runner import (
     DbtInvocation,
     confine_dbt_writes,
@@ -137,10 +137,35 @@ def catalog_path(project: DbtProject) -> Path:
 def ensure_manifest(
     project: DbtProject, state_dir: Path, refresh: bool = False, target: UserTarget | None = None
 ) -> Path:
-    """The project's manifest, re-parsed when missing, stale, or `refresh` is asked for."""
-    if refresh or manifest_is_stale(project, local_packages(project.path)):
-        return run_dbt_parse(project, state_dir, target)
-    return project.manifest_path
+    """The project's manifest, re-parsed when missing, when the content dbt reads differs
+    from what it was parsed from (integrations/dbt/input_digest), or when `refresh` is
+    asked for."""
+    from floe_ci.integrations.dbt import input_digest
+
+    files = input_digest.input_files(project, local_packages(project.path))
+    record = None if refresh else input_digest.stored(project)
+    digest = input_digest.compute(project, files, _profile_identity(target), record)
+    if input_digest.is_current(project, digest, record):
+        if digest.reread:
+            input_digest.save(project, digest)  # same content, new file times: read once
+        return project.manifest_path
+    path = run_dbt_parse(project, state_dir, target)
+    input_digest.save(project, digest)  # taken before the parse: an edit during it re-parses
+    return path
+
+
+def _profile_identity(target: UserTarget | None) -> str:
+    """What the parse's profile contributes to the manifest: the generated in-memory DuckDB,
+    or the user's target with its profiles.yml."""
+    if target is None:
+        return "parse-profile:duckdb:memory"
+    import hashlib
+
+    try:
+        profiles = (target.profiles_dir / "profiles.yml").read_bytes()
+    except OSError:
+        profiles = b""
+    return f"user:{target.profiles_dir}:{target.name}:{hashlib.blake2b(profiles).hexdigest()}"
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

@@ -14,7 +14,12 @@ import subprocess
 from pathlib import Path
 
 # What floe-ci (or dbt for it) writes beside floe.yaml and in the dbt project.
-STATE_PATHS = (".floe", "target/manifest.json", "target/partial_parse.msgpack")
+STATE_PATHS = (
+    ".floe",
+    "target/manifest.json",
+    "target/partial_parse.msgpack",
+    "target/floe-inputs.json",  # integrations/dbt/input_digest: what the manifest was parsed from
+)
 
 
 def committed_state(folder: Path, extra: tuple[str, ...] = ()) -> list[str]:
@@ -58,13 +63,16 @@ def is_registered_worktree(top: Path, folder: Path, sha: str) -> bool:
     return False
 
 
+_DBT_STATE = ("manifest.json", "partial_parse.msgpack", "floe-inputs.json")
+
+
 def untrusted_state(config_folder: Path, project_folder: Path, target_path: str) -> list[str]:
     """floe-ci's state that git tracks: `.floe/` beside floe.yaml, and dbt's manifest and
     partial parse in the project's target folder."""
     found = committed_state(config_folder, (".floe",))
     target = target_path.rstrip("/")
     if not Path(target).is_absolute():
-        dbt_state = (f"{target}/manifest.json", f"{target}/partial_parse.msgpack")
+        dbt_state = tuple(f"{target}/{name}" for name in _DBT_STATE)
         found += [p for p in committed_state(project_folder, dbt_state) if p not in found]
     return found
 
