@@ -64,12 +64,12 @@ def say(message: str) -> None:
 
 
 def review_figure(runs: int, work: Path, models: int) -> dict[str, float]:
-    """Warm `check --base` one-change vs a full `dbt parse`: {"floe_s", "dbt_parse_s",
-    "floe_peak_mib"}. Interim: bench/review_figure.py, until part A's measure(runs, work)
-    is merged; switch the import here (and map its keys) then."""
-    from bench.review_figure import measure
+    """Warm `check --base` one-change vs a full `dbt parse`: {"floe_s", "dbt_parse_s"}
+    (bench/bench_review_warm.py, alternated runs, medians)."""
+    from bench.bench_review_warm import measure
 
-    return measure(runs, work, models=models)
+    got = measure(runs, work, models=models)
+    return {"floe_s": got["check_base_warm_s"], "dbt_parse_s": got["dbt_parse_s"]}
 
 
 def run_figure(runs: int, work: Path) -> dict[str, float]:
