@@ -120,16 +120,8 @@ class JinjaRenderer:
             template = index.env.from_string(raw)
             context = template.new_context(namespace, shared=True)
             rendered = "".join(template.root_render_func(context))
-        except (
-            dbt_context.NeedsDbt,
-            _Unrenderable,
-            self._jinja.TemplateError,
-            TypeError,
-            ValueError,
-            KeyError,
-            AttributeError,
-        ):
-            return None
+        except Exception:  # NeedsDbt, a Jinja error, `return()` outside a macro, ...:
+            return None  # dbt compiles the model and gives its own error, if any
         if self.columns is not None:
             self.read_catalog.add(str(node.get("unique_id") or ""))
         return rendered
