@@ -7,7 +7,10 @@ warehouse, and CI must not need warehouse credentials to review a pull request.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,11 +126,19 @@ def catalog_path(project: DbtProject) -> Path:
 
 
 def ensure_manifest(
-    project: DbtProject, state_dir: Path, refresh: bool = False, target: UserTarget | None = None
+    project: DbtProject,
+    state_dir: Path,
+    refresh: bool = False,
+    target: UserTarget | None = None,
+    *,
+    parsing: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> Path:
-    """The project's manifest, re-parsed when missing, stale, or `refresh` is asked for."""
+    """The project's manifest, re-parsed when missing, stale, or `refresh` is asked for.
+
+    `parsing` wraps the parse when one runs (the application's progress step)."""
     if refresh or manifest_is_stale(project, local_packages(project.path)):
-        return run_dbt_parse(project, state_dir, target)
+        with parsing():
+            return run_dbt_parse(project, state_dir, target)
     return project.manifest_path
 
 
