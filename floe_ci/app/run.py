@@ -21,6 +21,9 @@ from floe_ci.errors import FloeUsageError
 from floe_ci.integrations.opentelemetry.tracing import span, traced_command
 
 RUN_LOG = Path(".floe") / "logs" / "run.log"
+# dbt's target folder of every `floe run`: its partial_parse.msgpack, written with the run's
+# profile, spares the next run's `dbt build` a full parse (about a third of a small run).
+RUN_TARGET = Path(".floe") / "cache" / "run-target"
 
 
 @dataclass
@@ -108,7 +111,12 @@ def _materialize(
 
         from floe_ci.integrations.dagster.asset_factory import build_pipeline
 
-        pipeline = build_pipeline(artifacts, root, extra_observers=lambda _run, _target: [summary])
+        pipeline = build_pipeline(
+            artifacts,
+            root,
+            extra_observers=lambda _run, _target: [summary],
+            target_path=root / RUN_TARGET,
+        )
     selection = None
     if select or exclude:
         selection = pipeline.selection(select, exclude)
