@@ -9,6 +9,7 @@ first one, and from the last one to the exit) must stay under 2 s. The control r
 
 from __future__ import annotations
 
+import itertools
 import os
 import pty
 import select
@@ -40,7 +41,7 @@ class TerminalRun:
     def longest_silence(self) -> tuple[float, float]:
         """(seconds without output, when that silence began)."""
         moments = [0.0, *(at for at, _ in self.chunks), self.ended]
-        return max((later - earlier, earlier) for earlier, later in zip(moments, moments[1:]))
+        return max((later - earlier, earlier) for earlier, later in itertools.pairwise(moments))
 
     @property
     def text(self) -> str:

@@ -89,9 +89,8 @@ def test_text_for_standard_output_clears_the_line_first() -> None:
 def test_durations_nest_and_add_up() -> None:
     progress = Progress(None, live=False)
     with activated(progress):
-        with step("base_revision"):
-            with step("dbt_parse"):
-                time.sleep(0.01)
+        with step("base_revision"), step("dbt_parse"):
+            time.sleep(0.01)
         with step("base_revision"):
             time.sleep(0.01)
         with step("plan"):
