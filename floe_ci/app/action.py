@@ -21,6 +21,7 @@ A comment that cannot be written is a warning, never a failure.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +78,8 @@ def check_stage(
     inputs: ActionInputs, workdir: Path, env: Mapping[str, str], step: Step, masked: set[str]
 ) -> int:
     """Check (or review), write the reports, annotate, summarize, comment, set outputs."""
-    from floe_ci.app.check import run_check
+    from floe_ci.app.check import run_check, with_durations
+    from floe_ci.app.progress import Progress, activated
     from floe_ci.app.review import review_pull_request
     from floe_ci.app.spec_file import load_spec
     from floe_ci.fsutil import write_atomic
@@ -97,17 +99,20 @@ def check_stage(
     options = CheckOptions(fail_on=inputs.fail_on, config_file=shown)
     plan = None
     base_ref = inputs.base_ref or review_base(config.parent, event, inputs.token, env, step)
-    if base_ref:
-        # The plan's review findings (declassification, breaking change, weaker policy)
-        # count toward the verdict like the rules' findings, in every report.
-        from floe_ci.app.pr_feedback import approval_lookup, offer_suggestions
+    # The job's log gets a line when a long step (dbt parse, lineage, the base) starts and ends.
+    with activated(Progress(sys.stderr, live=False, command="floe-ci")) as progress:
+        if base_ref:
+            # The plan's review findings (declassification, breaking change, weaker policy)
+            # count toward the verdict like the rules' findings, in every report.
+            from floe_ci.app.pr_feedback import approval_lookup, offer_suggestions
 
-        approval_for = approval_lookup(step, inputs.token, env, event)
-        result, plan = review_pull_request(config, base_ref, options, approval_for=approval_for)
-        if inputs.comment and event.is_pull_request:
-            offer_suggestions(step, config, shown, base_ref, inputs.token, env, event)
-    else:
-        result = run_check(config, options)
+            approval_for = approval_lookup(step, inputs.token, env, event)
+            result, plan = review_pull_request(config, base_ref, options, approval_for=approval_for)
+            if inputs.comment and event.is_pull_request:
+                offer_suggestions(step, config, shown, base_ref, inputs.token, env, event)
+        else:
+            result = run_check(config, options)
+    result = with_durations(result, progress.durations)
     verdict = "failed" if result.failed() else "passed"
     artifacts = config.resolve().parent / ARTIFACTS_SUBDIR
     comment, full = render_comments(result, plan, env, event)

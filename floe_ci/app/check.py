@@ -6,11 +6,13 @@ the lineage and its cache, the properties-file locations, the base revision's st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from floe_ci.app.progress import step
 from floe_ci.app.state_guard import locked_by_project
 from floe_ci.gc_tuning import collector_paused, long_lived_objects
 from floe_ci.governance.evaluate import CheckOptions, build_context, evaluate_context
@@ -73,8 +75,9 @@ def collect_check(
 
     shown = options.config_file
     options = replace(options, base_path=repository_base(config_path))
-    loaded = load_spec(config_path, shown)
-    project = dbt_project_of(loaded, shown)
+    with step("spec", "floe.yaml"):
+        loaded = load_spec(config_path, shown)
+        project = dbt_project_of(loaded, shown)
     if project is None:
         raise FloeUsageError.single(
             shown,
@@ -100,7 +103,9 @@ def collect_check(
         if fixed_revision is not None and project.manifest_path.is_file() and not distrusted:
             manifest_path = project.manifest_path
         else:
-            manifest_path = ensure_manifest(project, state_dir, refresh_manifest, target)
+            manifest_path = ensure_manifest(
+                project, state_dir, refresh_manifest, target, parsing=_parse_step(target)
+            )
     stored = None
     if fixed_revision is not None:
         from floe_ci.app.result_cache import ResultCache
@@ -109,7 +114,8 @@ def collect_check(
             state_dir / "cache" / "result", fixed_revision, options, config_path, manifest_path
         )
     with long_lived_objects() as settled:
-        manifest = load_manifest(manifest_path)
+        with step("manifest", "manifest load"):
+            manifest = load_manifest(manifest_path)
         settled()
         from floe_ci.integrations.dbt.lineage import build_column_lineage
         from floe_ci.integrations.dbt.packages import package_roots, relative_roots
@@ -118,13 +124,15 @@ def collect_check(
         own_catalog = catalog_path(project) if target is not None else None
         fields = target_fields(project, target) if parsed_here else None
         warehouse = _warehouse(options, target, manifest, own_catalog, fields)
-        lineage = build_column_lineage(
-            manifest,
-            project,
-            state_dir / "cache" / "lineage",
-            packages=packages,
-            warehouse=warehouse,
-        )
+        with step("lineage", unit="models") as lineage_step:
+            lineage = build_column_lineage(
+                manifest,
+                project,
+                state_dir / "cache" / "lineage",
+                packages=packages,
+                warehouse=warehouse,
+                on_model=lineage_step.update,
+            )
         settled()
 
         def locate_spec(path: tuple[str | int, ...]) -> tuple[int, int] | None:
@@ -137,7 +145,7 @@ def collect_check(
         )
         # Facts and findings make no reference cycles worth collecting: the collector is
         # paused while they are made (it walked them for ~0.05 s of a warm 5,000-model check).
-        with collector_paused():
+        with collector_paused(), step("rules"):
             context = build_context(
                 loaded.spec,
                 manifest,
@@ -156,6 +164,19 @@ def collect_check(
                     stored.save(result)
             settled()  # else the first collection after the pause walks all the findings
         return CheckRun(context, manifest, result)
+
+
+def with_durations(result: CheckResult, durations: Mapping[str, float]) -> CheckResult:
+    """The result with the seconds of this run's steps in its stats (rounded to ms)."""
+    seconds = {key: round(value, 3) for key, value in durations.items()}
+    stats = result.stats.model_copy(update={"durations": seconds})
+    return result.model_copy(update={"stats": stats})
+
+
+def _parse_step(target: UserTarget | None) -> Callable[[], AbstractContextManager[object]]:
+    """The progress step of the parse, when one runs (`docs generate` with a target)."""
+    label = "dbt parse" if target is None else f"dbt docs generate ({target.name})"
+    return lambda: step("dbt_parse", label)
 
 
 def _warehouse(

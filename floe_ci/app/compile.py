@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci import __version__
+from floe_ci.app.progress import step
 from floe_ci.app.spec_file import load_spec
 from floe_ci.artifacts import ArtifactMetadata, CompiledArtifacts
 from floe_ci.errors import FloeUsageError
@@ -75,23 +76,31 @@ def compile_pipeline(
 ) -> CompiledArtifacts:
     """Validate floe.yaml, obtain the dbt manifest, and build CompiledArtifacts."""
     shown = display or str(config_path)
-    loaded = load_spec(config_path, shown)
+    with step("spec", "floe.yaml"):
+        loaded = load_spec(config_path, shown)
+        project = dbt_project_of(loaded, shown)
     spec = loaded.spec
     root = config_path.resolve().parent
-    project = dbt_project_of(loaded, shown)
 
     classifications = None
     findings = []
     manifest_rel = project_rel = None
     if project is not None:
         if manifest_path is None:
-            manifest_path = ensure_manifest(project, state_dir_for(config_path), refresh_manifest)
-        manifest = load_manifest(manifest_path)
+            manifest_path = ensure_manifest(
+                project,
+                state_dir_for(config_path),
+                refresh_manifest,
+                parsing=lambda: step("dbt_parse", "dbt parse"),
+            )
+        with step("manifest", "manifest load"):
+            manifest = load_manifest(manifest_path)
         project_rel = _relative(project.path, root)
         manifest_rel = _relative(manifest_path.resolve(), root)
         if spec.governance.classification_source == ClassificationSource.DBT_META:
-            locations = ColumnLocations(project.path, root, package_roots(project))
-            result = extract_classifications(manifest, locations)
+            with step("classifications"):
+                locations = ColumnLocations(project.path, root, package_roots(project))
+                result = extract_classifications(manifest, locations)
             classifications = result.classifications
             findings = result.findings
 
@@ -112,10 +121,11 @@ def compile_pipeline(
     )
     if project is not None:
         # A profile the adapter cannot load is a compile error, located at `compute`.
-        problems = profile_problems(artifacts, root)
-        if problems:
-            raise located_profile_error(problems, shown, loaded.document.position_of)
-        profiles_dir = write_profiles(artifacts, root, validate=False)
+        with step("profile", "dbt profile"):
+            problems = profile_problems(artifacts, root)
+            if problems:
+                raise located_profile_error(problems, shown, loaded.document.position_of)
+            profiles_dir = write_profiles(artifacts, root, validate=False)
         artifacts.dbt_profiles_path = _relative(profiles_dir, root)
     return artifacts
 

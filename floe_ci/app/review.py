@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from floe_ci.app.check import CheckRun, collect_check
 from floe_ci.app.pr_feedback import ApprovalLookup, decide_exceptions
+from floe_ci.app.progress import step
 from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import project_lock
 from floe_ci.governance.evaluate import CheckOptions
@@ -61,22 +62,27 @@ def review_pull_request(
     from floe_ci.gc_tuning import long_lived_objects
     from floe_ci.plan.build import build_plan
 
-    base = prepare_base(config_path, base_ref, options, manifest=base_manifest)
+    with step("base_revision", "base revision"):
+        base = prepare_base(config_path, base_ref, options, manifest=base_manifest)
     with long_lived_objects() as settled:
         head = collect_check(config_path, options, manifest_path=head_manifest)
         if base_manifest is None:
             base.seed_partial_parse(config_path)
-        base_run = collect_check(
-            base.config, options, manifest_path=base_manifest, fixed_revision=base.sha
-        )
+        with step("base_revision", "base revision"):
+            base_run = collect_check(
+                base.config, options, manifest_path=base_manifest, fixed_revision=base.sha
+            )
         settled()  # two manifests: keep the collector off them while the plan is built
         before = snapshot_from_run(base_run, base.label)
-        plan = build_plan(before, snapshot_from_run(head, head_ref))
+        with step("plan"):
+            plan = build_plan(before, snapshot_from_run(head, head_ref))
     findings = sorted([*head.result.findings, *plan.review_findings], key=lambda f: f.sort_key())
     findings = decide_exceptions(findings, before.context, head.context, approval_for)
     from floe_ci.app.deploy_plan import deploy_plan_or_none
 
-    plan = plan.model_copy(update={"deploy": deploy_plan_or_none(config_path, base_ref)})
+    with step("deploy_plan", "deploy plan"):
+        deploy = deploy_plan_or_none(config_path, base_ref)
+    plan = plan.model_copy(update={"deploy": deploy})
     return head.result.model_copy(update={"findings": findings}), plan
 
 

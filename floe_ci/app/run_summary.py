@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from floe_ci.app.progress import write_out
 from floe_ci.integrations.dbt.log_events import NodeEvent
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -21,6 +23,7 @@ class RunSummary:
     errors: dict[str, str] = field(default_factory=dict)  # unique_id -> dbt's error message
 
     running: dict[str, NodeEvent] = field(default_factory=dict)  # started, not finished yet
+    on_finished: Callable[[int], None] | None = None  # nodes finished so far (progress)
 
     def node_started(self, event: NodeEvent) -> None:
         self.running[event.unique_id] = event
@@ -28,15 +31,15 @@ class RunSummary:
     def node_finished(self, event: NodeEvent) -> None:
         self.running.pop(event.unique_id, None)
         self.finished.append(event)
+        if self.on_finished is not None:
+            self.on_finished(len(self.finished))
         if self.stream is not None:
-            self.stream.write(node_line(event) + "\n")
-            self.stream.flush()
+            write_out(self.stream, node_line(event) + "\n")
 
     def node_error(self, event: NodeEvent) -> None:
         self.errors[event.unique_id] = event.message
         if self.stream is not None:
-            self.stream.write(f"    {event.name}: {first_line(event.message)}\n")
-            self.stream.flush()
+            write_out(self.stream, f"    {event.name}: {first_line(event.message)}\n")
 
     @property
     def failures(self) -> list[NodeEvent]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from floe_ci.cli.options import config_option, shown_path
+from floe_ci.cli.progress_options import progress_options, showing_progress
 
 if TYPE_CHECKING:
     from floe_ci.plan.changes import Plan
@@ -185,6 +186,7 @@ def _parse_formats(
     help="dbt's catalog.json (`dbt docs generate`): the relations' columns answer "
     "adapter.get_columns_in_relation when models that read the warehouse are compiled.",
 )
+@progress_options
 def check(
     config: Path,
     environment: str | None,
@@ -197,6 +199,8 @@ def check(
     base_manifest: Path | None,
     compile_target: str | None,
     catalog: Path | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Check dbt column classifications against the governance policies in floe.yaml.
 
@@ -219,55 +223,64 @@ def check(
       floe-ci check --base origin/main --manifest target/manifest.json \\
                     --base-manifest prod-state/manifest.json
     """
-    from floe_ci.app.check import run_check
-    from floe_ci.fsutil import check_output_file, write_atomic
-    from floe_ci.governance.evaluate import ALL_ENVIRONMENTS, CheckOptions
-    from floe_ci.report import render
+    printed: list[tuple[str, bool]] = []  # (text, to standard error), once progress is gone
+    # Progress starts before the imports: on a busy machine they alone take a second.
+    with showing_progress("floe-ci check", quiet=quiet, verbose=verbose) as progress:
+        from floe_ci.app.check import run_check, with_durations
+        from floe_ci.app.progress import step
+        from floe_ci.fsutil import check_output_file, write_atomic
+        from floe_ci.governance.evaluate import ALL_ENVIRONMENTS, CheckOptions
+        from floe_ci.report import render
 
-    for _fmt, file in formats:  # a report that cannot be written fails before the work
-        if file is not None:
-            check_output_file(file, project=config.absolute().parent)
-    environments = ALL_ENVIRONMENTS if environment is None else (environment,)
-    options = CheckOptions(
-        environments=environments,  # type: ignore[arg-type]
-        fail_on=fail_on,  # type: ignore[arg-type]
-        config_file=str(config),
-        compile_target=compile_target,
-        catalog=None if catalog is None else str(catalog.resolve()),
-    )
-    plan: Plan | None = None
-    if base_manifest is not None and base_ref is None:
-        raise click.UsageError("--base-manifest is the base revision's manifest: add --base REF")
-    if base_ref is not None:
-        from floe_ci.app.review import review_pull_request
-
-        result, plan = review_pull_request(
-            config, base_ref, options, head_manifest=manifest, base_manifest=base_manifest
+        for _fmt, file in formats:  # a report that cannot be written fails before the work
+            if file is not None:
+                check_output_file(file, project=config.absolute().parent)
+        environments = ALL_ENVIRONMENTS if environment is None else (environment,)
+        options = CheckOptions(
+            environments=environments,  # type: ignore[arg-type]
+            fail_on=fail_on,  # type: ignore[arg-type]
+            config_file=str(config),
+            compile_target=compile_target,
+            catalog=None if catalog is None else str(catalog.resolve()),
         )
-    else:
-        result = run_check(
-            config, options, refresh_manifest=refresh_manifest, manifest_path=manifest
-        )
+        plan: Plan | None = None
+        if base_manifest is not None and base_ref is None:
+            raise click.UsageError(
+                "--base-manifest is the base revision's manifest: add --base REF"
+            )
+        if base_ref is not None:
+            from floe_ci.app.review import review_pull_request
 
-    template = None
-    if plan is not None and any(fmt == "markdown" for fmt, _ in formats):
-        # With a plan, Markdown is the pull-request comment, in the frame reports/ holds.
-        from floe_ci.app.templates import comment_template
-
-        template = comment_template()
-
-    def rendered(fmt: str, use_color: bool = False) -> str:
-        return render(result, fmt, plan, color=use_color, comment_template=template)
-
-    for fmt, file in formats:
-        if file is None:
-            use_color = _stdout_color() if color is None else color
-            from floe_ci.redaction import redact  # the files are redacted by write_atomic
-
-            click.echo(redact(rendered(fmt, use_color)), nl=False)
+            result, plan = review_pull_request(
+                config, base_ref, options, head_manifest=manifest, base_manifest=base_manifest
+            )
         else:
-            write_atomic(file, rendered(fmt))
-            click.echo(f"wrote the {fmt} report to {shown_path(file)}", err=True)
+            result = run_check(
+                config, options, refresh_manifest=refresh_manifest, manifest_path=manifest
+            )
+        result = with_durations(result, progress.durations)
+        with step("rendering"):
+            template = None
+            if plan is not None and any(fmt == "markdown" for fmt, _ in formats):
+                # With a plan, Markdown is the pull-request comment, in the frame reports/ holds.
+                from floe_ci.app.templates import comment_template
+
+                template = comment_template()
+
+            def rendered(fmt: str, use_color: bool = False) -> str:
+                return render(result, fmt, plan, color=use_color, comment_template=template)
+
+            for fmt, file in formats:
+                if file is None:
+                    use_color = _stdout_color() if color is None else color
+                    from floe_ci.redaction import redact  # write_atomic redacts the files
+
+                    printed.append((redact(rendered(fmt, use_color)), False))
+                else:
+                    write_atomic(file, rendered(fmt))
+                    printed.append((f"wrote the {fmt} report to {shown_path(file)}\n", True))
+    for text, to_stderr in printed:
+        click.echo(text, nl=False, err=to_stderr)
     if result.failed():
         click.get_current_context().exit(EXIT_FINDINGS)
 

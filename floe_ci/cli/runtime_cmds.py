@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from floe_ci.cli.options import config_option
+from floe_ci.cli.progress_options import progress_options, showing_progress
 
 EXIT_FAILED = 1
 
@@ -32,8 +33,14 @@ EXIT_FAILED = 1
     "[default: every model]",
 )
 @click.option("--exclude", default=None, help="dbt selection of models to leave out.")
+@progress_options
 def run_command(
-    config: Path, environment: str | None, select: str | None, exclude: str | None
+    config: Path,
+    environment: str | None,
+    select: str | None,
+    exclude: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Compile, then materialize the pipeline's assets through Dagster, in this process.
 
@@ -50,9 +57,10 @@ def run_command(
       floe run -c examples/shop/floe.yaml
       floe run --select "stg_orders+" --env staging
     """
-    from floe_ci.app.run import run_pipeline
+    with showing_progress("floe run", quiet=quiet, verbose=verbose):
+        from floe_ci.app.run import run_pipeline
 
-    outcome = run_pipeline(config, environment=environment, select=select, exclude=exclude)
+        outcome = run_pipeline(config, environment=environment, select=select, exclude=exclude)
     if not outcome.success:
         raise click.exceptions.Exit(EXIT_FAILED)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from floe_ci.cli.options import config_option, shown_path
+from floe_ci.cli.progress_options import progress_options, showing_progress
 
 TEMPLATES = ("basic", "dbt-only", "full")
 
@@ -57,8 +58,14 @@ def validate(config: Path) -> None:
     default=None,
     help="Use this dbt manifest.json instead of parsing the project.",
 )
+@progress_options
 def compile_command(
-    config: Path, output: Path | None, refresh_manifest: bool, manifest: Path | None
+    config: Path,
+    output: Path | None,
+    refresh_manifest: bool,
+    manifest: Path | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Compile floe.yaml and the dbt project into CompiledArtifacts.
 
@@ -73,12 +80,13 @@ def compile_command(
       floe-ci compile -c examples/shop/floe.yaml
       floe-ci compile -c floe.yaml -o - | jq .column_classifications
     """
-    from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
-    from floe_ci.fsutil import write_atomic
+    with showing_progress("floe-ci compile", quiet=quiet, verbose=verbose):
+        from floe_ci.app.compile import artifacts_json, compile_pipeline, default_artifacts_path
+        from floe_ci.fsutil import write_atomic
 
-    artifacts = compile_pipeline(
-        config, display=str(config), refresh_manifest=refresh_manifest, manifest_path=manifest
-    )
+        artifacts = compile_pipeline(
+            config, display=str(config), refresh_manifest=refresh_manifest, manifest_path=manifest
+        )
     text = artifacts_json(artifacts)
     for finding in artifacts.findings:
         where = ":".join(str(p) for p in (finding.file, finding.line) if p is not None)

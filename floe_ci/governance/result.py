@@ -74,6 +74,14 @@ class CheckStats(_Frozen):
     models_unresolved: int = Field(
         default=0, description="Models whose SQL could not be analysed at all."
     )
+    durations: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds spent in each step of this run, in the order they ran: `spec` "
+        "(floe.yaml), `dbt_parse` (only when dbt parsed), `manifest` (loading it), `lineage`, "
+        "`rules`; with --base also `base_revision` (its checkout and packages, and its own "
+        "steps as `base_revision.<step>`), `plan` and `deploy_plan`. The rendering of the "
+        "report itself is not included (see --verbose). Varies from run to run.",
+    )
 
 
 class CheckResult(_Frozen):

@@ -55,8 +55,11 @@ def build_lineage(
     known_columns: Mapping[str, list[str] | None],
     *,
     dialect: str | None = None,
+    on_model: Callable[[int, int], None] | None = None,
 ) -> BuiltLineage:
-    """Column lineage of every model; `dialect` defaults to the manifest's adapter type."""
+    """Column lineage of every model; `dialect` defaults to the manifest's adapter type.
+
+    `on_model(done, total)` is called after each model (the caller's progress display)."""
     manifest = manifest if isinstance(manifest, Manifest) else Manifest(manifest)
     adapter = manifest.adapter_type
     sql_dialect = dialect or _DIALECTS.get(adapter, adapter)
@@ -99,6 +102,11 @@ def build_lineage(
         names[uid] = output_names(entry)
         relations.set_columns(uid, names[uid] or node.declared_columns())
 
+    def step(uid: str) -> None:
+        process(uid)
+        if on_model is not None:
+            on_model(len(entries), len(models))
+
     # Models waiting for `dbt compile` (and their descendants) go last, so the analysis of
     # the others overlaps with dbt's run in its child process.
     deferred: list[str] = []
@@ -110,12 +118,12 @@ def build_lineage(
                 blocked.add(uid)
                 deferred.append(uid)
             else:
-                process(uid)
+                step(uid)
         compiled.finish()
     finally:
         compiled.cancel()
     for uid in deferred:
-        process(uid)
+        step(uid)
 
     changed = bool(
         counts["analysed"]

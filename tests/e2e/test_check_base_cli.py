@@ -81,7 +81,7 @@ def test_same_comment_as_the_action_renders(pull_request: Path) -> None:
     printed = CliRunner().invoke(
         cli, ["check", "-c", "shop/floe.yaml", "--base", "main", "--format", "markdown"]
     )
-    assert printed.output == expected
+    assert printed.stdout == expected  # progress, if any, is on standard error
 
 
 def test_unknown_base_is_a_usage_error(pull_request: Path) -> None:

@@ -15,6 +15,8 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 from dagster_dbt import DbtCliResource, build_dbt_asset_selection, dbt_assets
+from packaging.version import Version
 
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
@@ -97,12 +100,17 @@ def build_pipeline(
     project_root: Path,
     *,
     extra_observers: ObserverFactory | None = None,
+    target_path: Path | None = None,
 ) -> FloePipeline:
-    """Assets, resources, jobs, schedules and sensors for the pipeline."""
+    """Assets, resources, jobs, schedules and sensors for the pipeline.
+
+    `target_path`: one dbt target folder for every run (`floe run`, one run at a time), so
+    that dbt's partial_parse.msgpack from the last run is reused; None gives each run a
+    folder of its own (dagster-dbt's default, for a server that runs several at once)."""
     root = project_root.resolve()
     manifest = _manifest_path(artifacts, root)
     observers = _observer_factory(artifacts, root, extra_observers)
-    assets = _dbt_assets(artifacts, manifest, observers)
+    assets = _dbt_assets(artifacts, manifest, observers, target_path)
     pipeline = FloePipeline(dbt_assets=assets, resources=create_resources(artifacts, root))
     schedules, sensors = plan_orchestration(artifacts.orchestration, root)
     for spec in schedules:
@@ -118,11 +126,31 @@ def build_pipeline(
     return pipeline
 
 
+class FloeDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource without two costs of every run that floe never uses.
+
+    - `dbt --version` in a subprocess (a whole dbt start, 2-3 s on 2 cores): the dbt beside
+      this Python is the dbt-core installed with it, whose version the metadata gives.
+    - A dbt adapter opened in this process before each run (loading the profile and the
+      project, about as long again): dagster-dbt uses it only to fetch row counts and
+      column metadata, which floe's assets do not ask for.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return Version(metadata.version("dbt-core"))
+        return super()._cli_version  # another dbt: ask it (`dbt --version`)
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
+        return None
+
+
 def create_resources(artifacts: CompiledArtifacts, project_root: Path) -> dict[str, Any]:
     """The dbt CLI resource, on the profile generated from the compute target."""
     profiles_dir = write_profiles(artifacts, project_root)
     return {
-        DBT_RESOURCE_KEY: DbtCliResource(
+        DBT_RESOURCE_KEY: FloeDbtCliResource(
             project_dir=str(dbt_project_dir(artifacts, project_root)),
             profiles_dir=str(profiles_dir),
             target=profile_target(artifacts),
@@ -191,11 +219,14 @@ def _observer_factory(
 
 
 def _dbt_assets(
-    artifacts: CompiledArtifacts, manifest: Path, observers: ObserverFactory
+    artifacts: CompiledArtifacts,
+    manifest: Path,
+    observers: ObserverFactory,
+    target_path: Path | None = None,
 ) -> AssetsDefinition:
     @dbt_assets(manifest=manifest, name=asset_name(artifacts))
     def _models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build"], context=context, target_path=target_path)
         watching = observers(context.run.run_id, Path(invocation.target_path))
         try:
             for event in invocation.stream_raw_events():

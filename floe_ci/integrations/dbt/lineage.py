@@ -19,7 +19,7 @@ CSV headers, and loads and saves the cache (`.floe/cache/lineage/lineage-cache.j
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ def build_column_lineage(
     dialect: str | None = None,
     packages: Mapping[str, Path] | None = None,
     warehouse: Warehouse | None = None,
+    on_model: Callable[[int, int], None] | None = None,
 ) -> ColumnLineage:
     """Column lineage of every model of a dbt project.
 
@@ -57,7 +58,7 @@ def build_column_lineage(
     packages.package_roots, computed when None) is where a package's seeds are read.
     `warehouse` (compiled_sql.Warehouse: the user's target or catalog.json's columns) is
     how models whose Jinja reads the warehouse compile; without it they stay unresolved,
-    their reason naming the call.
+    their reason naming the call. `on_model(done, total)` follows the analysis model by model.
 
     Example::
 
@@ -72,10 +73,14 @@ def build_column_lineage(
         settled()  # the manifest: hundreds of thousands of objects living as long as this
         if cache_dir is not None:
             work = cache_dir / "work"
-            return _build(manifest, project, cache_dir, work, dialect, packages, warehouse)
+            return _build(
+                manifest, project, cache_dir, work, dialect, packages, warehouse, on_model
+            )
         # `dbt compile` needs somewhere to write, even without a cache
         with tempfile.TemporaryDirectory(prefix="floe-lineage-") as scratch:
-            return _build(manifest, project, None, Path(scratch), dialect, packages, warehouse)
+            return _build(
+                manifest, project, None, Path(scratch), dialect, packages, warehouse, on_model
+            )
 
 
 def _build(
@@ -86,6 +91,7 @@ def _build(
     dialect: str | None,
     packages: Mapping[str, Path] | None,
     warehouse: Warehouse | None,
+    on_model: Callable[[int, int], None] | None = None,
 ) -> ColumnLineage:
     dbt_project = _as_project(project)
     if packages is None:
@@ -104,7 +110,7 @@ def _build(
         warehouse=warehouse,
     )
     known = {**seed_columns(view, dbt_project, packages), **_source_columns(view, warehouse)}
-    built = build_lineage(view, compiled, cache, known, dialect=dialect)
+    built = build_lineage(view, compiled, cache, known, dialect=dialect, on_model=on_model)
     changed = built.changed
     for _round in range(MAX_ROUNDS):
         if not compiled.unbuilt or warehouse is None or dbt_project is None:
@@ -128,7 +134,7 @@ def _build(
             failed=cache.failed,
             warehouse=warehouse,
         )
-        built = build_lineage(view, compiled, cache, known, dialect=dialect)
+        built = build_lineage(view, compiled, cache, known, dialect=dialect, on_model=on_model)
         changed = True
     if cache_dir is not None and changed:
         save_cache(cache_dir, built.cache)

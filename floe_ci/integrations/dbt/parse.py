@@ -7,7 +7,10 @@ warehouse, and CI must not need warehouse credentials to review a pull request.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,11 +138,17 @@ def catalog_path(project: DbtProject) -> Path:
 
 
 def ensure_manifest(
-    project: DbtProject, state_dir: Path, refresh: bool = False, target: UserTarget | None = None
+    project: DbtProject,
+    state_dir: Path,
+    refresh: bool = False,
+    target: UserTarget | None = None,
+    *,
+    parsing: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> Path:
     """The project's manifest, re-parsed when missing, when the content dbt reads differs
     from what it was parsed from (integrations/dbt/input_digest), or when `refresh` is
-    asked for."""
+    asked for. `parsing` wraps the parse when one runs (the application's progress
+    step)."""
     from floe_ci.integrations.dbt import input_digest
 
     files = input_digest.input_files(project, local_packages(project.path))
@@ -149,7 +158,8 @@ def ensure_manifest(
         if digest.reread:
             input_digest.save(project, digest)  # same content, new file times: read once
         return project.manifest_path
-    path = run_dbt_parse(project, state_dir, target)
+    with parsing():
+        path = run_dbt_parse(project, state_dir, target)
     input_digest.save(project, digest)  # taken before the parse: an edit during it re-parses
     return path
 
