@@ -57,6 +57,8 @@ class _Refused:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        if name in ("unsafe_callable", "alters_data"):  # the sandbox asks before a call
+            return False
         raise NeedsDbt(f"`{self._name}.{name}`")
 
     def __call__(self, *_args: Any, **_kwargs: Any) -> Any:
@@ -272,7 +274,8 @@ class NodeNamespace(dict[str, Any]):
     def __init__(
         self, index: MacroIndex, package: str, root: str, context: Mapping[str, Any]
     ) -> None:
-        super().__init__(context)
+        # Jinja's own globals (`range`, `namespace`, `dict`, ...): a shared context has none
+        super().__init__({**index.env.globals, **context})
         self.index = index
         self.local = index.by_package.get(package, {})
         self.root = index.by_package.get(root, {}) if root != package else {}

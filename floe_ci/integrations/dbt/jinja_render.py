@@ -70,6 +70,11 @@ class JinjaRenderer:
         self.target_fields = dict(target_fields or {})
         self.read_catalog: set[str] = set()
         self._dbt_context: Any = None  # (MacroIndex, CatalogAnswers, dispatch facts), lazily
+        # ref() -> the node it names (compiled_sql._Renderer.resolve): ephemeral models
+        # become CTEs, as dbt injects them
+        self.resolve: Callable[[Mapping[str, Any], list[str], dict[str, Any]], Any] | None = None
+        # ephemeral unique_id -> (its SQL before injection, its CTEs), rendered once
+        self._ephemeral: dict[str, tuple[str, list[tuple[str, str]]] | None] = {}
         self.env = jinja2.sandbox.SandboxedEnvironment(
             extensions=[jinja2.ext.do, jinja2.ext.loopcontrols],
             undefined=jinja2.StrictUndefined,
@@ -100,31 +105,77 @@ class JinjaRenderer:
         return found
 
     def _render_in_dbt_context(self, node: Mapping[str, Any], raw: str) -> str | None:
-        from floe_ci.integrations.dbt import jinja_dbt_context as dbt_context
-
         try:
-            if self._dbt_context is None:
-                self._dbt_context = self._build_dbt_context()
-            if self._dbt_context is False:
-                return None
-            index, answers, orders, root, dependencies = self._dbt_context
-            own = self._context(node)
-            names = dbt_context.context_names(
-                node, answers, own["ref"], own["source"], self.target_fields
-            )
-            names.update(var=own["var"], env_var=own["env_var"], is_incremental=lambda: False)
-            package = str(node.get("package_name") or "")
-            namespace = dbt_context.NodeNamespace(index, package, root, names)
-            dispatch = dbt_context.dispatcher(namespace, answers.facts, orders, root, dependencies)
-            namespace["adapter"] = dbt_context.DbtAdapter(answers, dispatch)
-            template = index.env.from_string(raw)
-            context = template.new_context(namespace, shared=True)
-            rendered = "".join(template.root_render_func(context))
+            sql, ctes = self._render_with_ctes(node, raw, ())
+            if ctes:
+                from dbt.artifacts.resources.v1.components import InjectedCTE
+                from dbt.compilation import inject_ctes_into_sql
+
+                sql = inject_ctes_into_sql(sql, [InjectedCTE(id=i, sql=t) for i, t in ctes])
         except Exception:  # NeedsDbt, a Jinja error, `return()` outside a macro, ...:
             return None  # dbt compiles the model and gives its own error, if any
         if self.columns is not None:
             self.read_catalog.add(str(node.get("unique_id") or ""))
-        return rendered
+        return sql
+
+    def _render_with_ctes(
+        self, node: Mapping[str, Any], raw: str, seen: tuple[str, ...]
+    ) -> tuple[str, list[tuple[str, str]]]:
+        """The model's SQL before CTE injection, and the (unique_id, CTE) pairs dbt would
+        prepend: one per ephemeral model it refs, theirs first (compilation.py's
+        _recursively_prepend_ctes)."""
+        from floe_ci.integrations.dbt import jinja_dbt_context as dbt_context
+
+        refs: list[Mapping[str, Any]] = []  # the ephemeral models, in the order of ref()
+
+        def ephemeral(target: Mapping[str, Any]) -> Any:
+            if target not in refs:
+                refs.append(target)
+            return answers.facts.relation_class.create_ephemeral_from(_Identified(target))
+
+        if self._dbt_context is None:
+            self._dbt_context = self._build_dbt_context()
+        if self._dbt_context is False:
+            raise dbt_context.NeedsDbt("the adapter could not be loaded")
+        index, answers, orders, root, dependencies = self._dbt_context
+        own = self._context(node)
+        names = dbt_context.context_names(
+            node, answers, own["ref"], own["source"], self.target_fields
+        )
+        if self.resolve is not None:
+            resolve = self.resolve
+
+            def ref(*args: Any, **kwargs: Any) -> Any:
+                target = resolve(node, [str(a) for a in args], dict(kwargs))
+                materialized = ((target or {}).get("config") or {}).get("materialized")
+                if target is not None and materialized == "ephemeral":
+                    return ephemeral(target)
+                return answers.relation_named(own["ref"](*args, **kwargs))
+
+            names["ref"] = ref
+        names.update(var=own["var"], env_var=own["env_var"], is_incremental=lambda: False)
+        package = str(node.get("package_name") or "")
+        namespace = dbt_context.NodeNamespace(index, package, root, names)
+        dispatch = dbt_context.dispatcher(namespace, answers.facts, orders, root, dependencies)
+        namespace["adapter"] = dbt_context.DbtAdapter(answers, dispatch)
+        template = index.env.from_string(raw)
+        rendered = "".join(template.root_render_func(template.new_context(namespace, shared=True)))
+        ctes: list[tuple[str, str]] = []
+        for target in refs:
+            uid = str(target.get("unique_id"))
+            if uid in seen:
+                raise dbt_context.NeedsDbt("ephemeral models that ref each other")
+            done = self._ephemeral.get(uid)
+            if done is None:
+                text = target.get("raw_code")
+                if not isinstance(text, str):
+                    raise dbt_context.NeedsDbt("an ephemeral model without its code")
+                done = self._ephemeral[uid] = self._render_with_ctes(target, text, (*seen, uid))
+            sql, theirs = done
+            for pair in [*theirs, (uid, f" __dbt__cte__{_identifier(target)} as (\n{sql}\n)")]:
+                if pair[0] not in [i for i, _ in ctes]:
+                    ctes.append(pair)
+        return rendered, ctes
 
     def _build_dbt_context(self) -> Any:
         """The parts of dbt's context shared by every model, or False when the adapter
@@ -294,6 +345,17 @@ def _own_vars(project: DbtProject | None, package: str) -> dict[str, Any]:
         config = None
     found = config.get("vars") if isinstance(config, dict) else None
     return dict(found) if isinstance(found, dict) else {}
+
+
+class _Identified:
+    """What create_ephemeral_from reads of a node: its identifier (alias, else name)."""
+
+    def __init__(self, node: Mapping[str, Any]) -> None:
+        self.identifier = _identifier(node)
+
+
+def _identifier(node: Mapping[str, Any]) -> str:
+    return str(node.get("alias") or node.get("name"))
 
 
 def _required(value: Any) -> str:
