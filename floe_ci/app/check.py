@@ -21,7 +21,7 @@ from floe_ci.governance.rules.base import RuleContext
 
 if TYPE_CHECKING:
     from floe_ci.integrations.dbt.compiled_sql import Warehouse
-    from floe_ci.integrations.dbt.parse import UserTarget
+    from floe_ci.integrations.dbt.parse import TargetFields, UserTarget
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,10 @@ def collect_check(
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
     from floe_ci.integrations.dbt.parse import (
+        TargetFields,
         catalog_path,
         ensure_manifest,
         load_manifest,
-        target_fields,
     )
 
     shown = options.config_file
@@ -122,7 +122,7 @@ def collect_check(
 
         packages = package_roots(project)
         own_catalog = catalog_path(project) if target is not None else None
-        fields = target_fields(project, target) if parsed_here else None
+        fields = TargetFields(project, target) if parsed_here else None
         warehouse = _warehouse(options, target, manifest, own_catalog, fields)
         with step("lineage", unit="models") as lineage_step:
             lineage = build_column_lineage(
@@ -184,7 +184,7 @@ def _warehouse(
     target: UserTarget | None,
     manifest: Mapping[str, Any],
     own_catalog: Path | None,
-    fields: Mapping[str, str] | None = None,
+    fields: TargetFields | None = None,
 ) -> Warehouse | None:
     """How models that read the warehouse compile, and where the columns of relations no
     SQL describes (sources read by `select *`) come from: the user's target with the

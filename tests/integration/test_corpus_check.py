@@ -193,7 +193,7 @@ def test_models_that_read_the_warehouse_render_as_dbt_compiles_them(
         warehouse_reads,
     )
     from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
-    from floe_ci.integrations.dbt.parse import UserTarget, target_fields
+    from floe_ci.integrations.dbt.parse import TargetFields, UserTarget
     from floe_ci.integrations.dbt.project import read_project
 
     unpacked = _unpack(name, tmp_path_factory)
@@ -205,9 +205,10 @@ def test_models_that_read_the_warehouse_render_as_dbt_compiles_them(
         Manifest(manifest), fastjson.loads((own / "catalog.json").read_bytes())
     )
     project = read_project(unpacked.project, str(unpacked.project))
-    fields = target_fields(project, UserTarget(unpacked.project.resolve(), "duckdb"))
+    fields = TargetFields(project, UserTarget(unpacked.project.resolve(), "duckdb"))
     plain = _Renderer(manifest)
     renderer = JinjaRenderer(manifest, project, plain.ref, plain.source, columns, fields)
+    renderer.resolve = plain.resolve  # ephemeral models become dbt's CTEs
 
     _dbt(unpacked.project, "compile", "--target-path", str(tmp_path / "dbt"))
     compiled = fastjson.loads((tmp_path / "dbt" / "manifest.json").read_bytes())["nodes"]

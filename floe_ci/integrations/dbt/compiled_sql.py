@@ -51,7 +51,7 @@ from floe_ci.integrations.dbt.compile_job import (
     start_dbt_compile,
 )
 from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
-from floe_ci.integrations.dbt.parse import write_parse_profile
+from floe_ci.integrations.dbt.parse import TargetFields, write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.integrations.dbt.runner import DbtInvocation, parsed_in_process
 
@@ -81,13 +81,13 @@ class Warehouse:
     target: str | None = None
     columns: Mapping[str, list[list[str]]] | None = None
     # `target.*` of dbt's context for the profile the manifest was parsed with
-    target_fields: Mapping[str, str] | None = None
+    target_fields: TargetFields | None = None
 
     @functools.cached_property
     def key(self) -> str:  # computed once: it is asked for each model, and hashes the catalog
         parts: list[Any] = [self.target, sorted((self.columns or {}).items())]
-        if self.target_fields:
-            parts.append(sorted(self.target_fields.items()))
+        if self.target_fields is not None:
+            parts.append(self.target_fields.key)
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -291,9 +291,7 @@ def obtain_compiled_sql(
         if jinja is None:
             columns = None if warehouse is None else warehouse.columns
             fields = None if warehouse is None else warehouse.target_fields
-            jinja = JinjaRenderer(
-                manifest, project, renderer.ref, renderer.source, columns, fields or {}
-            )
+            jinja = JinjaRenderer(manifest, project, renderer.ref, renderer.source, columns, fields)
             jinja.resolve = renderer.resolve
         return jinja.render(node), True
 
@@ -345,6 +343,22 @@ def obtain_compiled_sql(
             result._digests[uid] = previous[1]
             result.plain[uid] = previous
             continue
+        if uid in (cached or {}) or uid in (failed or {}):
+            # compiled by dbt (or failed) last time with the same inputs: no new attempt
+            # to render it here, which would fail again (and load dbt's adapter to do so)
+            fingerprint_dbt = _dbt_fingerprint(manifest, node, warehouse)
+            hit = (cached or {}).get(uid)
+            if hit is not None and hit[0] == fingerprint_dbt:
+                result.sql[uid] = hit[1]
+                result.dbt_compiled[uid] = hit
+                result.from_cache += 1
+                continue
+            miss = (failed or {}).get(uid)
+            if miss is not None and miss[0] == fingerprint_dbt:
+                result.failures[uid] = miss[1]
+                result.failed[uid] = miss
+                result.from_cache += 1
+                continue
         rendered, by_jinja = render(node)
         if rendered is not None:
             result.sql[uid] = rendered
@@ -362,9 +376,7 @@ def obtain_compiled_sql(
         if refused is not None:
             result.failures[uid] = refused
             continue
-        fingerprint = jinja_fingerprint(manifest, node)
-        if warehouse is not None:
-            fingerprint = sql_digest(fingerprint + warehouse.key)
+        fingerprint = _dbt_fingerprint(manifest, node, warehouse)
         hit = (cached or {}).get(uid)
         if hit is not None and hit[0] == fingerprint:
             result.sql[uid] = hit[1]
@@ -390,6 +402,14 @@ def obtain_compiled_sql(
     if needs_dbt:
         _start_dbt(view, project, work_dir, result, warehouse)
     return result
+
+
+def _dbt_fingerprint(
+    manifest: Mapping[str, Any], node: Mapping[str, Any], warehouse: Warehouse | None
+) -> str:
+    """What a model compiled by dbt is cached under: its Jinja inputs and the warehouse."""
+    fingerprint = jinja_fingerprint(manifest, node)
+    return fingerprint if warehouse is None else sql_digest(fingerprint + warehouse.key)
 
 
 def sql_digest(sql: str) -> str:

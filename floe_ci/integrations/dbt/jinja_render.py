@@ -50,7 +50,7 @@ class JinjaRenderer:
         ref: Callable[[Mapping[str, Any], list[str], dict[str, Any]], str | None],
         source: Callable[[str, str], str | None],
         columns: Mapping[str, list[list[str]]] | None = None,
-        target_fields: Mapping[str, str] | None = None,
+        target_fields: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         import jinja2
         import jinja2.ext
@@ -67,7 +67,7 @@ class JinjaRenderer:
         # unique_id -> why the model may not be rendered (as dbt would refuse it)
         self.refused: dict[str, str] = {}
         self.columns = columns
-        self.target_fields = dict(target_fields or {})
+        self._target_fields = target_fields  # `target.*`, computed when a model needs it
         self.read_catalog: set[str] = set()
         self._dbt_context: Any = None  # (MacroIndex, CatalogAnswers, dispatch facts), lazily
         # ref() -> the node it names (compiled_sql._Renderer.resolve): ephemeral models
@@ -137,11 +137,9 @@ class JinjaRenderer:
             self._dbt_context = self._build_dbt_context()
         if self._dbt_context is False:
             raise dbt_context.NeedsDbt("the adapter could not be loaded")
-        index, answers, orders, root, dependencies = self._dbt_context
+        index, answers, orders, root, dependencies, target = self._dbt_context
         own = self._context(node)
-        names = dbt_context.context_names(
-            node, answers, own["ref"], own["source"], self.target_fields
-        )
+        names = dbt_context.context_names(node, answers, own["ref"], own["source"], target)
         if self.resolve is not None:
             resolve = self.resolve
 
@@ -197,7 +195,8 @@ class JinjaRenderer:
         env = jinja2_dbt_environment(self._jinja)
         index = dbt_context.MacroIndex(self.manifest, env, facts)
         answers = dbt_context.CatalogAnswers(self.manifest, self.columns, facts)
-        return index, answers, dbt_context.search_orders(config), root, packages
+        target = dict(self._target_fields()) if self._target_fields is not None else {}
+        return index, answers, dbt_context.search_orders(config), root, packages, target
 
     def _context(self, node: Mapping[str, Any]) -> dict[str, Any]:
         package = str(node.get("package_name") or "")

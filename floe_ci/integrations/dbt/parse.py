@@ -184,6 +184,22 @@ def load_manifest(path: Path) -> dict[str, Any]:
     return read_manifest(path)  # checked: every bad shape is a located usage error
 
 
+class TargetFields:
+    """`target_fields` of a check's parse profile, computed when first asked for (it loads
+    dbt's adapter, seconds a warm check need not spend); `key` says what they derive from,
+    for cache keys, without computing them."""
+
+    def __init__(self, project: DbtProject, target: UserTarget | None) -> None:
+        self._project, self._target = project, target
+        self._values: dict[str, str] | None = None
+        self.key = _profile_identity(target)
+
+    def __call__(self) -> dict[str, str]:
+        if self._values is None:
+            self._values = target_fields(self._project, self._target)
+        return self._values
+
+
 def target_fields(project: DbtProject, target: UserTarget | None) -> dict[str, str]:
     """`target.type/name/database/schema/profile_name` as dbt's context gives them for the
     profile a check parses with (the user's target, else floe-ci's in-memory one),
