@@ -376,19 +376,7 @@ def obtain_compiled_sql(
         if refused is not None:
             result.failures[uid] = refused
             continue
-        fingerprint = _dbt_fingerprint(manifest, node, warehouse)
-        hit = (cached or {}).get(uid)
-        if hit is not None and hit[0] == fingerprint:
-            result.sql[uid] = hit[1]
-            result.dbt_compiled[uid] = hit
-            result.from_cache += 1
-            continue
-        miss = (failed or {}).get(uid)
-        if miss is not None and miss[0] == fingerprint:
-            result.failures[uid] = miss[1]
-            result.failed[uid] = miss
-            result.from_cache += 1
-            continue
+        fingerprint = _dbt_fingerprint(manifest, node, warehouse)  # (the cache was read above)
         if warehouse is None:
             reads = warehouse_reads(manifest, node)
             if reads is not None:
