@@ -26,6 +26,7 @@ compiler error) raises NeedsDbt: the model goes to `dbt compile`. Nothing is app
 
 from __future__ import annotations
 
+import collections
 import datetime
 import itertools
 import json
@@ -120,14 +121,14 @@ class CatalogAnswers:
                 relation = node.get("relation_name")
                 if isinstance(relation, str):
                     self.by_relation[relation] = node
-                    self.by_path[(_lower(node.get("schema")), _lower(_identifier(node)))] = node
+                    self.by_path[(_lower(node.get("schema")), _lower(identifier_of(node)))] = node
 
     def relation_of(self, node: Mapping[str, Any]) -> Any:
         """The adapter's relation for a node, checked to print as its relation name."""
         relation = self.facts.relation_class.create(
             database=node.get("database"),
             schema=node.get("schema"),
-            identifier=_identifier(node),
+            identifier=identifier_of(node),
         )
         if str(relation) != node.get("relation_name"):
             raise NeedsDbt("a relation that prints unlike the manifest's relation name")
@@ -239,6 +240,47 @@ class _Modules:
     re = re
 
 
+def dbt_environment() -> Any:
+    """The environment of dbt's compile, but for names no context defines.
+
+    dbt compiles with Jinja's lenient Undefined: a key a dict lacks (`column.datatype`)
+    renders empty and is falsy. The same here; but a *name* the context lacks would be a
+    part of dbt's context not given here (`graph`, `flags`, `model`, ...), so it raises
+    and the model goes to dbt."""
+    import jinja2
+    import jinja2.ext
+    import jinja2.sandbox
+
+    class DbtUndefined(jinja2.Undefined):
+        def _fail_if_a_name(self) -> None:
+            if self._undefined_obj is jinja2.utils.missing:
+                self._fail_with_undefined_error()
+
+        def __str__(self) -> str:
+            self._fail_if_a_name()
+            return ""
+
+        def __bool__(self) -> bool:
+            self._fail_if_a_name()
+            return False
+
+        def __iter__(self) -> Any:
+            self._fail_if_a_name()
+            return iter(())
+
+        def __getattr__(self, name: str) -> Any:
+            if name[:2] == "__":
+                raise AttributeError(name)
+            self._fail_with_undefined_error()
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            self._fail_with_undefined_error()
+
+    return jinja2.sandbox.SandboxedEnvironment(
+        extensions=[jinja2.ext.do, jinja2.ext.loopcontrols], undefined=DbtUndefined
+    )
+
+
 class MacroIndex:
     """The manifest's macros by package and name, each compiled once into a template."""
 
@@ -255,6 +297,10 @@ class MacroIndex:
         for package in reversed(facts.internal):
             self.internal.update(self.by_package.get(package, {}))
         self._templates: dict[str, Any] = {}
+        # the packages by name a context holds (dbt's `packages`): all but the internal ones
+        self.packages = {
+            name: macros for name, macros in self.by_package.items() if name not in facts.internal
+        }
 
     def template(self, uid: str) -> Any:
         found = self._templates.get(uid)
@@ -282,11 +328,7 @@ class NodeNamespace(dict[str, Any]):
         for name in ("ref", "source", "config", "var", "env_var", "this"):
             if name in self.local or name in self.root:  # the project overrides dbt's own
                 raise NeedsDbt(f"the project's own `{name}` macro")
-        self.packages = {
-            name: macros
-            for name, macros in index.by_package.items()
-            if name not in index.facts.internal
-        }
+        self.packages = index.packages
         self._bound: dict[str, Any] = {}
 
     def _lookup(self, key: str) -> Any:
@@ -320,12 +362,8 @@ class NodeNamespace(dict[str, Any]):
     def macro(self, uid: str) -> Callable[..., Any]:
         bound = self._bound.get(uid)
         if bound is None:
-            template = self.index.template(uid)
-            module = template.new_context(self, shared=True)
-            for _ in template.root_render_func(module):
-                pass
             name = str(self.index.macros[uid].get("name"))
-            defined = module.vars.get(name)
+            defined = defined_names(self.index.template(uid), self).get(name)
             if defined is None:
                 raise NeedsDbt(f"macro {name} did not define itself")
             bound = self._bound[uid] = _call_with_return(defined)
@@ -364,6 +402,14 @@ class PackageNamespace:
 
     def __contains__(self, name: object) -> bool:
         return name in self._macros
+
+
+def defined_names(template: Any, context: Any) -> dict[str, Any]:
+    """Run a template's top level in `context` (a `{% macro %}` defines itself there and
+    renders nothing) and return the names it defined."""
+    module = template.new_context(context, shared=True)
+    collections.deque(template.root_render_func(module), maxlen=0)
+    return dict(module.vars)
 
 
 def _call_with_return(macro: Any) -> Callable[..., Any]:
@@ -478,7 +524,8 @@ def _fromjson(text: Any, default: Any) -> Any:
         return default
 
 
-def _identifier(node: Mapping[str, Any]) -> Any:
+def identifier_of(node: Mapping[str, Any]) -> Any:
+    """The relation's identifier dbt uses: a source's identifier, a node's alias, else its name."""
     if node.get("resource_type") == "source":
         return node.get("identifier") or node.get("name")
     return node.get("alias") or node.get("name")

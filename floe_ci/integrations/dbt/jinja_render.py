@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from floe_ci.integrations.dbt.project import DbtProject
@@ -64,6 +65,7 @@ class JinjaRenderer:
         self._project_config: Mapping[str, Any] = project.config if project is not None else {}
         self._project = project
         self._own_vars: dict[str, dict[str, Any]] = {}
+        self._package_roots: dict[str, Path] | None = None
         # unique_id -> why the model may not be rendered (as dbt would refuse it)
         self.refused: dict[str, str] = {}
         self.columns = columns
@@ -74,7 +76,7 @@ class JinjaRenderer:
         # become CTEs, as dbt injects them
         self.resolve: Callable[[Mapping[str, Any], list[str], dict[str, Any]], Any] | None = None
         # ephemeral unique_id -> (its SQL before injection, its CTEs), rendered once
-        self._ephemeral: dict[str, tuple[str, list[tuple[str, str]]] | None] = {}
+        self._ephemeral: dict[str, tuple[str, list[tuple[str, str]]]] = {}
         self.env = jinja2.sandbox.SandboxedEnvironment(
             extensions=[jinja2.ext.do, jinja2.ext.loopcontrols],
             undefined=jinja2.StrictUndefined,
@@ -85,23 +87,30 @@ class JinjaRenderer:
         raw = node.get("raw_code")
         if not isinstance(raw, str):
             return None
-        jinja = self._jinja
+        rendered = self._render_plain(node, raw)
+        if rendered is not None or str(node.get("unique_id") or "") in self.refused:
+            return rendered
+        return self._render_in_dbt_context(node, raw)
+
+    def _render_plain(self, node: Mapping[str, Any], raw: str) -> str | None:
+        """With the names above and the model's own macros in one flat namespace."""
         try:
             context = self._context(node)
             macros = self._macros(node, context)
-            if macros is not None:
-                context.update(macros)
-                return str(self.env.from_string(raw).render(context))
-        except (_Unrenderable, jinja.TemplateError, TypeError, ValueError, KeyError):
-            pass
-        if str(node.get("unique_id") or "") in self.refused:
+            if macros is None:
+                return None
+            context.update(macros)
+            return str(self.env.from_string(raw).render(context))
+        except (_Unrenderable, self._jinja.TemplateError, TypeError, ValueError, KeyError):
             return None
-        return self._render_in_dbt_context(node, raw)
 
     def _package_vars(self, package: str) -> dict[str, Any]:
         found = self._own_vars.get(package)
         if found is None:
-            found = self._own_vars[package] = _own_vars(self._project, package)
+            if self._package_roots is None:
+                self._package_roots = _package_roots(self._project)
+            folder = self._package_roots.get(package)
+            found = self._own_vars[package] = _own_vars(folder)
         return found
 
     def _render_in_dbt_context(self, node: Mapping[str, Any], raw: str) -> str | None:
@@ -170,7 +179,10 @@ class JinjaRenderer:
                     raise dbt_context.NeedsDbt("an ephemeral model without its code")
                 done = self._ephemeral[uid] = self._render_with_ctes(target, text, (*seen, uid))
             sql, theirs = done
-            for pair in [*theirs, (uid, f" __dbt__cte__{_identifier(target)} as (\n{sql}\n)")]:
+            for pair in [
+                *theirs,
+                (uid, f" __dbt__cte__{_Identified(target).identifier} as (\n{sql}\n)"),
+            ]:
                 if pair[0] not in [i for i, _ in ctes]:
                     ctes.append(pair)
         return rendered, ctes
@@ -192,8 +204,7 @@ class JinjaRenderer:
         packages = {str(m.get("package_name")) for m in self.macros.values()}
         nodes = (self.manifest.get("nodes") or {}).values()
         packages |= {str(n.get("package_name")) for n in nodes}
-        env = jinja2_dbt_environment(self._jinja)
-        index = dbt_context.MacroIndex(self.manifest, env, facts)
+        index = dbt_context.MacroIndex(self.manifest, dbt_context.dbt_environment(), facts)
         answers = dbt_context.CatalogAnswers(self.manifest, self.columns, facts)
         target = dict(self._target_fields()) if self._target_fields is not None else {}
         return index, answers, dbt_context.search_orders(config), root, packages, target
@@ -289,55 +300,21 @@ class JinjaRenderer:
         return {name: found[name] for name in names}
 
 
-def jinja2_dbt_environment(jinja2: Any) -> Any:
-    """The environment of dbt's compile, but for names no context defines.
-
-    dbt compiles with Jinja's lenient Undefined: a key a dict lacks (`column.datatype`)
-    renders empty and is falsy. The same here; but a *name* the context lacks would be a
-    part of dbt's context not given here (`graph`, `flags`, `model`, ...), so it raises
-    and the model goes to dbt."""
-    import jinja2.ext
-    import jinja2.sandbox
-
-    class DbtUndefined(jinja2.Undefined):  # type: ignore[misc]
-        def _fail_if_a_name(self) -> None:
-            if self._undefined_obj is jinja2.utils.missing:
-                self._fail_with_undefined_error()
-
-        def __str__(self) -> str:
-            self._fail_if_a_name()
-            return ""
-
-        def __bool__(self) -> bool:
-            self._fail_if_a_name()
-            return False
-
-        def __iter__(self) -> Any:
-            self._fail_if_a_name()
-            return iter(())
-
-        def __getattr__(self, name: str) -> Any:
-            if name[:2] == "__":
-                raise AttributeError(name)
-            self._fail_with_undefined_error()
-
-        def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            self._fail_with_undefined_error()
-
-    return jinja2.sandbox.SandboxedEnvironment(
-        extensions=[jinja2.ext.do, jinja2.ext.loopcontrols], undefined=DbtUndefined
-    )
-
-
-def _own_vars(project: DbtProject | None, package: str) -> dict[str, Any]:
-    """The vars of a package's own dbt_project.yml (none for the root project: read above)."""
-    if project is None or package == project.name:
+def _package_roots(project: DbtProject | None) -> dict[str, Path]:
+    """Package name -> folder, the root project left out (its vars are read above)."""
+    if project is None:
         return {}
-    import yaml
-
     from floe_ci.integrations.dbt.packages import package_roots
 
-    folder = package_roots(project).get(package)
+    roots = package_roots(project)
+    roots.pop(project.name, None)
+    return roots
+
+
+def _own_vars(folder: Path | None) -> dict[str, Any]:
+    """The vars of a package's own dbt_project.yml."""
+    import yaml
+
     try:
         config = yaml.safe_load((folder / "dbt_project.yml").read_text()) if folder else None
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -350,11 +327,9 @@ class _Identified:
     """What create_ephemeral_from reads of a node: its identifier (alias, else name)."""
 
     def __init__(self, node: Mapping[str, Any]) -> None:
-        self.identifier = _identifier(node)
+        from floe_ci.integrations.dbt.jinja_dbt_context import identifier_of
 
-
-def _identifier(node: Mapping[str, Any]) -> str:
-    return str(node.get("alias") or node.get("name"))
+        self.identifier = identifier_of(node)
 
 
 def _required(value: Any) -> str:
