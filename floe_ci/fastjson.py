@@ -50,6 +50,16 @@ def dumps_compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def dumps_bytes(value: Any) -> bytes:
+    """Compact JSON as bytes, for digests: the same value gives the same bytes."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value)
+        except TypeError:
+            pass
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 def dumps_indented(value: Any) -> str:
     """`json.dumps(value, indent=2, ensure_ascii=False)`, byte for byte, only faster.
 

@@ -12,10 +12,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from floe_ci.app.findings_memo import FindingsMemo
 from floe_ci.app.progress import step
 from floe_ci.app.state_guard import locked_by_project
 from floe_ci.gc_tuning import collector_paused, long_lived_objects
-from floe_ci.governance.evaluate import CheckOptions, build_context, evaluate_context
+from floe_ci.governance.evaluate import (
+    CheckOptions,
+    build_context,
+    evaluate_context,
+    evaluate_reusing,
+)
 from floe_ci.governance.result import CheckResult
 from floe_ci.governance.rules.base import RuleContext
 
@@ -157,7 +163,15 @@ def collect_check(
             )
             settled()
             result = stored.load() if stored is not None else None
-            if result is None:
+            if result is None and stored is None:
+                # a working tree: what the last check found stands where nothing changed
+                memo = FindingsMemo(state_dir / "cache" / "findings", root, options)
+                result, done = evaluate_reusing(
+                    context, options, memo.project_key, memo.load(), memo.file_digest
+                )
+                memo.save(done.relations)
+                locations.save()
+            elif result is None:
                 result = evaluate_context(context, options)
                 locations.save()
                 if stored is not None:

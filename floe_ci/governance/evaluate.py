@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from floe_ci import __version__
 from floe_ci.artifacts import ColumnClassification
 from floe_ci.governance.classifications import read_classification
+from floe_ci.governance.incremental import Incremental, Stored, evaluate_rules
 from floe_ci.governance.result import CheckResult, CheckStats, Environment, FailOn, Finding
 from floe_ci.governance.rules.base import (
     ColumnFacts,
@@ -95,6 +96,23 @@ def evaluate_context(ctx: RuleContext, options: CheckOptions) -> CheckResult:
     findings: list[Finding] = []
     for rule in check_rules():
         findings.extend(rule().check(ctx))
+    return _result(ctx, options, findings)
+
+
+def evaluate_reusing(
+    ctx: RuleContext,
+    options: CheckOptions,
+    project_key: str,
+    previous: Mapping[str, Stored],
+    file_digest: Callable[[str], str | None],
+) -> tuple[CheckResult, Incremental]:
+    """evaluate_context, reusing the findings of relations whose facts are unchanged since
+    `previous` (governance.incremental); the Incremental says what to keep for next time."""
+    done = evaluate_rules(ctx, check_rules(), project_key, previous, file_digest)
+    return _result(ctx, options, done.findings), done
+
+
+def _result(ctx: RuleContext, options: CheckOptions, findings: list[Finding]) -> CheckResult:
     findings = sorted(
         {_identity(f): f for f in apply_waivers(ctx, findings)}.values(),
         key=Finding.sort_key,

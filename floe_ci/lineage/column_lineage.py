@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
+from floe_ci.fastjson import dumps_bytes
 from floe_ci.lineage.cache_format import Encoded, output_names
 from floe_ci.lineage.column_refs import ColumnOrigin, ColumnRef, LineageStats, RelationKey
 from floe_ci.lineage.relation_index import RelationIndex
@@ -131,6 +132,20 @@ class ColumnLineage:
         if entry is None or entry[1] is not None:
             return None
         return entry[0] or "the SQL gave no output columns"
+
+    def fingerprint(self, node_id: str) -> tuple[bytes, frozenset[str]]:
+        """What the lineage says of a relation, as bytes that change when it does, and the
+        nodes its columns read: the key of results computed from it (governance's
+        incremental evaluation). Made from the compact entry, without its objects."""
+        entry = self._entries.get(node_id)
+        if entry is None:  # a seed, a source, or a model without SQL
+            return dumps_bytes(["relation", self.relation_columns(node_id)]), frozenset()
+        used: set[int] = set()
+        for column in entry[1] or ():
+            used.update(column[1][0::2])
+        table = [[index, self._table[index], self._node_of(index)] for index in sorted(used)]
+        read = frozenset(str(row[2]) for row in table if row[2] is not None)
+        return dumps_bytes([entry[0], entry[1], table]), read
 
     # -- lazy conversion ------------------------------------------------------------------
 

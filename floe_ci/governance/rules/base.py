@@ -21,12 +21,13 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from floe_ci.artifacts import ColumnClassification
 from floe_ci.governance.result import Environment, Finding, Severity
 from floe_ci.spec.models import FloeSpec
 
+Scope = Literal["relation", "project"]
 # (dbt node, column name) -> (file, line) of the column in its properties YAML.
 ColumnLocator = Callable[[Mapping[str, Any], str], tuple[str | None, int | None]]
 # floe.yaml key path -> (line, column), or None when the key is absent.
@@ -197,6 +198,11 @@ class RuleBase:
     id: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
+    # "relation": every finding is about one relation (its node_id) and follows from the
+    # facts governance.incremental keys it by (the relation, its ancestors, a seed's or
+    # source's children), so a warm check reuses it while they are unchanged. "project":
+    # reads the whole project (or only floe.yaml); always evaluated.
+    scope: ClassVar[Scope] = "project"
 
     @classmethod
     def summary(cls) -> str:

@@ -193,6 +193,7 @@ class UnclassifiedPii(Rule):
     id = "FLOE201"
     name = "unclassified-pii"
     severity = "warning"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         config = ctx.spec.governance.pii_detection

@@ -46,6 +46,7 @@ class UnknownSensitivity(Rule):
     id = "FLOE106"
     name = "unknown-sensitivity"
     severity = "error"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for model, column in _meta_columns(ctx):
@@ -76,6 +77,7 @@ class UnknownPiiType(Rule):
     id = "FLOE107"
     name = "unknown-pii-type"
     severity = "error"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for model, column in _meta_columns(ctx):
@@ -107,6 +109,7 @@ class InvalidFloeMeta(Rule):
     id = "FLOE108"
     name = "invalid-floe-meta"
     severity = "error"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for model, column in _meta_columns(ctx):
@@ -169,6 +172,7 @@ class InvalidWaiver(Rule):
     id = "FLOE109"
     name = "invalid-waiver"
     severity = "warning"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         known = ctx.rule_keys

@@ -46,6 +46,7 @@ class UnpolicedClassification(Rule):
     id = "FLOE101"
     name = "unpoliced-classification"
     severity = "error"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         policies = sorted(ctx.spec.governance.policies)

@@ -244,6 +244,7 @@ class ClassificationNotPropagated(Rule):
     id = "FLOE301"
     name = "classification-not-propagated"
     severity = "error"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         inherited = inherited_classifications(ctx)
@@ -329,6 +330,7 @@ class UnresolvedLineage(Rule):
     id = "FLOE302"
     name = "unresolved-lineage"
     severity = "warning"
+    scope = "relation"
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         lineage = ctx.lineage
