@@ -120,9 +120,11 @@ def collect_check(
             state_dir / "cache" / "result", fixed_revision, options, config_path, manifest_path
         )
     with long_lived_objects() as settled:
-        with step("manifest", "manifest load"):
+        # Frozen before the collector runs again: its next collection would walk the
+        # manifest's millions of new objects (~0.05 s at 5,000 models).
+        with step("manifest", "manifest load"), collector_paused():
             manifest = load_manifest(manifest_path)
-        settled()
+            settled()
         from floe_ci.integrations.dbt.lineage import build_column_lineage
         from floe_ci.integrations.dbt.packages import package_roots, relative_roots
 

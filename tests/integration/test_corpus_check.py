@@ -234,3 +234,37 @@ def test_models_that_read_the_warehouse_render_as_dbt_compiles_them(
             differ.append(node["unique_id"])
     assert not differ, differ
     assert rendered >= 0.8 * len(reading), (rendered, len(reading))
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_a_warm_check_reuses_findings_and_finds_what_a_full_check_finds(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Incremental evaluation on a real project of hundreds of models, most from a
+    package: each edit a pull request makes gives the full evaluation's findings, and
+    only the relations it reaches are evaluated again (tests/incremental_support.py)."""
+    from tests.incremental_support import context_of, edited, reuse_against_full, set_floe
+
+    unpacked = _unpack(name, tmp_path_factory)
+    run = _check(unpacked, compile_target="duckdb")
+    ctx = run.context
+    every = len(ctx.models) + len(ctx.inputs)
+    _file, model, column, _pii_type = unpacked.corpus.classified[0]
+    upstream = next(uid for uid, m in ctx.models.items() if m.name == model)
+    leaf = next(
+        uid for uid in sorted(ctx.models) if not any(uid in m.parents for m in ctx.models.values())
+    )
+    edits = {
+        "declassify the upstream email": lambda m: set_floe(m, upstream, column, None),
+        "classify a leaf column": lambda m: set_floe(
+            m, leaf, "pii_note", {"classification": "pii", "sensitivity": "high"}
+        ),
+        "describe a leaf model": lambda m: m["nodes"][leaf].update(description="changed"),
+    }
+    assert reuse_against_full(ctx, context_of(ctx, run.manifest)) == 0
+    for label, edit in edits.items():
+        evaluated = reuse_against_full(ctx, context_of(ctx, edited(run.manifest, edit)))
+        assert 1 <= evaluated < every, (label, evaluated, every)
+        if "leaf" in label:  # the leaf, and the seeds and sources it reads
+            reads = [p for p in ctx.models[leaf].parents if p in ctx.inputs]
+            assert evaluated <= 1 + len(reads), (label, evaluated)

@@ -8,6 +8,8 @@ the Markdown summary document both from `all_rules()`, `find_rule` finds either.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.rules import (
     consumption,
@@ -16,19 +18,28 @@ from floe_ci.governance.rules import (
     meta,
     policy,
     propagation,
-    review,
 )
 from floe_ci.governance.rules.base import Rule, RuleBase, registered
-from floe_ci.governance.rules.review import ReviewRule
+
+if TYPE_CHECKING:
+    from floe_ci.governance.rules.review import ReviewRule
 
 # The modules whose @register decorators fill the table, imported here so that they all
-# have run before anything is looked up. A new rule module is added here.
-RULE_MODULES = (consumption, cube_compiler, detection, meta, policy, propagation, review)
+# have run before anything is looked up. A new rule module is added here. The review's
+# rules (rules/review.py, which reads the Plan's models) are imported when first asked for:
+# `floe-ci check` never needs them.
+RULE_MODULES = (consumption, cube_compiler, detection, meta, policy, propagation)
+
+
+def _with_review_rules() -> list[type[RuleBase]]:
+    from floe_ci.governance.rules import review  # noqa: F401  (its @register fills the table)
+
+    return registered()
 
 
 def all_rules() -> list[type[RuleBase]]:
     """Every rule a finding can come from, by id: the check's rules, then the review's."""
-    return registered()
+    return _with_review_rules()
 
 
 def check_rules() -> list[type[Rule]]:
@@ -38,7 +49,9 @@ def check_rules() -> list[type[Rule]]:
 
 def review_rules() -> list[type[ReviewRule]]:
     """The rules the pull-request review runs over the Plan's changes (plan.build)."""
-    return [rule for rule in registered() if issubclass(rule, ReviewRule)]
+    from floe_ci.governance.rules.review import ReviewRule
+
+    return [rule for rule in _with_review_rules() if issubclass(rule, ReviewRule)]
 
 
 def find_rule(key: str) -> type[RuleBase]:
