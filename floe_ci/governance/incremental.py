@@ -17,8 +17,10 @@ finding's line moves when its properties file changes), keeps the findings it ha
 others are evaluated on a smaller project: those relations with all their ancestors, and the
 readers of the inputs among them, so that each rule sees for them exactly what it would see
 in the whole project. Rules of scope "project" always run on the whole project. Anything the
-keys cannot follow (no lineage fingerprints, a model reading a node it does not depend on)
-evaluates everything. Pure: the caller stores what `Incremental.relations` holds.
+keys cannot follow (no lineage fingerprints, a model reading a model that is none of its
+ancestors) evaluates everything; reading an ephemeral parent's own parents follows the DAG,
+and a seed or source a macro reads without `ref()` is keyed like a parent.
+Pure: the caller stores what `Incremental.relations` holds.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def _model_keys(
     ctx: RuleContext, base: bytes, own: Mapping[str, bytes], reads: Mapping[str, frozenset[str]]
 ) -> dict[str, str] | None:
     """Each model's key from its own digest and its parents' keys, parents first (a
-    depth-first walk); None on a cycle or a read of a node the model does not depend on."""
+    depth-first walk); None on a cycle or a read of a model that is none of its ancestors."""
     models = ctx.models
     keys: dict[str, str] = {}
     visiting: set[str] = set()
@@ -125,9 +127,16 @@ def _model_keys(
                 stack.append((node_id, True))
                 stack.extend((p, False) for p in parents if p in models and p not in visiting)
                 continue
-            if not reads.get(node_id, frozenset()) <= set(parents):
-                return None  # it reads a node it does not depend on: the DAG misses an edge
             parts = [base, own[node_id]]
+            extra = reads.get(node_id, frozenset()) - set(parents)
+            hidden = sorted(extra - _ancestors(ctx, node_id)) if extra else []
+            if any(read in models for read in hidden):
+                return None  # reads a model the DAG does not order before it
+            # a seed or source read without ref() (a macro picked the relation): keyed too
+            parts += (
+                f"{read}\0{own[read].hex() if read in own else 'absent'}".encode()
+                for read in hidden
+            )
             for parent in sorted(set(parents)):
                 if parent in models:
                     if parent not in keys:
@@ -138,6 +147,20 @@ def _model_keys(
                     parts.append(f"{parent}\0{known.hex() if known else 'absent'}".encode())
             keys[node_id] = _digest(*parts).hex()
     return keys
+
+
+def _ancestors(ctx: RuleContext, node_id: str) -> set[str]:
+    """Every node upstream of a model (an ephemeral parent's SQL is inlined, so a model's
+    lineage reads its ephemeral parents' own parents)."""
+    found: set[str] = set()
+    waiting = list(ctx.models[node_id].parents)
+    while waiting:
+        parent = waiting.pop()
+        if parent not in found:
+            found.add(parent)
+            if parent in ctx.models:
+                waiting.extend(ctx.models[parent].parents)
+    return found
 
 
 def evaluate_rules(

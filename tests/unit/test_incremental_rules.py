@@ -88,3 +88,20 @@ def test_keys_ignore_the_parse_time_and_follow_the_project_key() -> None:
     assert relation_keys(ctx, "key") == keys
     other = relation_keys(ctx, "another key")
     assert other is not None and not set(other.values()) & set(keys.values())
+
+
+def test_a_source_read_without_source_is_keyed_like_a_parent() -> None:
+    """Fivetran's union macros pick the relation: dbt's DAG misses the edge, the keys not."""
+    raw = Model("raw_reader", "select email from crm.customers", columns=["email"])
+    before = shop(STAGING, CONTACTS, REPORT, OTHER, raw)
+    ctx = before.context()
+    assert "source.shop.crm.customers" not in ctx.models["model.shop.raw_reader"].parents
+    keys = relation_keys(ctx, "key")
+    assert keys is not None
+    wider = Source("crm", "customers", columns=["id", "email", "phone", "ssn"])
+    after = Project(sources=[wider], models=[STAGING, CONTACTS, REPORT, OTHER, raw], spec=SPEC)
+    changed = relation_keys(after.context(), "key")
+    assert changed is not None
+    assert changed["model.shop.raw_reader"] != keys["model.shop.raw_reader"]
+    assert changed["model.shop.other"] == keys["model.shop.other"]
+    reuse_against_full(ctx, after.context())
