@@ -26,6 +26,7 @@ Pure: the caller stores what `Incremental.relations` holds.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
@@ -129,7 +130,7 @@ def _model_keys(
                 continue
             parts = [base, own[node_id]]
             extra = reads.get(node_id, frozenset()) - set(parents)
-            hidden = sorted(extra - _ancestors(ctx, node_id)) if extra else []
+            hidden = sorted(_outside_ancestors(ctx, node_id, set(extra))) if extra else []
             if any(read in models for read in hidden):
                 return None  # reads a model the DAG does not order before it
             # a seed or source read without ref() (a macro picked the relation): keyed too
@@ -149,18 +150,21 @@ def _model_keys(
     return keys
 
 
-def _ancestors(ctx: RuleContext, node_id: str) -> set[str]:
-    """Every node upstream of a model (an ephemeral parent's SQL is inlined, so a model's
-    lineage reads its ephemeral parents' own parents)."""
-    found: set[str] = set()
-    waiting = list(ctx.models[node_id].parents)
-    while waiting:
-        parent = waiting.pop()
-        if parent not in found:
-            found.add(parent)
+def _outside_ancestors(ctx: RuleContext, node_id: str, reads: set[str]) -> set[str]:
+    """Those of `reads` that are none of the model's ancestors (an ephemeral parent's SQL is
+    inlined, so a model's lineage reads that parent's own parents). Walks up only until all
+    are found: they are usually a step or two away."""
+    left = set(reads)
+    seen: set[str] = set()
+    waiting = deque(ctx.models[node_id].parents)  # breadth first: the nearest first
+    while waiting and left:
+        parent = waiting.popleft()
+        if parent not in seen:
+            seen.add(parent)
+            left.discard(parent)
             if parent in ctx.models:
                 waiting.extend(ctx.models[parent].parents)
-    return found
+    return left
 
 
 def evaluate_rules(
