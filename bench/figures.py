@@ -96,7 +96,7 @@ def render_markdown(figures: Sequence[Figure], notes: Sequence[str] = ()) -> str
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     text = "\n".join(lines) + "\n"
     if notes:
-        text += "\n" + "\n".join(notes) + "\n"
+        text += "\n" + "\n\n".join(notes) + "\n"  # a paragraph each
     return text
 
 
