@@ -66,3 +66,35 @@ def test_base_without_floe_yaml(repo: Path, tmp_path: Path) -> None:
     with pytest.raises(FloeUsageError) as caught:
         base_snapshot(repo / "pipelines" / "new" / "floe.yaml", "main", CheckOptions())
     assert "does not exist at main" in str(caught.value)
+
+
+def test_only_the_most_recently_used_base_checkouts_are_kept(tmp_path: Path) -> None:
+    """A CI cache keeps `.floe/cache/base/`: without pruning it grows by a checkout of the
+    whole project each time the base moves."""
+    from floe_ci.integrations.git.worktree import KEEP_BASES, checkout
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commits = []
+    for number in range(KEEP_BASES + 2):
+        (root / "README.md").write_text(f"revision {number}\n")
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", f"revision {number}")
+        commits.append(git(root, "rev-parse", "HEAD"))
+    cache = root / ".floe" / "cache" / "base"
+    unrelated = cache / "notes"
+    first, second, *others = commits
+    for sha in (first, second, *others[: KEEP_BASES - 2]):
+        checkout(root, cache, sha)
+    unrelated.mkdir()
+    checkout(root, cache, first)  # used again: now the most recent of those
+    checkout(root, cache, others[-2])
+    checkout(root, cache, others[-1])
+    kept = sorted(p.name for p in cache.iterdir() if p.name != "notes")
+    assert len(kept) == KEEP_BASES
+    assert first in kept and others[-1] in kept and second not in kept
+    assert unrelated.is_dir()
+    listed = git(root, "worktree", "list", "--porcelain")
+    assert second not in listed and others[-1] in listed
+    assert (cache / first / "README.md").read_text() == "revision 0\n"

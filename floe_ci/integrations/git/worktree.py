@@ -1,13 +1,19 @@
 """git for the pull-request review: resolve a revision, check a commit out as a worktree.
 
 `git worktree add` puts the base commit under `.floe/cache/base/<sha>/` once; a checkout of a
-commit never changes, so it is reused until the base moves.
+commit never changes, so it is reused until the base moves. Only the most recently used
+checkouts are kept (KEEP_BASES): a CI cache would otherwise grow by a whole checkout of the
+project every time the base moves.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,7 +22,9 @@ from floe_ci.errors import FloeUsageError
 from floe_ci.fsutil import ensure_folder
 from floe_ci.integrations.git.trusted_state import is_checkout_of, is_registered_worktree
 
-_DONE = ".floe-base-complete"
+_DONE = ".floe-base-complete"  # written last; its time says when the checkout was last used
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+KEEP_BASES = 3  # the base in use and the two used before it
 
 
 def git(
@@ -75,6 +83,7 @@ def checkout(top: Path, cache: Path, sha: str) -> Path:
     if (final / _DONE).is_file() and (
         is_registered_worktree(top, final, sha) or is_checkout_of(top, final, sha)
     ):
+        _mark_used(final / _DONE)
         return final
     ensure_folder(cache, "the base revision's checkout")
     confine(final, None, "the base revision's checkout")  # before deleting a stale one
@@ -88,4 +97,36 @@ def checkout(top: Path, cache: Path, sha: str) -> Path:
             str(final), f"cannot check out the base revision {sha[:12]}: {exc}"
         ) from None
     (final / _DONE).write_text(sha + "\n")
+    _mark_used(final / _DONE)
+    prune_checkouts(top, cache, KEEP_BASES)
     return final
+
+
+def prune_checkouts(top: Path, cache: Path, keep: int) -> list[Path]:
+    """Delete the complete base checkouts under `cache` but the `keep` most recently used;
+    the removed ones. A folder being checked out (no marker yet), a link or anything not
+    named by a commit is left alone."""
+    used: list[tuple[int, Path]] = []
+    for entry in cache.iterdir():
+        if not _SHA.fullmatch(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            used.append(((entry / _DONE).stat().st_mtime_ns, entry))
+        except OSError:
+            continue
+    used.sort(reverse=True)
+    removed = [entry for _time, entry in used[keep:]]
+    for entry in removed:
+        confine(entry, None, "an old base revision's checkout")
+        shutil.rmtree(entry)
+    if removed:
+        git(["worktree", "prune"], top)
+    return removed
+
+
+def _mark_used(marker: Path) -> None:
+    # The clock's own nanoseconds: a file system's times move in ticks of milliseconds, and
+    # two uses within one tick would tie. A read-only cache still works, pruned by older times.
+    now = time.time_ns()
+    with contextlib.suppress(OSError):
+        os.utime(marker, ns=(now, now))
