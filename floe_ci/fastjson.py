@@ -7,6 +7,7 @@ result never depends on which parser ran.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -42,21 +43,14 @@ def dumps_compact(value: Any) -> str:
 
     orjson writes NaN as null: callers pass only data without floats (cache entries).
     """
-    if orjson is not None:
-        try:
-            return orjson.dumps(value).decode()
-        except TypeError:  # non-str keys or types orjson does not know: the stdlib decides
-            pass
-    return json.dumps(value, separators=(",", ":"))
+    return dumps_bytes(value).decode()
 
 
 def dumps_bytes(value: Any) -> bytes:
-    """Compact JSON as bytes, for digests: the same value gives the same bytes."""
+    """dumps_compact as bytes, for digests and files: the same value gives the same bytes."""
     if orjson is not None:
-        try:
+        with contextlib.suppress(TypeError):  # non-str keys or unknown types: the stdlib decides
             return orjson.dumps(value)
-        except TypeError:
-            pass
     return json.dumps(value, separators=(",", ":")).encode()
 
 

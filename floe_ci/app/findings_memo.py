@@ -89,8 +89,8 @@ class FindingsMemo:
             stored = relations[node_id]
             start = len(findings)
             findings.extend(dict(f.__dict__) for f in stored.findings)
-            index[node_id] = [stored.key, [list(pair) for pair in stored.files], start,
-                              len(findings)]  # fmt: skip
+            files = [list(pair) for pair in stored.files]
+            index[node_id] = [stored.key, files, start, len(findings)]
         data = {
             "version": _VERSION,
             "project": self.project_key,

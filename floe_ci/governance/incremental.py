@@ -102,8 +102,7 @@ def relation_keys(ctx: RuleContext, project_key: str) -> dict[str, str] | None:
                 readers.setdefault(parent, []).append(node_id)
     for node_id in ctx.inputs:
         parts = [base, own[node_id]]
-        for reader in sorted(readers.get(node_id, ())):
-            parts.append(f"{reader}\0{own[reader].hex()}".encode())
+        parts += (_named(reader, own[reader]) for reader in sorted(readers.get(node_id, ())))
         keys[node_id] = _digest(*parts).hex()
     return keys
 
@@ -134,18 +133,14 @@ def _model_keys(
             if any(read in models for read in hidden):
                 return None  # reads a model the DAG does not order before it
             # a seed or source read without ref() (a macro picked the relation): keyed too
-            parts += (
-                f"{read}\0{own[read].hex() if read in own else 'absent'}".encode()
-                for read in hidden
-            )
+            parts += (_named(read, own.get(read)) for read in hidden)
             for parent in sorted(set(parents)):
                 if parent in models:
                     if parent not in keys:
                         return None  # a cycle: dbt refuses them, the keys cannot follow one
                     parts.append(f"{parent}\0{keys[parent]}".encode())
                 else:
-                    known = own.get(parent)
-                    parts.append(f"{parent}\0{known.hex() if known else 'absent'}".encode())
+                    parts.append(_named(parent, own.get(parent)))
             keys[node_id] = _digest(*parts).hex()
     return keys
 
@@ -250,6 +245,11 @@ def _sub_context(ctx: RuleContext, dirty: Iterable[str]) -> RuleContext:
         inputs={k: v for k, v in ctx.inputs.items() if k in inputs},
         cache={},
     )
+
+
+def _named(node_id: str, digest: bytes | None) -> bytes:
+    """A node and its own digest, as one part of another's key ("absent": no such node)."""
+    return f"{node_id}\0{digest.hex() if digest else 'absent'}".encode()
 
 
 def _digest(*parts: bytes) -> bytes:
