@@ -26,7 +26,7 @@ A test builds one from a small dict: `Manifest({"nodes": {uid: {"resource_type":
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -241,6 +241,8 @@ SUPPORTED_SCHEMA_VERSIONS = ("v12",)
 SUPPORTED_DBT = "dbt 1.10 and 1.11"
 # Deeper than this, a meta block is not configuration (and recursive code would choke).
 MAX_META_DEPTH = 32
+# The sections of entries keyed by unique_id, each checked entry by entry.
+NODE_SECTIONS = ("nodes", "sources", "exposures", "macros")
 _SCHEMA_VERSION = re.compile(r"/manifest/(v\d+)\.json$")
 
 
@@ -253,11 +255,13 @@ class ManifestShapeError(ValueError):
         self.problem = problem
 
 
-def check_manifest(data: Any) -> None:
+def check_manifest(data: Any, known: Container[str] = frozenset()) -> None:
     """Raise ManifestShapeError unless `data` has the shape floe-ci reads: a supported
     schema version, and every field the view names of the type dbt writes.
 
-    Linear in the manifest and without recursion (deep JSON is refused, not followed)."""
+    Linear in the manifest and without recursion (deep JSON is refused, not followed).
+    `known` names entries (`section:unique_id`) whose exact content passed before: a warm
+    check then looks only at what changed (their digests: integrations/dbt/manifest_file)."""
     if not isinstance(data, Mapping):
         raise ManifestShapeError("", f"the manifest is {_kind(data)}, expected a JSON object")
     metadata = data.get("metadata")
@@ -276,7 +280,7 @@ def check_manifest(data: Any) -> None:
         )
     if "nodes" not in data:
         raise ManifestShapeError("nodes", "is missing: not a dbt manifest")
-    for section in ("nodes", "sources", "exposures", "macros"):
+    for section in NODE_SECTIONS:
         entries = data.get(section)
         if entries is None and section != "nodes":
             continue
@@ -284,6 +288,8 @@ def check_manifest(data: Any) -> None:
         assert isinstance(entries, Mapping)
         macro = section == "macros"
         for uid, node in entries.items():
+            if known and f"{section}:{uid}" in known:
+                continue
             if not _node_fits(node, macro):  # the fast test; then find and name the problem
                 _check_node(node, f"{section}[{uid!r}]", macro)
     for section in ("child_map", "parent_map"):

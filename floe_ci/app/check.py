@@ -72,11 +72,11 @@ def collect_check(
     from floe_ci.app.state_guard import private_state_if_committed
     from floe_ci.errors import FloeUsageError
     from floe_ci.integrations.dbt.column_locations import FastColumnLocations
+    from floe_ci.integrations.dbt.manifest_file import read_manifest_reusing
     from floe_ci.integrations.dbt.parse import (
         TargetFields,
         catalog_path,
         ensure_manifest,
-        load_manifest,
     )
 
     shown = options.config_file
@@ -123,7 +123,8 @@ def collect_check(
         # Frozen before the collector runs again: its next collection would walk the
         # manifest's millions of new objects (~0.05 s at 5,000 models).
         with step("manifest", "manifest load"), collector_paused():
-            manifest = load_manifest(manifest_path)
+            checked = read_manifest_reusing(manifest_path, state_dir / "cache" / "manifest")
+            manifest = checked.data
             settled()
         from floe_ci.integrations.dbt.lineage import build_column_lineage
         from floe_ci.integrations.dbt.packages import package_roots, relative_roots
@@ -162,6 +163,7 @@ def collect_check(
                 locations,
                 locate_spec,
                 package_roots=relative_roots(packages, root),
+                node_digests=checked.digests,
             )
             settled()
             result = stored.load() if stored is not None else None

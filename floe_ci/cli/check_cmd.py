@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from floe_ci.cli.options import config_option, shown_path
+from floe_ci.cli.options import config_option, one_shot_process, shown_path
 from floe_ci.cli.progress_options import progress_options, showing_progress
 
 if TYPE_CHECKING:
@@ -226,9 +226,10 @@ def check(
     printed: list[tuple[str, bool]] = []  # (text, to standard error), once progress is gone
     # Progress starts before the imports: on a busy machine they alone take a second.
     with showing_progress("floe-ci check", quiet=quiet, verbose=verbose) as progress:
-        from floe_ci.app.check import run_check, with_durations
+        from floe_ci.app.check import collect_check, with_durations
         from floe_ci.app.progress import step
         from floe_ci.fsutil import check_output_file, write_atomic
+        from floe_ci.gc_tuning import keep_until_exit
         from floe_ci.governance.evaluate import ALL_ENVIRONMENTS, CheckOptions
         from floe_ci.report import render
 
@@ -255,9 +256,13 @@ def check(
                 config, base_ref, options, head_manifest=manifest, base_manifest=base_manifest
             )
         else:
-            result = run_check(
+            run = collect_check(
                 config, options, refresh_manifest=refresh_manifest, manifest_path=manifest
             )
+            result = run.result
+            if one_shot_process():
+                keep_until_exit(run)  # the manifest is not taken apart just before exiting
+            del run
         result = with_durations(result, progress.durations)
         with step("rendering"):
             template = None

@@ -22,3 +22,11 @@ def shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def one_shot_process() -> bool:
+    """Whether this process is the `floe-ci` command itself, which ends after one command
+    (not a test runner or a server calling the commands in-process, which live on)."""
+    import sys
+
+    return Path(sys.argv[0]).name == "floe-ci"

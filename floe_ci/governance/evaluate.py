@@ -145,9 +145,12 @@ def build_context(
     locate_spec: SpecLocator,
     *,
     package_roots: Mapping[str, str] | None = None,
+    node_digests: Mapping[str, bytes] | None = None,
 ) -> RuleContext:
     """The facts every rule reads: models with their columns, seeds and sources (`inputs`),
-    lineage, and where each package's files are (`package_roots`, see RuleContext)."""
+    lineage, and where each package's files are (`package_roots`, see RuleContext).
+    `node_digests` (unique_id -> content digest, as the manifest was read) spare the
+    incremental evaluation serialising every node again."""
     models: dict[str, ModelFacts] = {}
     inputs: dict[str, ModelFacts] = {}
     # Generated and large projects repeat the same few meta blocks thousands of times.
@@ -206,6 +209,7 @@ def build_context(
         lineage=lineage,
         inputs=dict(sorted(inputs.items())),
         package_roots=dict(package_roots or {}),
+        node_digests=node_digests or {},
     )
 
 

@@ -5,7 +5,8 @@ from facts this module keys. A relation's key is a digest of
 
 - the project-wide inputs (floe.yaml as loaded, the check's options, floe-ci's code, where
   each package's files are: `project_key`);
-- its manifest node (all of it but dbt's `created_at`) and what the lineage says of it
+- its manifest node (all of it but dbt's `created_at`; `RuleContext.node_digests` when the
+  reader took them) and what the lineage says of it
   (`ColumnLineage.fingerprint`: its columns, what each reads and how);
 - for a model, the keys of its parents and of every node its lineage reads (so a change
   reaches every descendant: inherited classifications follow lineage down the DAG);
@@ -82,11 +83,16 @@ def relation_keys(ctx: RuleContext, project_key: str) -> dict[str, str] | None:
     )
     own: dict[str, bytes] = {}
     reads: dict[str, frozenset[str]] = {}
+    digests = ctx.node_digests
     for node_id, relation in (*ctx.models.items(), *ctx.inputs.items()):
-        node = dict(relation.node)
-        for key in _VOLATILE:
-            node.pop(key, None)
-        parts = [dumps_bytes(node)]
+        known = digests.get(node_id)
+        if known is not None:
+            parts = [known]
+        else:
+            node = dict(relation.node)
+            for key in _VOLATILE:
+                node.pop(key, None)
+            parts = [dumps_bytes(node)]
         if lineage is not None:
             fingerprint, read = lineage.fingerprint(node_id)
             parts.append(fingerprint)

@@ -129,6 +129,9 @@ class RuleContext:
     # node's `original_file_path`/`patch_path` are relative to its package's folder; files
     # in findings are relative to floe.yaml's folder: `package_file` joins the two.
     package_roots: Mapping[str, str] = field(default_factory=dict)
+    # unique_id -> a digest of the node's content as the manifest was read (all of it but
+    # dbt's parse time); what the incremental evaluation keys a node by (may be empty).
+    node_digests: Mapping[str, bytes] = field(default_factory=dict)
 
     @cached_property
     def by_name(self) -> dict[str, ModelFacts]:

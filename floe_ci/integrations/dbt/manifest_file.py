@@ -4,25 +4,95 @@ A manifest may come from anywhere: `--manifest FILE`, a committed `target/`, a c
 way it can be wrong is a located usage error (exit 2) naming the file and the first bad
 field, never a traceback: not JSON, nested too deeply for any parser, a field of the wrong
 type, or a schema version that the supported dbt versions do not write.
+
+A check also takes each entry's content digest (`node_digests`): entries whose digest
+passed the shape check before (kept in `checked-entries.bin` of a cache folder) are not
+walked again, and the digests key the findings a warm check reuses (governance.incremental).
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from floe_ci.dbt_manifest import SUPPORTED_DBT, ManifestShapeError, check_manifest
+import floe_ci
+from floe_ci.dbt_manifest import NODE_SECTIONS, SUPPORTED_DBT, ManifestShapeError, check_manifest
 from floe_ci.errors import FloeUsageError
 
 _HINT = "delete it and run again; floe-ci re-creates it with `dbt parse`"
+CHECKED_FILE = "checked-entries.bin"
+_DIGEST_SIZE = 16
+# dbt's parse time of an entry: a full re-parse changes it and nothing else.
+_VOLATILE = "created_at"
+
+
+@dataclass(frozen=True)
+class CheckedManifest:
+    """A manifest read and checked, with the content digest of each entry by unique_id."""
+
+    data: dict[str, Any]
+    digests: dict[str, bytes] = field(default_factory=dict)
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest at `path`, every entry's shape checked."""
+    data = _parse(path)
+    _check(data, path, frozenset())
+    assert isinstance(data, dict)
+    return data
+
+
+def read_manifest_reusing(path: Path, cache_dir: Path) -> CheckedManifest:
+    """read_manifest, not walking again the entries whose exact content passed before
+    (their digests in `cache_dir`); the digests of all entries come with it."""
+    data = _parse(path)
+    digests = node_digests(data)
+    passed = _load_checked(cache_dir)
+    _check(data, path, frozenset(key for key, d in _keyed(digests) if d in passed))
+    assert isinstance(data, dict)
+    if passed != set(digests.values()):
+        _save_checked(cache_dir, digests.values())
+    return CheckedManifest(data, {uid: d for (_, uid), d in digests.items()})
+
+
+def node_digests(data: Any) -> dict[tuple[str, str], bytes]:
+    """(section, unique_id) -> digest of the entry's JSON, all of it but dbt's parse time;
+    an entry that cannot be serialised has none (it is always checked)."""
+    from floe_ci import fastjson
+
+    digests: dict[tuple[str, str], bytes] = {}
+    if not isinstance(data, dict):
+        return digests
+    for section in NODE_SECTIONS:
+        entries = data.get(section)
+        if not isinstance(entries, dict):
+            continue
+        prefix = section.encode() + b"\0"
+        for uid, node in entries.items():
+            if isinstance(node, dict) and _VOLATILE in node:
+                node = {**node, _VOLATILE: None}
+            try:
+                text = fastjson.dumps_bytes(node)
+            except (RecursionError, TypeError, ValueError):
+                continue
+            digests[(section, str(uid))] = hashlib.blake2b(
+                prefix + text, digest_size=_DIGEST_SIZE
+            ).digest()
+    return digests
+
+
+def _keyed(digests: dict[tuple[str, str], bytes]) -> list[tuple[str, bytes]]:
+    return [(f"{section}:{uid}", d) for (section, uid), d in digests.items()]
+
+
+def _parse(path: Path) -> Any:
     from floe_ci import fastjson
 
     shown = str(path)
     try:
-        data = fastjson.loads(path.read_bytes())
+        return fastjson.loads(path.read_bytes())
     except IsADirectoryError:
         raise FloeUsageError.single(shown, "is a folder, expected dbt's manifest.json") from None
     except RecursionError:
@@ -34,13 +104,42 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise FloeUsageError.single(
             shown, f"cannot read dbt manifest: {reason}", hint=_HINT
         ) from None
+
+
+def _check(data: Any, path: Path, known: frozenset[str]) -> None:
     try:
-        check_manifest(data)
+        check_manifest(data, known)
     except ManifestShapeError as exc:
         raise FloeUsageError.single(
-            shown,
+            str(path),
             f"not a dbt manifest floe-ci can read: {exc}",
             hint=f"re-create it with `dbt parse` ({SUPPORTED_DBT}); {_HINT}",
         ) from None
-    assert isinstance(data, dict)
-    return data
+
+
+def _checker_version() -> bytes:
+    """What a stored digest's "passed" depends on: floe-ci's version and the checker's code."""
+    import floe_ci.dbt_manifest as checker
+
+    source = Path(checker.__file__).read_bytes()
+    return f"floe-ci {floe_ci.__version__} ".encode() + hashlib.blake2b(source).hexdigest().encode()
+
+
+def _load_checked(cache_dir: Path) -> set[bytes]:
+    """The digests of entries that passed the shape check; empty when unreadable or made by
+    another checker."""
+    try:
+        raw = (cache_dir / CHECKED_FILE).read_bytes()
+    except OSError:
+        return set()
+    header, _, body = raw.partition(b"\n")
+    if header != _checker_version() or len(body) % _DIGEST_SIZE:
+        return set()
+    return {body[i : i + _DIGEST_SIZE] for i in range(0, len(body), _DIGEST_SIZE)}
+
+
+def _save_checked(cache_dir: Path, digests: Any) -> None:
+    from floe_ci.fsutil import write_atomic
+
+    body = b"".join(sorted(digests))
+    write_atomic(cache_dir / CHECKED_FILE, _checker_version() + b"\n" + body)
