@@ -30,14 +30,14 @@ import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from floe_ci.fastjson import dumps_bytes
 from floe_ci.governance.result import Finding
 from floe_ci.governance.rules.base import Rule, RuleContext
 
 # dbt's parse time of a node: a full re-parse changes it and nothing else.
-_VOLATILE = frozenset(("created_at",))
+_VOLATILE = "created_at"
 
 
 @runtime_checkable
@@ -86,13 +86,12 @@ def relation_keys(ctx: RuleContext, project_key: str) -> dict[str, str] | None:
     digests = ctx.node_digests
     for node_id, relation in (*ctx.models.items(), *ctx.inputs.items()):
         known = digests.get(node_id)
-        if known is not None:
-            parts = [known]
-        else:
-            node = dict(relation.node)
-            for key in _VOLATILE:
-                node.pop(key, None)
-            parts = [dumps_bytes(node)]
+        if known is None:
+            section = "sources" if relation.resource_type == "source" else "nodes"
+            known = entry_digest(section, relation.node)
+            if known is None:
+                return None  # a node JSON cannot express: nothing can be keyed by it
+        parts = [known]
         if lineage is not None:
             fingerprint, read = lineage.fingerprint(node_id)
             parts.append(fingerprint)
@@ -251,6 +250,21 @@ def _sub_context(ctx: RuleContext, dirty: Iterable[str]) -> RuleContext:
         inputs={k: v for k, v in ctx.inputs.items() if k in inputs},
         cache={},
     )
+
+
+def entry_digest(section: str, node: Any) -> bytes | None:
+    """The digest of a manifest entry of `section` ("nodes", "sources", ...): its JSON, all
+    of it but dbt's parse time; None when it has no JSON form. The manifest's reader takes
+    the same digests (integrations/dbt/manifest_file.node_digests): a node is keyed alike
+    whether the reader gave its digest or it is taken here."""
+    if isinstance(node, dict) and _VOLATILE in node:
+        node = dict(node)
+        del node[_VOLATILE]  # absent and present alike
+    try:
+        text = dumps_bytes(node)
+    except (RecursionError, TypeError, ValueError):
+        return None
+    return hashlib.blake2b(section.encode() + b"\0" + text, digest_size=16).digest()
 
 
 def _named(node_id: str, digest: bytes | None) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from floe_ci.errors import FloeUsageError
+from floe_ci.governance.incremental import relation_keys
 from floe_ci.integrations.dbt.manifest_file import (
     CHECKED_FILE,
     node_digests,
@@ -104,3 +105,22 @@ def test_the_digest_ignores_dbts_parse_time_only(tmp_path: Path) -> None:
     described = _model("orders")
     described["description"] = "the orders"
     assert node_digests(_manifest(described)) != first
+
+
+def test_keys_are_the_same_whether_the_reader_gave_the_node_digests_or_not() -> None:
+    """The check's reader hands over each entry's digest; a context built without them (the
+    review's, a test's) must key every relation alike, or a warm check would reuse nothing."""
+    from dataclasses import replace
+
+    from tests.unit.test_incremental_rules import BASE
+
+    ctx = BASE.context()
+    manifest = {
+        "nodes": {k: m.node for k, m in ctx.models.items()},
+        "sources": {k: m.node for k, m in ctx.inputs.items() if m.resource_type == "source"},
+    }
+    given = {uid: d for (_section, uid), d in node_digests(manifest).items()}
+    assert set(given) >= set(ctx.models)
+    assert relation_keys(replace(ctx, node_digests=given), "p") == relation_keys(ctx, "p")
+    touched = dict(given, **{next(iter(ctx.models)): b"another content!"})
+    assert relation_keys(replace(ctx, node_digests=touched), "p") != relation_keys(ctx, "p")

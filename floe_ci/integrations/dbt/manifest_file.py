@@ -23,9 +23,7 @@ from floe_ci.errors import FloeUsageError
 
 _HINT = "delete it and run again; floe-ci re-creates it with `dbt parse`"
 CHECKED_FILE = "checked-entries.bin"
-_DIGEST_SIZE = 16
-# dbt's parse time of an entry: a full re-parse changes it and nothing else.
-_VOLATILE = "created_at"
+_DIGEST_SIZE = 16  # governance.incremental.entry_digest's
 
 
 @dataclass(frozen=True)
@@ -58,9 +56,10 @@ def read_manifest_reusing(path: Path, cache_dir: Path) -> CheckedManifest:
 
 
 def node_digests(data: Any) -> dict[tuple[str, str], bytes]:
-    """(section, unique_id) -> digest of the entry's JSON, all of it but dbt's parse time;
-    an entry that cannot be serialised has none (it is always checked)."""
-    from floe_ci import fastjson
+    """(section, unique_id) -> the entry's digest (governance.incremental.entry_digest: its
+    JSON, all of it but dbt's parse time); an entry without a JSON form has none (it is
+    always checked)."""
+    from floe_ci.governance.incremental import entry_digest
 
     digests: dict[tuple[str, str], bytes] = {}
     if not isinstance(data, dict):
@@ -69,17 +68,10 @@ def node_digests(data: Any) -> dict[tuple[str, str], bytes]:
         entries = data.get(section)
         if not isinstance(entries, dict):
             continue
-        prefix = section.encode() + b"\0"
         for uid, node in entries.items():
-            if isinstance(node, dict) and _VOLATILE in node:
-                node = {**node, _VOLATILE: None}
-            try:
-                text = fastjson.dumps_bytes(node)
-            except (RecursionError, TypeError, ValueError):
-                continue
-            digests[(section, str(uid))] = hashlib.blake2b(
-                prefix + text, digest_size=_DIGEST_SIZE
-            ).digest()
+            digest = entry_digest(section, node)
+            if digest is not None:
+                digests[(section, str(uid))] = digest
     return digests
 
 
