@@ -125,4 +125,6 @@ def test_three_concurrent_reviews_in_one_checkout_all_succeed(tmp_path: Path) ->
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(review, range(3)))
     assert [code for code, _, _ in results] == [1, 1, 1], [err[-500:] for _, _, err in results]
-    assert results[0][1] == results[1][1] == results[2][1] and "FLOE501" in results[0][1]
+    assert results[0][1] == results[1][1] == results[2][1] and "FLOE501" in results[0][1], [
+        err[-2000:] for _, _, err in results
+    ]  # standard error says which review lost its findings, and how
