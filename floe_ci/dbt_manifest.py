@@ -255,12 +255,12 @@ class ManifestShapeError(ValueError):
         self.problem = problem
 
 
-def check_manifest(data: Any, known: Container[str] = frozenset()) -> None:
+def check_manifest(data: Any, known: Container[tuple[str, str]] = frozenset()) -> None:
     """Raise ManifestShapeError unless `data` has the shape floe-ci reads: a supported
     schema version, and every field the view names of the type dbt writes.
 
     Linear in the manifest and without recursion (deep JSON is refused, not followed).
-    `known` names entries (`section:unique_id`) whose exact content passed before: a warm
+    `known` names entries (section, unique_id) whose exact content passed before: a warm
     check then looks only at what changed (their digests: integrations/dbt/manifest_file)."""
     if not isinstance(data, Mapping):
         raise ManifestShapeError("", f"the manifest is {_kind(data)}, expected a JSON object")
@@ -288,7 +288,7 @@ def check_manifest(data: Any, known: Container[str] = frozenset()) -> None:
         assert isinstance(entries, Mapping)
         macro = section == "macros"
         for uid, node in entries.items():
-            if known and f"{section}:{uid}" in known:
+            if known and (section, uid) in known:
                 continue
             if not _node_fits(node, macro):  # the fast test; then find and name the problem
                 _check_node(node, f"{section}[{uid!r}]", macro)

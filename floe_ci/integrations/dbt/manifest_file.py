@@ -13,7 +13,9 @@ walked again, and the digests key the findings a warm check reuses (governance.i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +38,16 @@ class CheckedManifest:
 
 def read_manifest(path: Path) -> dict[str, Any]:
     """The manifest at `path`, every entry's shape checked."""
-    data = _parse(path)
-    _check(data, path, frozenset())
-    assert isinstance(data, dict)
-    return data
+    return _check(_parse(path), path, frozenset())
 
 
 def read_manifest_reusing(path: Path, cache_dir: Path) -> CheckedManifest:
     """read_manifest, not walking again the entries whose exact content passed before
     (their digests in `cache_dir`); the digests of all entries come with it."""
-    data = _parse(path)
-    digests = node_digests(data)
+    raw = _parse(path)
+    digests = node_digests(raw)
     passed = _load_checked(cache_dir)
-    _check(data, path, frozenset(key for key, d in _keyed(digests) if d in passed))
-    assert isinstance(data, dict)
+    data = _check(raw, path, frozenset(key for key, d in digests.items() if d in passed))
     if passed != set(digests.values()):
         _save_checked(cache_dir, digests.values())
     return CheckedManifest(data, {uid: d for (_, uid), d in digests.items()})
@@ -75,10 +73,6 @@ def node_digests(data: Any) -> dict[tuple[str, str], bytes]:
     return digests
 
 
-def _keyed(digests: dict[tuple[str, str], bytes]) -> list[tuple[str, bytes]]:
-    return [(f"{section}:{uid}", d) for (section, uid), d in digests.items()]
-
-
 def _parse(path: Path) -> Any:
     from floe_ci import fastjson
 
@@ -98,7 +92,8 @@ def _parse(path: Path) -> Any:
         ) from None
 
 
-def _check(data: Any, path: Path, known: frozenset[str]) -> None:
+def _check(data: Any, path: Path, known: frozenset[tuple[str, str]]) -> dict[str, Any]:
+    """`data` when it has a manifest's shape (entries named in `known` passed before)."""
     try:
         check_manifest(data, known)
     except ManifestShapeError as exc:
@@ -107,8 +102,11 @@ def _check(data: Any, path: Path, known: frozenset[str]) -> None:
             f"not a dbt manifest floe-ci can read: {exc}",
             hint=f"re-create it with `dbt parse` ({SUPPORTED_DBT}); {_HINT}",
         ) from None
+    assert isinstance(data, dict)
+    return data
 
 
+@cache  # read by the load and the save of one check
 def _checker_version() -> bytes:
     """What a stored digest's "passed" depends on: floe-ci's version and the checker's code."""
     import floe_ci.dbt_manifest as checker
@@ -130,7 +128,7 @@ def _load_checked(cache_dir: Path) -> set[bytes]:
     return {body[i : i + _DIGEST_SIZE] for i in range(0, len(body), _DIGEST_SIZE)}
 
 
-def _save_checked(cache_dir: Path, digests: Any) -> None:
+def _save_checked(cache_dir: Path, digests: Iterable[bytes]) -> None:
     from floe_ci.fsutil import write_atomic
 
     body = b"".join(sorted(digests))
