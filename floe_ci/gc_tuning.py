@@ -26,6 +26,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+_open = 0  # long_lived_objects() blocks open now
+
+
 @contextmanager
 def long_lived_objects() -> Iterator[Callable[[], None]]:
     """Keep the cyclic garbage collector off the manifest and the facts built from it.
@@ -35,10 +38,16 @@ def long_lived_objects() -> Iterator[Callable[[], None]]:
     now (gc.freeze); the collector keeps collecting everything made later, and all is
     unfrozen on exit so that a long-lived caller (tests, the review) can free it.
     """
-    owner = gc.get_freeze_count() == 0
+    global _open
+    # Only the outermost call may freeze and unfreeze. The nesting is counted rather than
+    # read from gc.get_freeze_count(), which walks every frozen object (0.07 s at 50,000
+    # models for a nested call).
+    owner = _open == 0 and gc.get_freeze_count() == 0
+    _open += 1
     try:
         yield gc.freeze if owner else _nothing
     finally:
+        _open -= 1
         if owner:
             gc.unfreeze()
 

@@ -242,5 +242,10 @@ class SqlColumns:
 
 def relation_key(parts: Sequence[str]) -> RelationKey:
     """Normalize 1 to 3 name parts (identifier last) into a RelationKey."""
-    padded = ["", "", "", *(p.lower() for p in parts)][-3:]
-    return (padded[0], padded[1], padded[2])
+    # Spelled out by length: this runs three times for every relation of the project.
+    count = len(parts)
+    if count >= 3:
+        return (parts[-3].lower(), parts[-2].lower(), parts[-1].lower())
+    if count == 2:
+        return ("", parts[0].lower(), parts[1].lower())
+    return ("", "", parts[0].lower()) if count else ("", "", "")

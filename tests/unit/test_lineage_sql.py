@@ -248,3 +248,13 @@ def test_window_partition_and_order_give_no_values() -> None:
     assert cols["rank_in_email"].sources == ()
     assert sources(cols["running"]) == {("stg_customers", "customer_id")}
     assert cols["running"].coarse == "aggregate"
+
+
+def test_a_relation_key_is_the_last_three_name_parts_lowered_and_padded_in_front() -> None:
+    from floe_ci.lineage.column_refs import relation_key
+
+    assert relation_key(["DB", "Main", "Orders"]) == ("db", "main", "orders")
+    assert relation_key(["cat", "db", "main", "orders"]) == ("db", "main", "orders")
+    assert relation_key(["Main", "Orders"]) == ("", "main", "orders")
+    assert relation_key(("Orders",)) == ("", "", "orders")
+    assert relation_key([]) == ("", "", "")
