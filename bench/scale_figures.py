@@ -59,6 +59,18 @@ def _after_cold(scale: ScaleProject) -> Path:
     return scale.root / "floe-state-after-cold"
 
 
+def _made_by(scale: ScaleProject) -> Path:
+    """Which floe-ci code left the kept state: the warm runs' stored findings are keyed by
+    it, so a state kept from other code would time a check that reuses no findings."""
+    return scale.root / "floe-state-after-cold.code"
+
+
+def _code() -> str:
+    from floe_ci.app.result_cache import code_fingerprint
+
+    return code_fingerprint()
+
+
 def cold_check(scale: ScaleProject, runs: int) -> Timed:
     """Cold checks of the base manifest; keeps `.floe/` of the last one for warm_check."""
     measured = []
@@ -69,12 +81,13 @@ def cold_check(scale: ScaleProject, runs: int) -> Timed:
     kept = _after_cold(scale)
     shutil.rmtree(kept, ignore_errors=True)
     shutil.copytree(scale.project / ".floe", kept, symlinks=True)
+    _made_by(scale).write_text(_code())
     return _summary(measured)
 
 
 def _restore_after_cold(scale: ScaleProject) -> None:
-    kept = _after_cold(scale)
-    if not kept.is_dir():
+    kept, made_by = _after_cold(scale), _made_by(scale)
+    if not kept.is_dir() or not made_by.is_file() or made_by.read_text() != _code():
         cold_check(scale, 1)
     scale.clear_floe_state()
     shutil.copytree(kept, scale.project / ".floe", symlinks=True)
