@@ -20,7 +20,7 @@ import yaml
 
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
-from floe_ci.fsutil import write_atomic
+from floe_ci.fsutil import project_lock, write_atomic
 from floe_ci.plan.deploy_plan import DeployInputs, DeployPlan, build_deploy_plan
 
 DEPLOY_DIR = Path(".floe") / "deploy"
@@ -65,7 +65,25 @@ def render_revision(
     artifacts: CompiledArtifacts | None = None,
     plan_fingerprint: str | None = None,
 ) -> RevisionRender:
-    """Compile (unless given), parse, generate Cube models and values, `helm template`."""
+    """Compile (unless given), parse, generate Cube models and values, `helm template`.
+
+    Holding the project's lock: the render writes fixed folders of `.floe/deploy/` (the
+    parse's target, the Cube models, the staged chart), and parallel reviews of one
+    checkout read each other's half-written manifest or half-staged chart otherwise."""
+    from floe_ci.app.compile import state_dir_for
+
+    with project_lock(state_dir_for(config)):
+        return _render_revision(config, environment, helm, ref, artifacts, plan_fingerprint)
+
+
+def _render_revision(
+    config: Path,
+    environment: str | None,
+    helm: Path,
+    ref: str,
+    artifacts: CompiledArtifacts | None,
+    plan_fingerprint: str | None,
+) -> RevisionRender:
     from floe_ci.app.compile import compile_pipeline
     from floe_ci.integrations.cube.sync import CUBE_JS, sync_cube
     from floe_ci.integrations.dbt.deploy_manifest import manifest_checksum, parse_with_profile
@@ -171,7 +189,8 @@ def base_checkout(config: Path, ref: str) -> tuple[Path | None, str]:
     folder = config.resolve().parent
     top = repository_top(folder, str(config))
     sha = resolve_commit(ref, folder)
-    worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
+    with project_lock(folder / ".floe"):  # one checkout per commit, as the review's
+        worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
     base_config = worktree / config.resolve().relative_to(top)
     # The commit alone: the review's `main` and the merge's `before` name the same base.
     return (base_config if base_config.is_file() else None), sha[:12]

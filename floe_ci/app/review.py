@@ -123,26 +123,28 @@ def prepare_base(
     top = repository_top(folder, config_file)
     sha = resolve_commit(ref, folder)
     relative = config_path.resolve().relative_to(top)
-    with project_lock(folder / ".floe"):  # one checkout per commit, however many runs
+    # One checkout per commit and one install of its packages, however many runs: parallel
+    # reviews of one checkout would otherwise copy into (or `dbt deps`) one folder at once.
+    with project_lock(folder / ".floe"):
         worktree = checkout(top, folder / ".floe" / "cache" / "base", sha)
-    base_config = worktree / relative
-    if not base_config.is_file():
-        raise FloeUsageError.single(
-            config_file,
-            f"{relative.as_posix()} does not exist at {ref} ({sha[:12]})",
-            hint="the pull request that introduces floe.yaml has no base to compare: run "
-            "`floe-ci check` without --base",
-        )
-    head_project = dbt_project_of(load_spec(config_path, config_file), config_file)
-    base_project = dbt_project_of(load_spec(base_config, config_file), config_file)
-    how = "no dbt project"
-    if head_project is not None and base_project is not None:
-        try:
-            how = provide_base_packages(head_project, base_project, state_dir_for(base_config))
-        except FloeUsageError:
-            if manifest is None:
-                raise
-            how = "not installed (the base's manifest was given)"
+        base_config = worktree / relative
+        if not base_config.is_file():
+            raise FloeUsageError.single(
+                config_file,
+                f"{relative.as_posix()} does not exist at {ref} ({sha[:12]})",
+                hint="the pull request that introduces floe.yaml has no base to compare: run "
+                "`floe-ci check` without --base",
+            )
+        head_project = dbt_project_of(load_spec(config_path, config_file), config_file)
+        base_project = dbt_project_of(load_spec(base_config, config_file), config_file)
+        how = "no dbt project"
+        if head_project is not None and base_project is not None:
+            try:
+                how = provide_base_packages(head_project, base_project, state_dir_for(base_config))
+            except FloeUsageError:
+                if manifest is None:
+                    raise
+                how = "not installed (the base's manifest was given)"
     projects = None
     if head_project is not None and base_project is not None:
         projects = (head_project, base_project)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.fsutil import write_atomic
+from floe_ci.fsutil import project_lock, write_atomic
+from floe_ci.integrations.helm.binary import find_helm
 from tests.conftest import copy_example
 
 FLOE_CI = str(Path(sys.executable).parent / "floe-ci")
@@ -79,8 +80,6 @@ def test_a_floe_yaml_linking_out_of_its_folder_is_refused(tmp_path: Path) -> Non
 
 
 def test_the_project_lock_makes_parallel_runs_wait(tmp_path: Path) -> None:
-    from floe_ci.fsutil import project_lock
-
     order: list[str] = []
 
     def hold(name: str) -> None:
@@ -114,17 +113,96 @@ def test_three_concurrent_reviews_in_one_checkout_all_succeed(tmp_path: Path) ->
         marts.read_text().replace("classification: pii, pii_type: email", "owner: x", 1)
     )
 
-    def review(i: int) -> tuple[int, list[str], str]:
+    def review(i: int) -> tuple[int, list[str], str, object]:
         report = tmp_path / f"report-{i}.json"
         run = _floe("check", "-c", str(project / "floe.yaml"), "--base", base,
                     "--fail-on", "error", "-f", f"json={report}")  # fmt: skip
-        rules = sorted(f["rule_id"] for f in json.loads(report.read_text())["findings"]) if (
-            report.is_file()) else []  # fmt: skip
-        return run.returncode, rules, run.stderr
+        data = json.loads(report.read_text()) if report.is_file() else {}
+        rules = sorted(f["rule_id"] for f in data.get("findings", []))
+        deploy = (data.get("plan") or {}).get("deploy")
+        return run.returncode, rules, run.stderr, deploy
 
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(review, range(3)))
-    assert [code for code, _, _ in results] == [1, 1, 1], [err[-500:] for _, _, err in results]
-    assert results[0][1] == results[1][1] == results[2][1] and "FLOE501" in results[0][1], [
-        err[-2000:] for _, _, err in results
-    ]  # standard error says which review lost its findings, and how
+    errors = [err[-2000:] for _, _, err, _ in results]  # which review lost what, and how
+    assert [code for code, _, _, _ in results] == [1, 1, 1], errors
+    assert results[0][1] == results[1][1] == results[2][1] and "FLOE501" in results[0][1], errors
+    if find_helm() is not None:
+        # The deploy plans render into fixed folders of `.floe/deploy/`: without the
+        # project's lock one review read another's half-written manifest or half-staged
+        # chart, and its comment lost the deploy plan (2 reviews in 24 once).
+        assert not any("no deploy plan" in err for err in errors), errors
+        assert results[0][3] is not None and results[0][3] == results[1][3] == results[2][3]
+
+
+@pytest.mark.skipif(find_helm() is None, reason="the deploy render runs `helm template`")
+def test_a_deploy_render_waits_for_the_lock_of_its_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renders write fixed folders of `.floe/deploy/` (the parse's target, the staged
+    chart): a review's render while another run holds the project's lock would read that
+    run's half-written files, so it waits (parallel reviews lost their deploy plan)."""
+    import floe_ci.app.compile as compile_module
+    from floe_ci.app.deploy_plan import render_revision
+
+    config = copy_example(tmp_path / "shop") / "floe.yaml"
+    events: list[str] = []
+    compiling = compile_module.compile_pipeline
+
+    def compile_recorded(*args: object, **kwargs: object) -> object:
+        events.append("render starts")
+        return compiling(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compile_module, "compile_pipeline", compile_recorded)
+    held = threading.Event()
+
+    def hold() -> None:
+        with project_lock(compile_module.state_dir_for(config)):
+            held.set()
+            time.sleep(0.5)
+            events.append("lock released")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    helm = find_helm()
+    assert helm is not None
+    rendered = render_revision(config, "production", helm, "working tree")
+    holder.join()
+    assert events == ["lock released", "render starts"]
+    assert rendered.inputs.documents  # and it rendered the chart
+
+
+def test_a_reviews_base_gets_its_packages_under_the_lock_of_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parallel reviews of one checkout provide the base's packages into one folder (a copy
+    of the head's, or `dbt deps`): one at a time, while the project's lock is held."""
+    import floe_ci.integrations.dbt.base_packages as base_packages
+    from floe_ci.app.review import prepare_base
+    from floe_ci.governance.evaluate import CheckOptions
+
+    root = tmp_path / "repo"
+    project = copy_example(root / "shop")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    subprocess.run([*GIT, "-C", str(root), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(root), "commit", "-q", "-m", "base"], check=True)
+    seen: list[str] = []
+
+    def provide_probing(*_args: object) -> str:
+        def probe() -> None:  # another thread stands for another run
+            try:
+                with project_lock(project / ".floe", timeout=0.2):
+                    seen.append("free")
+            except FloeUsageError:
+                seen.append("held")
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        prober.join()
+        return "probed"
+
+    monkeypatch.setattr(base_packages, "provide_base_packages", provide_probing)
+    config = project / "floe.yaml"
+    base = prepare_base(config, "main", CheckOptions(config_file=str(config)))
+    assert base.packages == "probed" and seen == ["held"]
