@@ -24,7 +24,7 @@ from floe_ci.app.deploy_plan import DEPLOY_DIR, PlanRun, chart_artifacts_json
 from floe_ci.app.deploy_report import DeployReport, StepResult
 from floe_ci.artifacts import CompiledArtifacts
 from floe_ci.errors import FloeUsageError
-from floe_ci.fsutil import write_atomic
+from floe_ci.fsutil import project_lock, write_atomic
 from floe_ci.integrations.opentelemetry.tracing import configure_tracing, shutdown_tracing, span
 
 
@@ -42,12 +42,19 @@ PLAN_LABEL = "floe.dev/plan"
 
 def run_deploy(config: Path, options: DeployOptions) -> DeployReport:
     """Deploy the pipeline of `config`; prints the report as it goes."""
+    from floe_ci.app.compile import state_dir_for
     from floe_ci.app.spec_file import load_spec
 
     loaded = load_spec(config, str(config))
     configure_tracing(loaded.spec.observability, pipeline=loaded.spec.name, command="deploy")
     try:
-        with span("floe.deploy", pipeline=loaded.spec.name, dry_run=options.dry_run):
+        # The whole deploy holds the project's lock: its plan, dbt build, Cube models and
+        # helm values live in fixed folders of `.floe/`, which a second deploy (or a review)
+        # of the same checkout would otherwise rewrite between this one's plan and apply.
+        with (
+            project_lock(state_dir_for(config)),
+            span("floe.deploy", pipeline=loaded.spec.name, dry_run=options.dry_run),
+        ):
             return _deploy(config, options)
     finally:
         shutdown_tracing()

@@ -206,3 +206,32 @@ def test_a_reviews_base_gets_its_packages_under_the_lock_of_the_project(
     config = project / "floe.yaml"
     base = prepare_base(config, "main", CheckOptions(config_file=str(config)))
     assert base.packages == "probed" and seen == ["held"]
+
+
+def test_a_deploy_holds_the_lock_of_its_project_from_plan_to_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy's plan, dbt build, Cube models and helm values live in fixed folders of
+    `.floe/`: a second run of the same checkout waits for the whole deploy."""
+    import floe_ci.app.deploy as deploy
+
+    config = copy_example(tmp_path / "shop") / "floe.yaml"
+    seen: list[str] = []
+
+    def deploy_probing(*_args: object) -> None:
+        def probe() -> None:  # another thread stands for another run
+            try:
+                with project_lock(config.parent / ".floe", timeout=0.2):
+                    seen.append("free")
+            except FloeUsageError:
+                seen.append("held")
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        prober.join()
+
+    monkeypatch.setattr(deploy, "_deploy", deploy_probing)
+    deploy.run_deploy(config, deploy.DeployOptions(dry_run=True))
+    assert seen == ["held"]
+    with project_lock(config.parent / ".floe", timeout=0.2):  # and released after it
+        pass
