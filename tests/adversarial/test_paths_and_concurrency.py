@@ -190,16 +190,7 @@ def test_a_reviews_base_gets_its_packages_under_the_lock_of_the_project(
     seen: list[str] = []
 
     def provide_probing(*_args: object) -> str:
-        def probe() -> None:  # another thread stands for another run
-            try:
-                with project_lock(project / ".floe", timeout=0.2):
-                    seen.append("free")
-            except FloeUsageError:
-                seen.append("held")
-
-        prober = threading.Thread(target=probe)
-        prober.start()
-        prober.join()
+        seen.append(_lock_as_another_run_sees_it(project / ".floe"))
         return "probed"
 
     monkeypatch.setattr(base_packages, "provide_base_packages", provide_probing)
@@ -219,19 +210,27 @@ def test_a_deploy_holds_the_lock_of_its_project_from_plan_to_apply(
     seen: list[str] = []
 
     def deploy_probing(*_args: object) -> None:
-        def probe() -> None:  # another thread stands for another run
-            try:
-                with project_lock(config.parent / ".floe", timeout=0.2):
-                    seen.append("free")
-            except FloeUsageError:
-                seen.append("held")
-
-        prober = threading.Thread(target=probe)
-        prober.start()
-        prober.join()
+        seen.append(_lock_as_another_run_sees_it(config.parent / ".floe"))
 
     monkeypatch.setattr(deploy, "_deploy", deploy_probing)
     deploy.run_deploy(config, deploy.DeployOptions(dry_run=True))
     assert seen == ["held"]
-    with project_lock(config.parent / ".floe", timeout=0.2):  # and released after it
-        pass
+    assert _lock_as_another_run_sees_it(config.parent / ".floe") == "free"  # released after
+
+
+def _lock_as_another_run_sees_it(state_dir: Path) -> str:
+    """Whether another thread (standing for another run) can take the project's lock
+    within 0.2 s: "free" or "held" (the lock is re-entrant within one thread only)."""
+    seen: list[str] = []
+
+    def probe() -> None:
+        try:
+            with project_lock(state_dir, timeout=0.2):
+                seen.append("free")
+        except FloeUsageError:
+            seen.append("held")
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    prober.join()
+    return seen[0]
