@@ -228,6 +228,16 @@ def deploy_plan_or_none(config: Path, base_ref: str) -> DeployPlan | None:
     except FloeUsageError as exc:
         click.echo(f"floe-ci: no deploy plan: {exc}".splitlines()[0], err=True)
         return None
+    except Exception as exc:  # an optional section must not cost the review
+        # A bug here would otherwise end the whole review with a traceback and no comment
+        # at all; the governance verdict is posted without the plan, and the bug is named.
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        click.echo(
+            f"floe-ci: no deploy plan: internal error ({reason}); the review goes on "
+            "without it. Please report this with the log of `floe-ci deploy --dry-run`.",
+            err=True,
+        )
+        return None
 
 
 def write_plan(config: Path, plan: DeployPlan) -> Path:
