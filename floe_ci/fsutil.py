@@ -93,7 +93,8 @@ def load_located_file(
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over the target.
+    """Write to a temporary file in the same folder, flush it to disk, then rename it over
+    the target.
 
     Every write goes through the redaction step: no secret value reaches a file. Inside a
     `.floe/` folder, a write never goes through a symbolic link out of the project; a folder
@@ -101,6 +102,18 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     confine_state_write(path)
     try:
         _write_atomic(path, content)
+    except OSError as exc:
+        raise unwritable(path, exc) from None
+
+
+def write_cache(path: Path, content: str | bytes) -> None:
+    """write_atomic for a cache file, without waiting for the disk (an fsync costs ~10 ms
+    here, and a warm check writes several caches). Readers still see the old file or the
+    new one whole; after a crash a cache may be lost or cut short, which its reader takes
+    as empty: every cache can be rebuilt, unlike a user's file or report."""
+    confine_state_write(path)
+    try:
+        _write_atomic(path, content, durable=False)
     except OSError as exc:
         raise unwritable(path, exc) from None
 
@@ -201,7 +214,7 @@ def ensure_folder(path: Path, what: str, root: Path | None = None) -> Path:
     return path
 
 
-def _write_atomic(path: Path, content: str | bytes) -> None:
+def _write_atomic(path: Path, content: str | bytes, *, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     least = MIN_FILE_SECRET_LENGTH
     data = (
@@ -219,8 +232,9 @@ def _write_atomic(path: Path, content: str | bytes) -> None:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -81,7 +81,7 @@ class FindingsMemo:
         ):
             return
         from floe_ci import fastjson
-        from floe_ci.fsutil import write_atomic
+        from floe_ci.fsutil import write_cache
 
         findings: list[dict[str, Any]] = []
         index: dict[str, list[Any]] = {}
@@ -97,5 +97,5 @@ class FindingsMemo:
             "relations": index,
             "findings": findings,
         }
-        write_atomic(self.folder / MEMO_FILE, fastjson.dumps_compact(data))
+        write_cache(self.folder / MEMO_FILE, fastjson.dumps_compact(data))
         self._loaded = dict(relations)

@@ -74,10 +74,10 @@ class ResultCache:
             return None
 
     def save(self, result: CheckResult) -> None:
-        from floe_ci.fsutil import write_atomic
+        from floe_ci.fsutil import write_cache
 
         body = result.model_dump_json(exclude={"summary", "passed"})  # computed on load
-        write_atomic(self.folder / RESULT_FILE, self.key + "\n" + body)
+        write_cache(self.folder / RESULT_FILE, self.key + "\n" + body)
 
 
 def _manifest_identity(manifest: Path) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.fsutil import write_atomic
+from floe_ci.fsutil import write_atomic, write_cache
 
 
 def test_write_creates_parents_and_replaces(tmp_path: Path) -> None:
@@ -49,3 +49,32 @@ def test_new_files_get_the_umask_mode_and_existing_files_keep_theirs(tmp_path: P
         assert private.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(previous)
+
+
+def test_a_report_waits_for_the_disk_and_a_cache_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr("floe_ci.fsutil.os.fsync", synced.append)
+    write_atomic(tmp_path / "report.json", "{}")
+    assert len(synced) == 1
+    write_cache(tmp_path / "cache" / "lineage.json", b"{}")
+    assert len(synced) == 1  # a cache lost in a crash is rebuilt; ~10 ms per fsync here
+    assert (tmp_path / "cache" / "lineage.json").read_bytes() == b"{}"
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["lineage.json"]
+
+
+def test_a_failed_cache_write_keeps_the_old_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "findings.json"
+    target.write_text("old")
+
+    def broken_replace(src: str, dst: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("floe_ci.fsutil.os.replace", broken_replace)
+    with pytest.raises(FloeUsageError, match=r"cannot write findings\.json: disk full"):
+        write_cache(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]

@@ -173,11 +173,11 @@ class FastColumnLocations:
         if self._cache_dir is None or not self._changed:
             return
         from floe_ci import fastjson
-        from floe_ci.fsutil import write_atomic
+        from floe_ci.fsutil import write_cache
 
         files = {path: [digest, entries] for path, (digest, entries) in self._stored.items()}
         data = {"version": SCAN_VERSION, "files": files}
-        write_atomic(self._cache_dir / SCAN_CACHE_FILE, fastjson.dumps_compact(data))
+        write_cache(self._cache_dir / SCAN_CACHE_FILE, fastjson.dumps_compact(data))
         self._changed = False
 
 

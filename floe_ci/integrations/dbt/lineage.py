@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.dbt_manifest import Manifest
-from floe_ci.fsutil import write_atomic
+from floe_ci.fsutil import write_cache
 from floe_ci.gc_tuning import collector_paused, freeze_now, long_lived_objects
 from floe_ci.integrations.dbt.compiled_sql import Warehouse, obtain_compiled_sql, relation_key
 from floe_ci.integrations.dbt.packages import package_roots
@@ -167,7 +167,7 @@ def load_cache(directory: Path | None) -> LineageCache:
 
 
 def save_cache(directory: Path, cache: LineageCache) -> None:
-    write_atomic(directory / CACHE_FILE, encode_cache(cache))
+    write_cache(directory / CACHE_FILE, encode_cache(cache))
 
 
 def _as_project(project: DbtProject | Path | None) -> DbtProject | None:

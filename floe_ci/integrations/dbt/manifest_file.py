@@ -129,7 +129,7 @@ def _load_checked(cache_dir: Path) -> set[bytes]:
 
 
 def _save_checked(cache_dir: Path, digests: Iterable[bytes]) -> None:
-    from floe_ci.fsutil import write_atomic
+    from floe_ci.fsutil import write_cache
 
     body = b"".join(sorted(digests))
-    write_atomic(cache_dir / CHECKED_FILE, _checker_version() + b"\n" + body)
+    write_cache(cache_dir / CHECKED_FILE, _checker_version() + b"\n" + body)
