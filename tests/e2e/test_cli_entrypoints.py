@@ -90,6 +90,18 @@ def test_start_up_imports_no_heavy_library() -> None:
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
 
 
+def test_a_plain_check_does_not_import_the_review_plan() -> None:
+    """The plan's models (floe_ci.plan) cost ~40 ms to import: only `check --base` needs them."""
+    code = (
+        "import sys, floe_ci.app.check, floe_ci.report.json_report, floe_ci.report.formats;"
+        "print(sorted(m for m in sys.modules if m.startswith('floe_ci.plan')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout
+
+
 def test_readme_example_job(tmp_path: Path) -> None:
     """The README's first command, minus set-up: validate and compile the example."""
     import shutil
