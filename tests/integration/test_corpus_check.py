@@ -151,6 +151,19 @@ def test_without_the_warehouse_the_models_that_need_it_say_so(
     assert all(any(f"{call}`" in r for call in calls) for r in needing), needing
     assert not [r for r in reasons if "no reason given" in r]
 
+    # Checked again, nothing changed: the same verdicts without rendering any model again
+    # (that loaded dbt's adapter and took ~4 s of every warm check of these packages).
+    from floe_ci.integrations.dbt import compiled_sql
+
+    def no_render(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a warm check rendered a model in dbt's context again")
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(compiled_sql, "JinjaRenderer", no_render)
+        again = _check(unpacked)
+    assert again.context.lineage is not None
+    assert [again.context.lineage.model_error(uid) or "" for uid in again.context.models] == reasons
+
 
 @pytest.mark.parametrize("name", sorted(PROJECTS))
 def test_a_warm_check_with_nothing_changed_starts_no_dbt(

@@ -198,3 +198,86 @@ def test_vars_json_cannot_write_still_fingerprint(tmp_path: Path) -> None:
     _run(_manifest(), tmp_path, project)
     again = _run(_manifest(), tmp_path, project)
     assert (again.stats.compiled_sql_reused, again.stats.cache_hits) == (2, 2)
+
+
+WIDE = "model.shop.wide"
+
+
+def _needs_warehouse(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with a model whose Jinja asks the warehouse for a relation's columns
+    (what Fivetran's packages do for every staging model)."""
+    manifest["nodes"][WIDE] = _node(
+        WIDE,
+        "select {{ adapter.get_columns_in_relation(ref('stg')) | length }} as n"
+        " from {{ ref('stg') }}",
+        [STG],
+    )
+    return manifest
+
+
+def _no_jinja(monkeypatch: pytest.MonkeyPatch) -> None:
+    from floe_ci.integrations.dbt import compiled_sql
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the model was rendered again")
+
+    monkeypatch.setattr(compiled_sql, "JinjaRenderer", refuse)
+
+
+def test_a_model_that_needs_the_warehouse_is_not_rendered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _needs_warehouse(_manifest())
+    cold = _run(manifest, tmp_path)
+    reason = cold.model_error(WIDE)
+    assert reason is not None and reason.startswith("needs the warehouse to compile")
+    # Unchanged inputs: the same reason, without loading dbt's context to render it again.
+    # (the mart, a Jinja model too, reuses its digest: no Jinja at all is needed)
+    with monkeypatch.context() as patched:
+        _no_jinja(patched)
+        again = _run(copy.deepcopy(manifest), tmp_path)
+    assert again.model_error(WIDE) == reason
+    assert again.stats.compiled_sql_cached == 1
+    assert _lineage_of(again) == _lineage_of(cold)
+
+
+def test_a_change_to_the_model_renders_it_again_and_may_resolve_it(tmp_path: Path) -> None:
+    manifest = _needs_warehouse(_manifest())
+    _run(manifest, tmp_path)
+    manifest["nodes"][WIDE]["raw_code"] = "select 1 as n from {{ ref('stg') }}"
+    again = _run(manifest, tmp_path)
+    assert again.stats.compiled_sql_cached == 0
+    assert again.model_error(WIDE) is None and again.columns(WIDE) == ["n"]
+
+
+def test_a_change_to_a_macro_it_calls_renders_it_again(tmp_path: Path) -> None:
+    manifest = _needs_warehouse(_manifest())
+    manifest["nodes"][WIDE]["depends_on"]["macros"].append("macro.shop.tag")
+    _run(manifest, tmp_path)
+    manifest["macros"]["macro.shop.tag"]["macro_sql"] = "{% macro tag(c) %}{{ c }}{% endmacro %}"
+    again = _run(manifest, tmp_path)
+    assert again.stats.compiled_sql_cached == 0
+    assert (again.model_error(WIDE) or "").startswith("needs the warehouse to compile")
+
+
+def test_another_floe_ci_version_renders_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import floe_ci
+
+    manifest = _needs_warehouse(_manifest())
+    _run(manifest, tmp_path)
+    monkeypatch.setattr(floe_ci, "__version__", floe_ci.__version__ + ".post1")
+    again = _run(manifest, tmp_path)  # a newer renderer may need the warehouse less
+    assert again.stats.compiled_sql_cached == 0
+    assert (again.model_error(WIDE) or "").startswith("needs the warehouse to compile")
+
+
+def test_a_model_that_reads_the_environment_is_never_cached_as_needing_the_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _needs_warehouse(_manifest())
+    manifest["nodes"][WIDE]["raw_code"] += " where '{{ env_var('FLOE_TEST_REGION', 'eu') }}' = 'eu'"
+    _run(manifest, tmp_path)
+    again = _run(manifest, tmp_path)
+    assert again.stats.compiled_sql_cached == 0

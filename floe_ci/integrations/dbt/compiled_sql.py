@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import floe_ci
 from floe_ci import fastjson
 from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.fsutil import ensure_folder
@@ -343,6 +344,15 @@ def obtain_compiled_sql(
             result._digests[uid] = previous[1]
             result.plain[uid] = previous
             continue
+        # needed the warehouse last time, from the same inputs: it would again (and trying
+        # loads dbt's adapter and renders in its context, seconds for a Fivetran package)
+        unbuildable = _needs_warehouse_key(fingerprint) if warehouse is None else None
+        miss = (failed or {}).get(uid) if unbuildable is not None else None
+        if miss is not None and miss[0] == unbuildable:
+            result.failures[uid] = miss[1]
+            result.failed[uid] = miss
+            result.from_cache += 1
+            continue
         if uid in (cached or {}) or uid in (failed or {}):
             # compiled by dbt (or failed) last time with the same inputs: no new attempt
             # to render it here, which would fail again (and load dbt's adapter to do so)
@@ -384,6 +394,8 @@ def obtain_compiled_sql(
                     f"needs the warehouse to compile: {reads}; give `--compile-target NAME` "
                     "(a target of your dbt profile) or `--catalog target/catalog.json`"
                 )
+                if unbuildable is not None:
+                    result.failed[uid] = (unbuildable, result.failures[uid])
                 continue
         needs_dbt[uid] = fingerprint
     result.pending = needs_dbt
@@ -402,6 +414,16 @@ def _dbt_fingerprint(
 
 def sql_digest(sql: str) -> str:
     return hashlib.sha256(sql.encode()).hexdigest()
+
+
+def _needs_warehouse_key(render_fingerprint: str | None) -> str | None:
+    """What "needs the warehouse" is cached under, for a model rendered without one: the
+    fingerprint of everything the rendering reads (_RenderInputs; None, and so no cache,
+    when it reads the environment) and floe-ci's version, since a later renderer may need
+    the warehouse for fewer models."""
+    if render_fingerprint is None:
+        return None
+    return sql_digest(f"needs-warehouse\0{floe_ci.__version__}\0{render_fingerprint}")
 
 
 class _RenderInputs:
