@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ class ExistingProject:
     dbt_project: Path
     profile: ProfileTarget
     secret_ref: str | None
+    ignored: tuple[str, ...] = ()  # the entries added to `.gitignore`
 
 
 def init_existing(
@@ -92,7 +94,70 @@ def init_existing(
     # Validated as floe-ci will read it, before anything is on disk.
     parse_spec(text.encode(), config, str(config))
     write_atomic(config, text)
-    return ExistingProject(config, project_dir, profile, secret_ref)
+    state = [".floe/", _relative_target(directory, project_dir, project.target_path)]
+    ignored = keep_out_of_git(directory, [entry for entry in state if entry is not None])
+    return ExistingProject(config, project_dir, profile, secret_ref, ignored)
+
+
+GITIGNORE_HEADER = "# floe-ci's state and dbt's target: never committed (floe-ci init --existing)\n"
+
+
+def keep_out_of_git(directory: Path, entries: list[str]) -> tuple[str, ...]:
+    """Add to `directory/.gitignore` those of `entries` (folders relative to it) that git
+    does not ignore yet; returns them. A committed `.floe/` or `target/` is distrusted by
+    every check (parsed again, caches empty), so adopting a project must not leave them to
+    a later `git add -A`. The file's other lines are kept as they are."""
+    missing = [entry for entry in entries if not _ignored(directory, entry)]
+    if not missing:
+        return ()
+    path = directory / ".gitignore"
+    try:
+        before = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        before = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FloeUsageError.single(
+            str(path),
+            f"cannot read .gitignore: {exc}",
+            hint="add `.floe/` and dbt's `target/` to it yourself",
+        ) from None
+    separator = "" if not before or before.endswith("\n") else "\n"
+    gap = "\n" if before else ""
+    write_atomic(
+        path, before + separator + gap + GITIGNORE_HEADER + "".join(f"{e}\n" for e in missing)
+    )
+    return tuple(missing)
+
+
+def _ignored(directory: Path, entry: str) -> bool:
+    """Whether git ignores the folder `entry` of `directory` (any .gitignore, the global
+    excludes); outside a repository (or without git), whether `.gitignore` lists it."""
+    try:
+        probe = subprocess.run(
+            ["git", "check-ignore", "-q", "--no-index", entry],
+            cwd=directory,
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        probe = None
+    if probe is not None and probe.returncode in (0, 1):
+        return probe.returncode == 0
+    try:
+        lines = (directory / ".gitignore").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    name = entry.strip("/")
+    return any(line.strip().strip("/") == name for line in lines)
+
+
+def _relative_target(directory: Path, project_dir: Path, target_path: str) -> str | None:
+    """dbt's target folder relative to floe.yaml's folder, None when it lies outside it."""
+    target = (project_dir / target_path).resolve()
+    try:
+        return target.relative_to(directory.resolve()).as_posix() + "/"
+    except ValueError:
+        return None
 
 
 def render_config(

@@ -29,6 +29,11 @@ def init_existing_command(
             f"  credentials ({', '.join(profile.dropped)}) were not copied: they are read from "
             f"the environment through connection_secret_ref `{made.secret_ref}`"
         )
+    if made.ignored:
+        click.echo(
+            f"✓ added {', '.join(made.ignored)} to .gitignore (committed state is never "
+            "trusted: every check would parse again from empty caches)"
+        )
     config = shown_path(made.config)
     option = "" if config == "floe.yaml" else f" -c {config}"
     click.echo("  next:")

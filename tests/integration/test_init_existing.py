@@ -102,3 +102,58 @@ def test_no_dbt_project_or_no_such_target_is_a_usage_error(
     )
     assert done.exit_code == 2 and "has no target `nope`" in done.output
     assert "Traceback" not in done.output
+
+
+def _git(folder: Path, *args: str) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", *args], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_the_state_is_kept_out_of_git_and_the_users_lines_are_kept(
+    dbt_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _git(dbt_project, "init", "-q")
+    (dbt_project / ".gitignore").write_text("target/\n# mine\n*.log")  # no final newline
+    monkeypatch.chdir(dbt_project)
+    done = CliRunner().invoke(cli, ["init", "--existing"])
+    assert done.exit_code == 0, done.output
+    assert "added .floe/ to .gitignore" in done.output
+    text = (dbt_project / ".gitignore").read_text()
+    assert text.startswith("target/\n# mine\n*.log\n") and text.endswith("\n.floe/\n")
+    # what a check leaves behind is never picked up by `git add -A`
+    (dbt_project / ".floe" / "cache").mkdir(parents=True)
+    (dbt_project / ".floe" / "cache" / "findings.json").write_text("{}")
+    _git(dbt_project, "add", "-A")
+    tracked = _git(dbt_project, "ls-files").split()
+    assert not [f for f in tracked if f.startswith((".floe/", "target/"))], tracked
+    assert "floe.yaml" in tracked
+
+
+def test_without_git_the_gitignore_is_made_and_names_dbts_target_too(dbt_project: Path) -> None:
+    (dbt_project / "dbt_project.yml").write_text(
+        "name: My_Shop\nprofile: warehouse\ntarget-path: build\n"
+    )
+    done = CliRunner().invoke(
+        cli,
+        ["init", "--existing", "-d", str(dbt_project)],
+        env={"DBT_PROFILES_DIR": str(dbt_project), "GIT_DIR": str(dbt_project / "no-git")},
+    )
+    assert done.exit_code == 0, done.output
+    lines = (dbt_project / ".gitignore").read_text().splitlines()
+    assert lines[1:] == [".floe/", "build/"] and lines[0].startswith("# floe-ci")
+
+
+def test_a_project_that_ignores_both_is_left_as_it_is(dbt_project: Path) -> None:
+    _git(dbt_project, "init", "-q")
+    (dbt_project / ".gitignore").write_text("/target\n.floe\n")
+    done = CliRunner().invoke(
+        cli,
+        ["init", "--existing", "-d", str(dbt_project)],
+        env={"DBT_PROFILES_DIR": str(dbt_project)},
+    )
+    assert done.exit_code == 0, done.output
+    assert (dbt_project / ".gitignore").read_text() == "/target\n.floe\n"
+    assert ".gitignore" not in done.output
