@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ def test_write_creates_parents_and_replaces(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["b.json"]
 
 
+@pytest.mark.parametrize("write", [write_atomic, write_cache], ids=["file", "cache"])
 def test_failed_write_keeps_the_old_content(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: Callable[[Path, str], None]
 ) -> None:
     target = tmp_path / "artifacts.json"
     target.write_text("precious")
@@ -29,7 +31,7 @@ def test_failed_write_keeps_the_old_content(
 
     monkeypatch.setattr("floe_ci.fsutil.os.replace", broken_replace)
     with pytest.raises(FloeUsageError, match=r"cannot write artifacts\.json: disk full"):
-        write_atomic(target, "new")
+        write(target, "new")
     assert target.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["artifacts.json"]
 
@@ -62,19 +64,3 @@ def test_a_report_waits_for_the_disk_and_a_cache_does_not(
     assert len(synced) == 1  # a cache lost in a crash is rebuilt; ~10 ms per fsync here
     assert (tmp_path / "cache" / "lineage.json").read_bytes() == b"{}"
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["lineage.json"]
-
-
-def test_a_failed_cache_write_keeps_the_old_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "findings.json"
-    target.write_text("old")
-
-    def broken_replace(src: str, dst: Path) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr("floe_ci.fsutil.os.replace", broken_replace)
-    with pytest.raises(FloeUsageError, match=r"cannot write findings\.json: disk full"):
-        write_cache(target, "new")
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
