@@ -93,9 +93,10 @@ def init_existing(
     )
     # Validated as floe-ci will read it, before anything is on disk.
     parse_spec(text.encode(), config, str(config))
-    write_atomic(config, text)
+    # .gitignore first: should it fail, floe.yaml is not there yet and a second run works
     state = [".floe/", _relative_target(directory, project_dir, project.target_path)]
     ignored = keep_out_of_git(directory, [entry for entry in state if entry is not None])
+    write_atomic(config, text)
     return ExistingProject(config, project_dir, profile, secret_ref, ignored)
 
 
@@ -112,20 +113,21 @@ def keep_out_of_git(directory: Path, entries: list[str]) -> tuple[str, ...]:
         return ()
     path = directory / ".gitignore"
     try:
-        before = path.read_text(encoding="utf-8")
+        before = path.read_bytes()  # bytes: the file's own line endings are kept
     except FileNotFoundError:
-        before = ""
-    except (OSError, UnicodeDecodeError) as exc:
+        before = b""
+    except OSError as exc:
         raise FloeUsageError.single(
             str(path),
-            f"cannot read .gitignore: {exc}",
+            f"cannot read .gitignore: {exc.strerror or exc}",
             hint="add `.floe/` and dbt's `target/` to it yourself",
         ) from None
-    separator = "" if not before or before.endswith("\n") else "\n"
-    gap = "\n" if before else ""
-    write_atomic(
-        path, before + separator + gap + GITIGNORE_HEADER + "".join(f"{e}\n" for e in missing)
-    )
+    newline = b"\r\n" if b"\r\n" in before else b"\n"
+    added = [GITIGNORE_HEADER.rstrip("\n"), *missing]
+    text = b"".join(line.encode() + newline for line in added)
+    if before:
+        text = (before if before.endswith(b"\n") else before + newline) + newline + text
+    write_atomic(path, text)
     return tuple(missing)
 
 
@@ -134,7 +136,9 @@ def _ignored(directory: Path, entry: str) -> bool:
     excludes); outside a repository (or without git), whether `.gitignore` lists it."""
     try:
         probe = subprocess.run(
-            ["git", "check-ignore", "-q", "--no-index", entry],
+            # the repository's .gitignore files only: an entry in this machine's global
+            # excludes would leave it to a teammate's or CI's `git add -A`
+            ["git", "-c", "core.excludesFile=", "check-ignore", "-q", "--no-index", entry],
             cwd=directory,
             capture_output=True,
             timeout=30,

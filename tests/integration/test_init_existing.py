@@ -157,3 +157,37 @@ def test_a_project_that_ignores_both_is_left_as_it_is(dbt_project: Path) -> None
     assert done.exit_code == 0, done.output
     assert (dbt_project / ".gitignore").read_text() == "/target\n.floe\n"
     assert ".gitignore" not in done.output
+
+
+def test_crlf_lines_are_kept_and_a_global_exclude_is_not_enough(
+    dbt_project: Path, tmp_path: Path
+) -> None:
+    _git(dbt_project, "init", "-q")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "ignore").write_text(".floe/\n")  # ignored on this machine only
+    (home / ".gitconfig").write_text(f"[core]\n\texcludesFile = {home / 'ignore'}\n")
+    (dbt_project / ".gitignore").write_bytes(b"target/\r\n*.log\r\n")
+    done = CliRunner().invoke(
+        cli,
+        ["init", "--existing", "-d", str(dbt_project)],
+        env={"DBT_PROFILES_DIR": str(dbt_project), "HOME": str(home)},
+    )
+    assert done.exit_code == 0, done.output
+    text = (dbt_project / ".gitignore").read_bytes()
+    assert text.startswith(b"target/\r\n*.log\r\n\r\n# floe-ci") and text.endswith(
+        b"\r\n.floe/\r\n"
+    )
+    assert b"\n" not in text.replace(b"\r\n", b"")
+
+
+def test_an_unreadable_gitignore_writes_no_floe_yaml(dbt_project: Path) -> None:
+    (dbt_project / ".gitignore").mkdir()  # not a file: it cannot be read
+    done = CliRunner().invoke(
+        cli,
+        ["init", "--existing", "-d", str(dbt_project)],
+        env={"DBT_PROFILES_DIR": str(dbt_project), "GIT_DIR": str(dbt_project / "no-git")},
+    )
+    assert done.exit_code == 2 and "cannot read .gitignore" in done.output, done.output
+    assert "Traceback" not in done.output
+    assert not (dbt_project / "floe.yaml").exists()  # so a second run is not refused

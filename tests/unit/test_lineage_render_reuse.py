@@ -260,17 +260,37 @@ def test_a_change_to_a_macro_it_calls_renders_it_again(tmp_path: Path) -> None:
     assert (again.model_error(WIDE) or "").startswith("needs the warehouse to compile")
 
 
-def test_another_floe_ci_version_renders_it_again(
+def test_other_renderer_code_or_another_dbt_renders_it_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import floe_ci
+    from floe_ci.integrations.dbt import compiled_sql
 
     manifest = _needs_warehouse(_manifest())
     _run(manifest, tmp_path)
-    monkeypatch.setattr(floe_ci, "__version__", floe_ci.__version__ + ".post1")
-    again = _run(manifest, tmp_path)  # a newer renderer may need the warehouse less
+    # a newer renderer (or a development build of one) may need the warehouse less
+    code = compiled_sql._renderer_code()
+    monkeypatch.setattr(compiled_sql, "_renderer_code", lambda: code + "+changed")
+    again = _run(manifest, tmp_path)
     assert again.stats.compiled_sql_cached == 0
     assert (again.model_error(WIDE) or "").startswith("needs the warehouse to compile")
+    manifest["metadata"]["dbt_version"] = "1.99.0"  # another dbt's compile context
+    assert _run(manifest, tmp_path).stats.compiled_sql_cached == 0
+    assert _run(manifest, tmp_path).stats.compiled_sql_cached == 1
+
+
+def test_without_dbts_adapter_the_verdict_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
+
+    manifest = _needs_warehouse(_manifest())
+    with monkeypatch.context() as patched:
+        # the machine's fault, not the model's: the render proved nothing
+        patched.setattr(JinjaRenderer, "_build_dbt_context", lambda self: False)
+        first = _run(manifest, tmp_path)
+    assert (first.model_error(WIDE) or "").startswith("needs the warehouse to compile")
+    again = _run(manifest, tmp_path)
+    assert again.stats.compiled_sql_cached == 0  # tried again, now with the adapter
 
 
 def test_a_model_that_reads_the_environment_is_never_cached_as_needing_the_warehouse(

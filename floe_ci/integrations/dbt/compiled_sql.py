@@ -346,7 +346,7 @@ def obtain_compiled_sql(
             continue
         # needed the warehouse last time, from the same inputs: it would again (and trying
         # loads dbt's adapter and renders in its context, seconds for a Fivetran package)
-        unbuildable = _needs_warehouse_key(fingerprint) if warehouse is None else None
+        unbuildable = _needs_warehouse_key(manifest, fingerprint) if warehouse is None else None
         miss = (failed or {}).get(uid) if unbuildable is not None else None
         if miss is not None and miss[0] == unbuildable:
             result.failures[uid] = miss[1]
@@ -394,7 +394,8 @@ def obtain_compiled_sql(
                     f"needs the warehouse to compile: {reads}; give `--compile-target NAME` "
                     "(a target of your dbt profile) or `--catalog target/catalog.json`"
                 )
-                if unbuildable is not None:
+                if unbuildable is not None and not (jinja is not None and jinja.dbt_context_failed):
+                    # (without dbt's adapter the render proved nothing: tried again next time)
                     result.failed[uid] = (unbuildable, result.failures[uid])
                 continue
         needs_dbt[uid] = fingerprint
@@ -416,14 +417,30 @@ def sql_digest(sql: str) -> str:
     return hashlib.sha256(sql.encode()).hexdigest()
 
 
-def _needs_warehouse_key(render_fingerprint: str | None) -> str | None:
+def _needs_warehouse_key(manifest: Mapping[str, Any], render_fingerprint: str | None) -> str | None:
     """What "needs the warehouse" is cached under, for a model rendered without one: the
     fingerprint of everything the rendering reads (_RenderInputs; None, and so no cache,
-    when it reads the environment) and floe-ci's version, since a later renderer may need
-    the warehouse for fewer models."""
+    when it reads the environment), the dbt version and adapter whose context rendered it
+    (as the manifest names them), and the renderer's own code, since a later renderer may
+    need the warehouse for fewer models."""
     if render_fingerprint is None:
         return None
-    return sql_digest(f"needs-warehouse\0{floe_ci.__version__}\0{render_fingerprint}")
+    metadata = manifest.get("metadata") or {}
+    made_by = f"{metadata.get('dbt_version')}\0{metadata.get('adapter_type')}\0{_renderer_code()}"
+    return sql_digest(f"needs-warehouse\0{made_by}\0{render_fingerprint}")
+
+
+@functools.cache
+def _renderer_code() -> str:
+    """floe-ci's version and a digest of the rendering modules' source (the version string
+    alone does not change between development builds)."""
+    from floe_ci.integrations.dbt import jinja_dbt_context, jinja_render
+
+    digest = hashlib.blake2b(digest_size=16)
+    for module in (jinja_render, jinja_dbt_context):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return f"{floe_ci.__version__}:{digest.hexdigest()}"
 
 
 class _RenderInputs:

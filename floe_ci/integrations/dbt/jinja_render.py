@@ -113,6 +113,12 @@ class JinjaRenderer:
             found = self._own_vars[package] = _own_vars(folder)
         return found
 
+    @property
+    def dbt_context_failed(self) -> bool:
+        """Whether dbt's compile context could not be built (no adapter): the models it
+        would have rendered failed for this machine's reasons, not their own."""
+        return self._dbt_context is False
+
     def _render_in_dbt_context(self, node: Mapping[str, Any], raw: str) -> str | None:
         try:
             sql, ctes = self._render_with_ctes(node, raw, ())
