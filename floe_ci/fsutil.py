@@ -92,16 +92,16 @@ def load_located_file(
     return load_located(read_text(path, shown, max_bytes), shown, max_nodes)
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename it over
-    the target.
+def write_atomic(path: Path, content: str | bytes, *, durable: bool = True) -> None:
+    """Write to a temporary file in the same folder, flush it to disk (unless not
+    `durable`), then rename it over the target.
 
     Every write goes through the redaction step: no secret value reaches a file. Inside a
     `.floe/` folder, a write never goes through a symbolic link out of the project; a folder
     that cannot be written is a located usage error."""
     confine_state_write(path)
     try:
-        _write_atomic(path, content)
+        _write_atomic(path, content, durable=durable)
     except OSError as exc:
         raise unwritable(path, exc) from None
 
@@ -111,11 +111,7 @@ def write_cache(path: Path, content: str | bytes) -> None:
     here, and a warm check writes several caches). Readers still see the old file or the
     new one whole; after a crash a cache may be lost or cut short, which its reader takes
     as empty: every cache can be rebuilt, unlike a user's file or report."""
-    confine_state_write(path)
-    try:
-        _write_atomic(path, content, durable=False)
-    except OSError as exc:
-        raise unwritable(path, exc) from None
+    write_atomic(path, content, durable=False)
 
 
 def unwritable(path: Path, exc: OSError, shown: str | None = None) -> FloeUsageError:

@@ -132,8 +132,9 @@ def keep_out_of_git(directory: Path, entries: list[str]) -> tuple[str, ...]:
 
 
 def _ignored(directory: Path, entry: str) -> bool:
-    """Whether git ignores the folder `entry` of `directory` (any .gitignore, the global
-    excludes); outside a repository (or without git), whether `.gitignore` lists it."""
+    """Whether the repository's ignore files make git ignore the folder `entry` of
+    `directory` (not this machine's global excludes); outside a repository (or without
+    git), whether `.gitignore` lists it."""
     try:
         probe = subprocess.run(
             # the repository's .gitignore files only: an entry in this machine's global

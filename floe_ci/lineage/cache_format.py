@@ -13,8 +13,9 @@ change, its children. Anything unreadable counts as empty: a cache can always be
 `failed` keeps, for models dbt was asked to compile and did not (or that need the
 warehouse), the same fingerprint as `compiled` and the reason: a negative result is reused
 like a positive one, so an unchanged project starts no dbt child. A model that needs the
-warehouse and is checked without one is kept under its `plain` fingerprint and floe-ci's
-version instead (compiled_sql._needs_warehouse_key): it is not even rendered again.
+warehouse and is checked without one is kept under its `plain` fingerprint, dbt's version
+and adapter and the renderer's code instead (compiled_sql._needs_warehouse_key): it is not
+even rendered again.
 
 `plain` keeps, for models rendered without Jinja, the fingerprint of what the rendering read
 (raw code, config, depends_on, the relation tables) and the digest of the SQL it gave: a

@@ -433,13 +433,12 @@ def _needs_warehouse_key(manifest: Mapping[str, Any], render_fingerprint: str | 
 @functools.cache
 def _renderer_code() -> str:
     """floe-ci's version and a digest of the rendering modules' source (the version string
-    alone does not change between development builds)."""
-    from floe_ci.integrations.dbt import jinja_dbt_context, jinja_render
-
+    alone does not change between development builds); read beside this file, so that a
+    warm check does not import dbt's context module to name it."""
+    here = Path(__file__)
     digest = hashlib.blake2b(digest_size=16)
-    for module in (jinja_render, jinja_dbt_context):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    for name in (here.name, "jinja_render.py", "jinja_dbt_context.py"):
+        digest.update(here.with_name(name).read_bytes())
     return f"{floe_ci.__version__}:{digest.hexdigest()}"
 
 
