@@ -201,7 +201,9 @@ def main() -> None:
     # Outside the project: a new .yml inside it would make the manifest stale.
     bouncer_config = args.work / "dbt-bouncer.yml"
     bouncer_config.write_text(BOUNCER_CONFIG.format(artifacts=project / "target"))
+    # the manifest dbt-bouncer reads (floe-ci would otherwise parse into its own folder)
     floe_cmd = [str(BIN / "floe-ci"), "check", "-c", "floe.yaml", "--fail-on", "never",
+                "--manifest", str(project / "target" / "manifest.json"),
                 "--format", "json=.floe/check.json"]  # fmt: skip
     bouncer_cmd = [str(BIN / "dbt-bouncer"), "--config-file", str(bouncer_config)]
     floe_runs: list[tuple[float, int]] = []

@@ -106,7 +106,8 @@ def main() -> None:
     assert code == 0, out
     print(f"  first `floe-ci check --base` (cold, not counted): {wall:.1f} s")
     worktree = project / ".floe" / "cache" / "base" / base
-    assert (worktree / "target" / "manifest.json").is_file(), "the base cache was not filled"
+    parsed = worktree / ".floe" / "cache" / "parse-target" / "manifest.json"
+    assert parsed.is_file(), "the base cache was not filled"
 
     print(f"\none model changed ({model.relative_to(project)}), base cache present, "
           f"{args.runs} runs:")  # fmt: skip

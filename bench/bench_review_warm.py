@@ -5,8 +5,9 @@
 Set-up (not counted): the project from bench/generate_project.py committed to a git
 repository (the base), and one `floe-ci check --base` that fills what a CI job restores with
 actions/cache: the base's worktree, manifest and result under `.floe/cache/base/<sha>/`, the
-head's lineage cache under `.floe/cache/`, and the head's `target/` (its manifest,
-`floe-inputs.json` and dbt's `partial_parse.msgpack`).
+head's lineage cache under `.floe/cache/`, and the head's parse in
+`.floe/cache/parse-target/` (its manifest, `floe-inputs.json` and dbt's
+`partial_parse.msgpack`): all of `.floe/cache/`.
 
 Each run, alternating:
 - dbt: one full `dbt parse` of the head (`--no-partial-parse`, the profile floe-ci generates,
@@ -63,7 +64,8 @@ def measure(runs: int, work: Path, models: int = MODELS) -> dict[str, float]:
     edit(model, original)
     _wall, _rss, code, out = timed_process(check, project)  # fills the caches, not counted
     assert code == 0, out
-    assert (project / "target" / "partial_parse.msgpack").is_file(), "no partial parse file"
+    parsed = project / ".floe" / "cache" / "parse-target"
+    assert (parsed / "partial_parse.msgpack").is_file(), "no partial parse file"
     dbt_runs, floe_runs = [], []
     for run in range(runs):
         dbt_runs.append(full_dbt_parse(project))

@@ -6,6 +6,7 @@ the lineage and its cache, the properties-file locations, the base revision's st
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -77,6 +78,7 @@ def collect_check(
         TargetFields,
         catalog_path,
         ensure_manifest,
+        parse_target_project,
     )
 
     shown = options.config_file
@@ -102,7 +104,9 @@ def collect_check(
         # Parsed with the user's target, into a target folder of its own: relation names
         # then agree with the SQL compiled against it, and `dbt compile` reuses the parse.
         own = state_dir / "cache" / f"target-{options.compile_target}"
-        project = replace(project, target_path=str(own.resolve()))
+        project = replace(project, target_path=os.path.abspath(own))  # links not followed
+    else:  # floe-ci's own target folder: the user's `target/` stays theirs
+        project = parse_target_project(project, state_dir)
     # the profile of the parse is known only when floe-ci ran it (not `--manifest FILE`)
     parsed_here = manifest_path is None
     if manifest_path is None:

@@ -178,7 +178,8 @@ def write_and_invalidate(writes: WriteResult, config_path: Path, shown: str) -> 
     if not writes.changed:
         return
     project = dbt_project_of(load_spec(config_path, shown), shown)
-    manifests = list((state_dir_for(config_path) / "cache").glob("target-*/manifest.json"))
+    # floe-ci's parse (parse-target/), `--compile-target`'s (target-NAME/), the user's own
+    manifests = list((state_dir_for(config_path) / "cache").glob("*target*/manifest.json"))
     if project is not None:
         manifests.append(project.manifest_path)
     for manifest in manifests:

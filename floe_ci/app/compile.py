@@ -16,7 +16,7 @@ from floe_ci.artifacts import ArtifactMetadata, CompiledArtifacts
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.classifications import extract_classifications
 from floe_ci.integrations.dbt.packages import package_roots
-from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest
+from floe_ci.integrations.dbt.parse import ensure_manifest, load_manifest, parse_target_project
 from floe_ci.integrations.dbt.profiles import (
     located_profile_error,
     profile_problems,
@@ -87,9 +87,10 @@ def compile_pipeline(
     manifest_rel = project_rel = None
     if project is not None:
         if manifest_path is None:
+            state_dir = state_dir_for(config_path)
             manifest_path = ensure_manifest(
-                project,
-                state_dir_for(config_path),
+                parse_target_project(project, state_dir),
+                state_dir,
                 refresh_manifest,
                 parsing=lambda: step("dbt_parse", "dbt parse"),
             )

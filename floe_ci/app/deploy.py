@@ -271,12 +271,13 @@ def _dbt_step(
 
 
 def _built_manifest(artifacts: CompiledArtifacts, root: Path) -> Path:
-    """The manifest `dbt build` just rewrote with the deployment profile."""
+    """The manifest `dbt build` just wrote with the deployment profile: in the dbt project's
+    own target folder (the compiled artifacts name floe-ci's parse, made with another)."""
     from floe_ci.integrations.dbt.profiles import dbt_project_dir
+    from floe_ci.integrations.dbt.project import read_project
 
-    if artifacts.dbt_manifest_path:
-        return root / artifacts.dbt_manifest_path
-    return dbt_project_dir(artifacts, root) / "target" / "manifest.json"
+    project_dir = dbt_project_dir(artifacts, root)
+    return read_project(project_dir, str(project_dir)).manifest_path
 
 
 def _cube_step(

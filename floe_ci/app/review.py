@@ -95,7 +95,8 @@ class BaseRevision:
     label: str  # "main (0123456789ab)"
     packages: str  # how its dbt packages were provided, in words
     checkout: Path | None = None  # `.floe/cache/base/<sha>/`
-    projects: tuple[DbtProject, DbtProject] | None = None  # the head's and the base's
+    # the head's and the base's, with the target folders their checks parse into
+    projects: tuple[DbtProject, DbtProject] | None = None
 
     def seed_partial_parse(self, head_config: Path) -> None:
         """A new checkout starts from dbt's partial parse of the head or an older base (call
@@ -147,7 +148,13 @@ def prepare_base(
                 how = "not installed (the base's manifest was given)"
     projects = None
     if head_project is not None and base_project is not None:
-        projects = (head_project, base_project)
+        from floe_ci.integrations.dbt.parse import parse_target_project
+
+        # as each check parses them, each into the target folder of its own `.floe/`
+        projects = (
+            parse_target_project(head_project, state_dir_for(config_path)),
+            parse_target_project(base_project, state_dir_for(base_config)),
+        )
     return BaseRevision(base_config, sha, f"{ref} ({sha[:12]})", how, worktree, projects)
 
 

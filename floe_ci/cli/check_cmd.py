@@ -153,7 +153,9 @@ def _parse_formats(
     "comment. The base is compiled once per commit under .floe/cache/base/.",
 )
 @click.option(
-    "--refresh-manifest", is_flag=True, help="Run `dbt parse` even when the manifest looks current."
+    "--refresh-manifest",
+    is_flag=True,
+    help="Run `dbt parse` even when floe-ci's parse (.floe/cache/parse-target/) is current.",
 )
 @click.option(
     "--manifest",

@@ -50,7 +50,7 @@ def validate(config: Path) -> None:
 @click.option(
     "--refresh-manifest",
     is_flag=True,
-    help="Run `dbt parse` even when target/manifest.json looks current.",
+    help="Run `dbt parse` even when floe-ci's parse (.floe/cache/parse-target/) is current.",
 )
 @click.option(
     "--manifest",

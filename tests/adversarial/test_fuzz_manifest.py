@@ -30,7 +30,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
 
     project = copy_example(tmp_path_factory.mktemp("fuzz") / "shop")
     run_check(project / "floe.yaml", CheckOptions(fail_on="never"))
-    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    parsed = project / ".floe" / "cache" / "parse-target" / "manifest.json"
+    manifest = json.loads(parsed.read_text())
     return project, manifest
 
 

@@ -102,14 +102,13 @@ def test_a_read_only_floe_cache_fails_before_the_work(public_dir: Path) -> None:
     assert "Traceback" not in run.stderr
     assert f"cannot write floe-ci's cache (`.floe/cache/`) in {cache}" in run.stderr, run.stderr
     assert "make it writable" in run.stderr
-    assert not (project / "target").exists()  # no dbt parse ran first
-    assert list(cache.iterdir()) == []
+    assert list(cache.iterdir()) == []  # no dbt parse ran first
 
 
 def test_a_read_only_dbt_target_fails_before_dbt_runs(public_dir: Path) -> None:
     project = copy_example(public_dir / "shop")
-    target = project / "target"
-    target.mkdir()
+    target = project / ".floe" / "cache" / "parse-target"  # where floe-ci's dbt parse writes
+    target.mkdir(parents=True)
     _give_to_nobody(project)
     os.chown(target, 0, 0)  # dbt could not write its manifest there
     run, elapsed = _check(project, _home(public_dir))
@@ -131,8 +130,11 @@ def test_the_same_project_made_writable_is_checked(public_dir: Path) -> None:
         [FLOE_CI, "check", "-c", str(project / "floe.yaml")], capture_output=True, text=True
     )
     assert first.returncode == 0, first.stderr
-    shutil.rmtree(project / ".floe")
+    for made in ("lineage", "findings", "locations", "manifest"):  # all but the parse
+        shutil.rmtree(project / ".floe" / "cache" / made, ignore_errors=True)
+    (project / "target").mkdir()  # the user's, read-only: a check never writes there
     _give_to_nobody(project)
+    os.chown(project / "target", 0, 0)
     run, _ = _check(project, home)
     assert run.returncode == 0, run.stdout + run.stderr
     assert (project / ".floe" / "cache" / "lineage").is_dir()

@@ -1,10 +1,11 @@
 """Attack 10, every folder: a committed link in the project never sends a write elsewhere.
 
-A pull request can commit `target -> /somewhere`, `.floe/cache -> /somewhere` or
-`.floe/logs -> /somewhere`; the dbt floe-ci launches would write its manifest, compiled SQL,
-partial_parse.msgpack and log there, and floe-ci its caches and reports. Each is refused
-before any work, exit 2, with the link, its destination and the fix; a link that stays
-inside the project is followed as usual."""
+A pull request can commit `.floe/cache/parse-target -> /somewhere` (dbt's target folder
+for floe-ci's parse), `.floe/cache -> /somewhere` or `.floe/logs -> /somewhere`; the dbt
+floe-ci launches would write its manifest, compiled SQL, partial_parse.msgpack and log there,
+and floe-ci its caches and reports. Each is refused before any work, exit 2, with the link,
+its destination and the fix; a link that stays inside the project is followed as usual. The
+user's own `target/` is never written by a check or a compile, linked or not."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _assert_refused(run: subprocess.CompletedProcess[str], link: Path, outside: 
 
 @pytest.mark.parametrize(
     "relative",
-    ["target", ".floe/cache", ".floe/logs"],
+    [".floe/cache/parse-target", ".floe/cache", ".floe/logs"],
     ids=["dbt-target", "floe-cache", "dbt-log-folder"],
 )
 def test_a_folder_linked_out_of_the_project_is_refused(tmp_path: Path, relative: str) -> None:
@@ -63,9 +64,23 @@ def test_a_folder_linked_out_of_the_project_is_refused(tmp_path: Path, relative:
 
 def test_a_compile_into_a_linked_target_is_refused(tmp_path: Path) -> None:
     project, outside = _project(tmp_path)
-    (project / "target").symlink_to(outside, target_is_directory=True)
+    link = project / ".floe" / "cache" / "parse-target"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside, target_is_directory=True)
     run = _floe("compile", "-c", str(project / "floe.yaml"))
-    _assert_refused(run, project / "target", outside)
+    _assert_refused(run, link, outside)
+
+
+def test_the_users_linked_target_is_left_alone(tmp_path: Path) -> None:
+    """A check and a compile parse into `.floe/cache/parse-target/`: a `target/` linked
+    anywhere is the user's, neither refused nor written."""
+    project, outside = _project(tmp_path)
+    (project / "target").symlink_to(outside, target_is_directory=True)
+    for command in ("check", "compile"):
+        run = _floe(command, "-c", str(project / "floe.yaml"))
+        assert run.returncode in (0, 1), run.stdout + run.stderr
+    assert sorted(outside.rglob("*")) == []
+    assert (project / ".floe" / "cache" / "parse-target" / "manifest.json").is_file()
 
 
 def test_a_report_through_a_link_out_of_the_project_is_refused(tmp_path: Path) -> None:
@@ -76,7 +91,7 @@ def test_a_report_through_a_link_out_of_the_project_is_refused(tmp_path: Path) -
     assert run.returncode == 2, run.stdout + run.stderr
     assert f"{project / 'reports'} -> {outside}" in run.stderr and "Traceback" not in run.stderr
     assert sorted(outside.rglob("*")) == []
-    assert not (project / "target").exists()  # refused before dbt parse ran
+    assert not (project / ".floe" / "cache" / "parse-target").exists()  # before dbt parse ran
 
 
 def test_links_that_stay_inside_the_project_are_followed(tmp_path: Path) -> None:
@@ -88,5 +103,6 @@ def test_links_that_stay_inside_the_project_are_followed(tmp_path: Path) -> None
     (project / ".floe" / "cache").symlink_to(Path("../build/floe-cache"))
     run = _floe("check", "-c", str(project / "floe.yaml"), "-f", "json")
     assert run.returncode in (0, 1), run.stderr
-    assert (project / "build" / "dbt-target" / "manifest.json").is_file()
+    assert (project / "build" / "floe-cache" / "parse-target" / "manifest.json").is_file()
     assert (project / "build" / "floe-cache" / "lineage").is_dir()
+    assert list((project / "build" / "dbt-target").iterdir()) == []  # the user's target/

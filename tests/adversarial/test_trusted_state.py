@@ -1,8 +1,9 @@
 """Attack 3: nothing committed is trusted as floe-ci's state.
 
-A head that commits a pre-change `target/manifest.json` (git writes it last, so it looks
-fresh), or a forged base checkout under `.floe/cache/base/<sha>/`, must not hide a
-declassification: the check re-parses, the review checks the real base out again."""
+A head that commits floe-ci's parse from before its change (`.floe/cache/parse-target/`,
+with a forged record of what it was parsed from), or a forged base checkout under
+`.floe/cache/base/<sha>/`, must not hide a declassification: the check re-parses, the review
+checks the real base out again."""
 
 from __future__ import annotations
 
@@ -65,16 +66,27 @@ def _check(project: Path, *extra: str) -> tuple[int, list[str]]:
 
 
 def test_a_committed_pre_change_manifest_is_not_trusted(tmp_path: Path) -> None:
+    """The forgery: floe-ci's parse of the head from before the change, with a record of
+    what it was parsed from that names the changed files' content and the old manifest."""
+    from floe_ci.integrations.dbt.input_digest import manifest_identity
+
     project = copy_example(tmp_path / "repo" / "shop")
+    parsed = project / ".floe" / "cache" / "parse-target"
+    manifest, record = parsed / "manifest.json", parsed / "floe-inputs.json"
     subprocess.run([FLOE_CI, "compile", "-c", str(project / "floe.yaml")], env=ENV, check=True,
                    capture_output=True)  # fmt: skip
-    stale = (project / "target" / "manifest.json").read_bytes()
-    shutil.rmtree(project / "target")
-    shutil.rmtree(project / ".floe")
+    stale = manifest.read_bytes()
     _declassify(project)  # the change: customers.email loses its classification
-    manifest = project / "target" / "manifest.json"
-    manifest.parent.mkdir()
-    manifest.write_bytes(stale)  # ... and the manifest from before it, committed
+    subprocess.run([FLOE_CI, "compile", "-c", str(project / "floe.yaml")], env=ENV, check=True,
+                   capture_output=True)  # fmt: skip
+    forged = json.loads(record.read_text())
+    manifest.write_bytes(stale)
+    forged["manifest"] = manifest_identity(manifest)
+    record.write_text(json.dumps(forged))
+    _, rules = _check(project)
+    assert "FLOE301" not in rules, "the forgery does not fool an uncommitted check"
+    manifest.write_bytes(stale)  # as the pull request commits them
+    record.write_text(json.dumps(forged))
     subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path / "repo")], check=True)
     _commit(tmp_path / "repo", "declassify, with a stale manifest")
     later = time.time() + 60

@@ -162,17 +162,20 @@ def test_invoke_runs_offline_in_the_project_and_passes_the_callbacks(
 
 def test_a_failed_parse_shows_the_log_s_error(fake_dbt: type[_FakeRunner], tmp_path: Path) -> None:
     (tmp_path / "dbt_project.yml").write_text("name: shop\n")
-    project = DbtProject(tmp_path, "shop", "shop", "target", {})
     state = tmp_path / ".floe"
+    project = parse.parse_target_project(DbtProject(tmp_path, "shop", "shop", "target", {}), state)
     (state / "logs").mkdir(parents=True)
     (state / "logs" / "dbt.log").write_text("Parsing Error: bad yaml in models/x.yml\n")
+    users = tmp_path / "target" / "manifest.json"  # the user's own parse: never floe-ci's
+    users.parent.mkdir()
+    users.write_text("{}")
     with pytest.raises(FloeUsageError) as info:
         parse.run_dbt_parse(project, state)
     (problem,) = info.value.problems
     assert problem.message == "`dbt parse` failed: Parsing Error: bad yaml in models/x.yml"
     assert str(state / "logs" / "dbt.log") in str(problem.hint)
     (call,) = fake_dbt.calls
-    assert call["args"][:8] == [
+    assert call["args"][:10] == [
         "parse",
         "--project-dir",
         str(tmp_path),
@@ -180,8 +183,11 @@ def test_a_failed_parse_shows_the_log_s_error(fake_dbt: type[_FakeRunner], tmp_p
         str(state / "parse-profile"),
         "--target",
         "parse",
+        "--target-path",
+        str((state / "cache" / "parse-target").resolve()),
         "--no-version-check",
     ]
+    assert users.read_text() == "{}"
 
 
 def test_the_compile_child_reads_its_invocation_and_reports_dbts_error(tmp_path: Path) -> None:

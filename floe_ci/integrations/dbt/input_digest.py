@@ -99,7 +99,9 @@ def input_files(
     """Every file whose content can change what `dbt parse` writes, with its stat result."""
     found: dict[str, os.stat_result] = {}
     roots = [project.path, *(p for p in local_packages if p != project.path)]
+    # floe-ci's parse target and the user's own (`target-path`): dbt's output, never input
     target = os.path.normpath(project.path / project.target_path)
+    configured = os.path.normpath(project.path / str(project.config.get("target-path") or "target"))
     install = os.path.normpath(project.path / _install_path(project.config))
     for index, root in enumerate(roots):
         config = project.config if index == 0 else _config_of(root)
@@ -110,8 +112,8 @@ def input_files(
             except OSError:
                 continue
         for folder in _source_folders(config):
-            _walk(os.path.normpath(root / folder), {target, install}, found)
-    _walk(install, {target}, found, skip_names=False)
+            _walk(os.path.normpath(root / folder), {target, configured, install}, found)
+    _walk(install, {target, configured}, found, skip_names=False)
     return found
 
 

@@ -2,7 +2,9 @@
 
 dbt is imported only when parsing (runner.py), so commands that never parse stay fast.
 Parsing uses a generated DuckDB in-memory profile: `dbt parse` needs a profile but no
-warehouse, and CI must not need warehouse credentials to review a pull request.
+warehouse, and CI must not need warehouse credentials to review a pull request. It parses
+into a target folder of floe-ci's own (`.floe/cache/parse-target/`, see
+`parse_target_project`), never the user's `target/`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,19 @@ from floe_ci.integrations.dbt.runner import (
     invoke,
     remember_parse,
 )
+
+PARSE_TARGET = "parse-target"
+
+
+def parse_target_project(project: DbtProject, state_dir: Path) -> DbtProject:
+    """The project as floe-ci parses it: into `<state_dir>/cache/parse-target/`.
+
+    Not the user's `target/`: a parse with floe-ci's in-memory profile would replace the
+    manifest their `dbt ... --state target/` compares with, and their
+    `partial_parse.msgpack`, which dbt keys by the profile: `dbt parse` and `floe-ci check`
+    run in turn would then each parse the whole project."""
+    # absolute, links not followed: confine_dbt_writes must see a planted link
+    return replace(project, target_path=os.path.abspath(state_dir / "cache" / PARSE_TARGET))
 
 
 def write_parse_profile(project: DbtProject, state_dir: Path) -> Path:
@@ -84,7 +99,8 @@ _HOME_DBT = Path.home() / ".dbt"
 
 
 def run_dbt_parse(project: DbtProject, state_dir: Path, target: UserTarget | None = None) -> Path:
-    """Run `dbt parse` for the project and return the manifest path.
+    """Run `dbt parse` for the project into its `target_path` (floe-ci's own folder:
+    `parse_target_project`, or `check --compile-target`'s) and return the manifest path.
 
     With `target` (`check --compile-target`), dbt parses with that target of the user's
     profile instead, into a target folder of floe-ci's own, then runs `docs generate
@@ -105,14 +121,13 @@ def run_dbt_parse(project: DbtProject, state_dir: Path, target: UserTarget | Non
         profiles_dir,
         target_name,
         state_dir / "logs",
-        # a user target's parse goes to a folder of its own (app/check)
-        target_path=None if target is None else project.path / project.target_path,
+        target_path=project.path / project.target_path,
     )
     confine_dbt_writes(invocation)  # before deleting anything there
     check_writable_folder(invocation.target_folder(), "dbt's target files")
-    if target is not None:  # floe-ci's own folder: a failed run leaves no older files
-        project.manifest_path.unlink(missing_ok=True)
-        catalog_path(project).unlink(missing_ok=True)
+    # floe-ci's own folder: a failed run leaves no older files to be taken for its result
+    project.manifest_path.unlink(missing_ok=True)
+    catalog_path(project).unlink(missing_ok=True)
     outcome = invoke(invocation)
     command = "parse"
     if target is not None and outcome.success and project.manifest_path.is_file():

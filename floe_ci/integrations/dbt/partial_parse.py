@@ -63,8 +63,12 @@ def seed_base_checkout(
         return None
     try:
         inside = base.path.resolve().relative_to(checkout.resolve())
+        # the base's target folder (in its checkout's `.floe/`): the same place in the others
+        target = (base.path / base.target_path).resolve().relative_to(checkout.resolve())
     except ValueError:
         return None
     others = sorted(p for p in checkout.parent.iterdir() if p.is_dir() and p != checkout)
-    donors = [head, *(replace(base, path=other / inside) for other in others)]
+    donors = [head]
+    for other in others:
+        donors.append(replace(base, path=other / inside, target_path=str(other / target)))
     return seed_partial_parse(base, donors)
