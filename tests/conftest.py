@@ -22,6 +22,9 @@ _IGNORED = shutil.ignore_patterns(
     "target", "logs", ".floe", "*.duckdb", "*.duckdb.wal", ".user.yml"
 )
 
+# Where floe-ci parses a project (relative to floe.yaml's folder): never the user's target/.
+PARSED_MANIFEST = Path(".floe", "cache", "parse-target", "manifest.json")
+
 
 def copy_example(dest: Path, source: Path = EXAMPLE_SHOP) -> Path:
     """A private copy of an example project, without generated files."""

@@ -94,7 +94,7 @@ def collect_check(
         )
     state_dir = state_dir_for(config_path)
     # Committed state (a forged cache, a stale manifest) is never trusted: see the helper.
-    state_dir, distrusted = private_state_if_committed(config_path, project, state_dir)
+    state_dir, distrusted = private_state_if_committed(config_path, state_dir)
     refresh_manifest = refresh_manifest or distrusted
     target = None
     if options.compile_target is not None:

@@ -52,6 +52,7 @@ class ExistingProject:
     profile: ProfileTarget
     secret_ref: str | None
     ignored: tuple[str, ...] = ()  # the entries added to `.gitignore`
+    tracked: tuple[str, ...] = ()  # those of them git tracks files in: ignoring is not enough
 
 
 def init_existing(
@@ -95,9 +96,20 @@ def init_existing(
     parse_spec(text.encode(), config, str(config))
     # .gitignore first: should it fail, floe.yaml is not there yet and a second run works
     state = [".floe/", _relative_target(directory, project_dir, project.target_path)]
-    ignored = keep_out_of_git(directory, [entry for entry in state if entry is not None])
+    entries = [entry for entry in state if entry is not None]
+    ignored = keep_out_of_git(directory, entries)
     write_atomic(config, text)
-    return ExistingProject(config, project_dir, profile, secret_ref, ignored)
+    tracked = tracked_folders(directory, entries)
+    return ExistingProject(config, project_dir, profile, secret_ref, ignored, tracked)
+
+
+def tracked_folders(directory: Path, entries: list[str]) -> tuple[str, ...]:
+    """Those of `entries` (folders relative to `directory`) holding files git tracks: a
+    `.gitignore` entry does not untrack them (`git rm -r --cached` does)."""
+    from floe_ci.integrations.git.trusted_state import committed_state
+
+    files = committed_state(directory, tuple(entry.rstrip("/") for entry in entries))
+    return tuple(e for e in entries if any(f.startswith(e.rstrip("/") + "/") for f in files))
 
 
 GITIGNORE_HEADER = "# floe-ci's state and dbt's target: never committed (floe-ci init --existing)\n"
@@ -105,9 +117,10 @@ GITIGNORE_HEADER = "# floe-ci's state and dbt's target: never committed (floe-ci
 
 def keep_out_of_git(directory: Path, entries: list[str]) -> tuple[str, ...]:
     """Add to `directory/.gitignore` those of `entries` (folders relative to it) that git
-    does not ignore yet; returns them. A committed `.floe/` or `target/` is distrusted by
-    every check (parsed again, caches empty), so adopting a project must not leave them to
-    a later `git add -A`. The file's other lines are kept as they are."""
+    does not ignore yet; returns them. A committed `.floe/` is distrusted by every check
+    (parsed again, caches empty) and dbt's `target/` is build output, so adopting a project
+    must not leave them to a later `git add -A`. The file's other lines are kept as they
+    are."""
     missing = [entry for entry in entries if not _ignored(directory, entry)]
     if not missing:
         return ()

@@ -17,15 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from floe_ci.fsutil import project_lock
-from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.integrations.git.trusted_state import untrusted_state
 
 
-def private_state_if_committed(
-    config_path: Path, project: DbtProject, state_dir: Path
-) -> tuple[Path, bool]:
+def private_state_if_committed(config_path: Path, state_dir: Path) -> tuple[Path, bool]:
     """(the state folder to use, whether the committed state was distrusted)."""
-    committed = untrusted_state(config_path.resolve().parent, project.path, project.target_path)
+    committed = untrusted_state(config_path.resolve().parent)
     if not committed:
         return state_dir, False
     private = Path(tempfile.mkdtemp(prefix="floe-state-"))
@@ -35,8 +32,8 @@ def private_state_if_committed(
     )
     sys.stderr.write(
         f"floe-ci: git tracks floe-ci's state ({shown}); it is not trusted: the project is "
-        "parsed again and the caches start empty. Add `.floe/` and dbt's `target/` to "
-        ".gitignore and remove them from git (`git rm -r --cached .floe target`).\n"
+        "parsed again and the caches start empty. Add `.floe/` to .gitignore and remove it "
+        "from git (`git rm -r --cached .floe`).\n"
     )
     return private, True
 

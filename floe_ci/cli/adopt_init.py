@@ -34,6 +34,12 @@ def init_existing_command(
             f"✓ added {', '.join(made.ignored)} to .gitignore (committed state is never "
             "trusted: every check would parse again from empty caches)"
         )
+    if made.tracked:
+        folders = " ".join(entry.rstrip("/") for entry in made.tracked)
+        click.echo(
+            f"! git tracks files in {', '.join(made.tracked)}; .gitignore does not untrack "
+            f"them: run `git rm -r --cached {folders}` and commit"
+        )
     config = shown_path(made.config)
     option = "" if config == "floe.yaml" else f" -c {config}"
     click.echo("  next:")

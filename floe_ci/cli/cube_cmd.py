@@ -52,7 +52,7 @@ def sync_command(config: Path, output: Path | None, manifest: Path | None) -> No
     Examples:
       floe-ci cube sync
       floe-ci cube sync -c examples/shop/floe.yaml -o build/cube
-      floe-ci cube sync --manifest target/manifest.json   # after `floe run`
+      floe-ci cube sync --manifest .floe/cache/run-target/manifest.json  # after `floe run`
     """
     from floe_ci.app.cube_sync import run_cube_sync
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from floe_ci.cli.main import cli
+from tests.conftest import PARSED_MANIFEST
 from tests.git_support import git
 
 pytestmark = pytest.mark.e2e
@@ -120,7 +121,7 @@ def test_uninstallable_base_packages_stop_before_the_head_is_parsed_and_a_base_m
     assert "Traceback" not in output
     assert "root/packages.yml" in output and "`dbt deps` could not install them" in output
     assert "--base-manifest" in output
-    assert not (root / "target" / "manifest.json").exists(), "the head was parsed first"
+    assert not (root / PARSED_MANIFEST).exists(), "the head was parsed first"
 
     # The manifest of the base, as the main branch's CI would have kept it.
     elsewhere = tmp_path / "main-build"

@@ -221,7 +221,8 @@ def _our_outputs(root: Path) -> dict[str, str]:
     return {
         name: stamp.sub("compiled_at", text)
         for name, text in _written_files(root).items()
-        if not name.startswith((".floe/logs/", ".floe/deploy/target/"))
+        # dbt's own output: its timings and invocation ids differ from run to run
+        if not name.startswith((".floe/logs/", ".floe/deploy/target/", ".floe/cache/parse-target/"))
     }
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from floe_ci.integrations.dbt.input_digest import manifest_identity
-from tests.conftest import copy_example
+from tests.conftest import PARSED_MANIFEST, copy_example
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_same_content_unrelated_files_and_a_model_edit(project: Path) -> None:
-    manifest = project / "target" / "manifest.json"
+    manifest = project / PARSED_MANIFEST
     parsed = manifest_identity(manifest)
     assert parsed is not None
 

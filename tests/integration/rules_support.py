@@ -22,7 +22,7 @@ from floe_ci.governance.result import CheckResult, Finding
 from floe_ci.integrations.dbt.parse import load_manifest
 from floe_ci.integrations.dbt.properties import ColumnLocations
 from floe_ci.spec.models import FloeSpec
-from tests.conftest import REPO_ROOT, copy_example
+from tests.conftest import PARSED_MANIFEST, REPO_ROOT, copy_example
 
 EXAMPLE_FINDINGS = REPO_ROOT / "examples" / "shop-findings"
 EXAMPLE_SHOP = REPO_ROOT / "examples" / "shop"
@@ -60,7 +60,7 @@ def parse_copy(source: Path, dest: Path) -> ParsedProject:
 
     project = copy_example(dest, source)
     result = check(project)
-    manifest = load_manifest(project / "target" / "manifest.json")
+    manifest = load_manifest(project / PARSED_MANIFEST)
     load_spec(project / "floe.yaml")  # the copy is valid floe.yaml
     lineage = build_column_lineage(manifest, project, project / ".floe" / "cache" / "lineage")
     return ParsedProject(project, result, manifest, lineage)

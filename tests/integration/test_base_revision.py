@@ -10,7 +10,7 @@ from floe_ci.app.review import base_snapshot, snapshot_of
 from floe_ci.errors import FloeUsageError
 from floe_ci.governance.evaluate import CheckOptions
 from floe_ci.plan.build import build_plan
-from tests.conftest import copy_example
+from tests.conftest import PARSED_MANIFEST, copy_example
 from tests.git_support import git
 
 pytestmark = pytest.mark.integration
@@ -41,10 +41,10 @@ def test_base_is_checked_out_once_and_compared(repo: Path) -> None:
     base = base_snapshot(project / "floe.yaml", "main", CheckOptions())
     sha = git(repo, "rev-parse", "main")
     checkout = project / ".floe" / "cache" / "base" / sha
-    assert (checkout / "pipelines" / "shop" / "target" / "manifest.json").is_file()
+    assert (checkout / "pipelines" / "shop" / PARSED_MANIFEST).is_file()
     assert base.ref == f"main ({sha[:12]})"
 
-    manifest = checkout / "pipelines" / "shop" / "target" / "manifest.json"
+    manifest = checkout / "pipelines" / "shop" / PARSED_MANIFEST
     built = manifest.stat().st_mtime_ns
     again = base_snapshot(project / "floe.yaml", "main", CheckOptions())
     assert manifest.stat().st_mtime_ns == built, "the cached base is not parsed again"

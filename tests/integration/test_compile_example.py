@@ -26,7 +26,8 @@ def test_example_compiles_with_classifications(parsed_shop: Path) -> None:
     assert classified["customers"]["email"].sensitivity == "high"
     assert artifacts.findings == []
     assert artifacts.dbt_project_path == "."
-    assert artifacts.dbt_manifest_path == "target/manifest.json"
+    # floe-ci's own parse; the user's `target/` is theirs
+    assert artifacts.dbt_manifest_path == ".floe/cache/parse-target/manifest.json"
     assert artifacts.metadata.source_hash.startswith("sha256:")
 
 
@@ -54,7 +55,7 @@ def test_output_is_byte_identical_apart_from_compiled_at(
 
 
 def test_manifest_is_reparsed_only_when_stale(shop: Path) -> None:
-    manifest = shop / "target" / "manifest.json"
+    manifest = shop / ".floe" / "cache" / "parse-target" / "manifest.json"
     compile_pipeline(shop / "floe.yaml")
     first_mtime = manifest.stat().st_mtime_ns
     compile_pipeline(shop / "floe.yaml")

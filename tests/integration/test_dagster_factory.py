@@ -28,7 +28,7 @@ from floe_ci.fsutil import write_atomic
 from floe_ci.integrations.dagster import create_definitions
 from floe_ci.integrations.dagster.asset_factory import DBT_RESOURCE_KEY, build_pipeline
 from floe_ci.spec.models import AssetSensorConfig, ScheduleConfig
-from tests.conftest import copy_example
+from tests.conftest import PARSED_MANIFEST, copy_example
 
 pytestmark = pytest.mark.integration
 
@@ -188,4 +188,4 @@ def test_definitions_module_compiles_floe_yaml_without_artifacts(tmp_path: Path)
     root = copy_example(tmp_path / "shop")
     assert not (root / ".floe" / "artifacts.json").exists()
     _validate_definitions_module(root, {})
-    assert (root / "target" / "manifest.json").is_file()  # compiled on the fly
+    assert (root / PARSED_MANIFEST).is_file()  # compiled on the fly

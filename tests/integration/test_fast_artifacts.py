@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from floe_ci.integrations.dbt import fast_artifacts
+from tests.conftest import PARSED_MANIFEST
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +53,7 @@ def test_the_fast_writer_writes_dbts_bytes(tmp_path: Path) -> None:
 
 
 def test_a_real_manifest_is_written_byte_for_byte(parsed_shop: Path, tmp_path: Path) -> None:
-    data = json.loads((parsed_shop / "target" / "manifest.json").read_text(encoding="utf-8"))
+    data = json.loads((parsed_shop / PARSED_MANIFEST).read_text(encoding="utf-8"))
     path = tmp_path / "manifest.json"
     fast_artifacts.write_json_fast(str(path), data)
     assert path.read_text(encoding="utf-8") == _dbt_text(data)

@@ -12,6 +12,7 @@ from floe_ci.errors import FloeUsageError
 from floe_ci.integrations.iceberg import IcebergTableManager, catalog_from_config
 from floe_ci.integrations.polaris import create_catalog_client
 from floe_ci.spec.models import CatalogConfig
+from tests.conftest import PARSED_MANIFEST
 
 ORDERS = pa.schema(
     [
@@ -205,7 +206,7 @@ def test_compiled_catalog_block_opens_the_catalog(shop: Path, parsed_shop: Path)
 
     config = shop / "floe.yaml"
     config.write_text(config.read_text() + CATALOG_BLOCK)
-    manifest = parsed_shop / "target" / "manifest.json"
+    manifest = parsed_shop / PARSED_MANIFEST
     artifacts = compile_pipeline(config, manifest_path=manifest)
     assert artifacts.catalog is not None
     assert artifacts.catalog.model_dump(mode="json") == {

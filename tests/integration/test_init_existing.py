@@ -132,6 +132,26 @@ def test_the_state_is_kept_out_of_git_and_the_users_lines_are_kept(
     assert "floe.yaml" in tracked
 
 
+def test_state_git_already_tracks_gets_the_command_that_untracks_it(
+    dbt_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _git(dbt_project, "init", "-q")
+    (dbt_project / ".floe").mkdir()
+    (dbt_project / ".floe" / "old.json").write_text("{}")
+    (dbt_project / "models").mkdir()
+    (dbt_project / "models" / "a.sql").write_text("select 1 as x\n")
+    _git(dbt_project, "add", "-A")
+    monkeypatch.chdir(dbt_project)
+    done = CliRunner().invoke(cli, ["init", "--existing"])
+    assert done.exit_code == 0, done.output
+    assert "git tracks files in .floe/;" in done.output
+    assert "git rm -r --cached .floe`" in done.output
+    _git(dbt_project, "rm", "-r", "-q", "--cached", ".floe")  # as told: nothing else to say
+    (dbt_project / "floe.yaml").unlink()
+    again = CliRunner().invoke(cli, ["init", "--existing"])
+    assert again.exit_code == 0 and "git tracks" not in again.output, again.output
+
+
 def test_without_git_the_gitignore_is_made_and_names_dbts_target_too(dbt_project: Path) -> None:
     (dbt_project / "dbt_project.yml").write_text(
         "name: My_Shop\nprofile: warehouse\ntarget-path: build\n"

@@ -18,7 +18,7 @@ from floe_ci.integrations.dbt.lineage import CACHE_FILE, build_column_lineage
 from floe_ci.integrations.dbt.parse import load_manifest, run_dbt_parse, write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.lineage import ColumnLineage, ColumnRef
-from tests.conftest import REPO_ROOT
+from tests.conftest import PARSED_MANIFEST, REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def _paths(lineage: ColumnLineage, model: str, column: str) -> set[str]:
 
 
 def test_example_shop_email_reaches_customers(parsed_shop: Path) -> None:
-    manifest = load_manifest(parsed_shop / "target" / "manifest.json")
+    manifest = load_manifest(parsed_shop / PARSED_MANIFEST)
     lineage = build_column_lineage(manifest, parsed_shop, None)
     assert lineage.upstream("model.shop.customers", "email") == [
         ColumnRef("model.shop.stg_customers", "stg_customers", "email")

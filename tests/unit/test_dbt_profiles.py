@@ -226,6 +226,15 @@ def test_write_profiles_writes_the_file_and_returns_its_folder(root: Path) -> No
     assert [p.name for p in folder.iterdir()] == ["profiles.yml"]  # no temporary left
 
 
+def test_write_profiles_makes_the_duckdb_files_folder(root: Path) -> None:
+    """dbt-duckdb does not create it, and a run into its own target folder never makes
+    `target/`: `floe run` of a fresh `path: target/shop.duckdb` project would fail."""
+    artifacts = make_artifacts(ComputeTarget.DUCKDB, {"path": "target/shop.duckdb"}, None)
+    assert not (root / "target").exists()
+    write_profiles(artifacts, root, validate=False)
+    assert (root / "target").is_dir() and list((root / "target").iterdir()) == []
+
+
 def test_resolve_env_references(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WH_PASSWORD", "s3cret")
     output = {"password": "{{ env_var('WH_PASSWORD') }}", "port": 5, "x": "{{ env_var('N', 'd') }}"}

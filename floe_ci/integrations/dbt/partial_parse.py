@@ -53,13 +53,13 @@ def seed_base_checkout(
     head: DbtProject, base: DbtProject, checkout: Path, config_folder: Path
 ) -> Path | None:
     """`seed_partial_parse` for the base `checkout` (`.floe/cache/base/<sha>/`) from the head
-    and the other checkouts beside it. Nothing is copied when git tracks floe-ci's state or
-    the head's partial parse file: a committed one is someone else's (issue 15's rule)."""
+    and the other checkouts beside it. Nothing is copied when git tracks floe-ci's state
+    (`.floe/`, which holds the head's partial parse file): a committed one is someone else's."""
     from dataclasses import replace
 
     from floe_ci.integrations.git.trusted_state import untrusted_state
 
-    if untrusted_state(config_folder, head.path, head.target_path):
+    if untrusted_state(config_folder):
         return None
     try:
         inside = base.path.resolve().relative_to(checkout.resolve())

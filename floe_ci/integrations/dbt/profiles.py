@@ -214,7 +214,18 @@ def write_profiles(
         "# Credentials are env_var() references, never values.\n"
     )
     write_atomic(folder / "profiles.yml", header + yaml.safe_dump(profiles, sort_keys=True))
+    _make_duckdb_folder(profiles)
     return folder
+
+
+def _make_duckdb_folder(profiles: dict[str, Any]) -> None:
+    """The folder of a DuckDB file (`path: target/shop.duckdb`): dbt-duckdb does not make
+    it, and a run into a target folder of its own (`floe run`) never creates `target/`."""
+    for profile in profiles.values():
+        for output in profile["outputs"].values():
+            path = output.get("path") if output.get("type") == "duckdb" else None
+            if isinstance(path, str) and Path(path).is_absolute():  # a file: _duckdb_path
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def located_profile_error(

@@ -1,9 +1,11 @@
 """Nothing committed is floe-ci's state: committed caches and manifests are not trusted.
 
 A pull request can commit `.floe/` (a forged lineage cache, a base checkout with a forged
-result) or a `target/manifest.json` from before its change, which git writes last, so it
-looks fresh. floe-ci's own state is never in git: what git tracks there was put by someone
-else, and the check then re-parses and starts with empty caches. A base checkout under
+result, floe-ci's parse of the project from before its change, which git writes last, so it
+looks fresh). floe-ci's own state is never in git: what git tracks there was put by someone
+else, and the check then re-parses and starts with empty caches. dbt's `target/` is not
+floe-ci's state: a check never reads it (it parses into `.floe/cache/parse-target/`), so a
+committed one changes nothing. A base checkout under
 `.floe/cache/base/<sha>/` is trusted only when git itself registered it as a worktree at
 that commit.
 """
@@ -13,13 +15,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-# What floe-ci (or dbt for it) writes beside floe.yaml and in the dbt project.
-STATE_PATHS = (
-    ".floe",
-    "target/manifest.json",
-    "target/partial_parse.msgpack",
-    "target/floe-inputs.json",  # integrations/dbt/input_digest: what the manifest was parsed from
-)
+# What floe-ci (and dbt for it: its parse, partial parse and input digest) writes beside
+# floe.yaml.
+STATE_PATHS = (".floe",)
 
 
 def committed_state(folder: Path, extra: tuple[str, ...] = ()) -> list[str]:
@@ -63,18 +61,9 @@ def is_registered_worktree(top: Path, folder: Path, sha: str) -> bool:
     return False
 
 
-_DBT_STATE = ("manifest.json", "partial_parse.msgpack", "floe-inputs.json")
-
-
-def untrusted_state(config_folder: Path, project_folder: Path, target_path: str) -> list[str]:
-    """floe-ci's state that git tracks: `.floe/` beside floe.yaml, and dbt's manifest and
-    partial parse in the project's target folder."""
-    found = committed_state(config_folder, (".floe",))
-    target = target_path.rstrip("/")
-    if not Path(target).is_absolute():
-        dbt_state = tuple(f"{target}/{name}" for name in _DBT_STATE)
-        found += [p for p in committed_state(project_folder, dbt_state) if p not in found]
-    return found
+def untrusted_state(config_folder: Path) -> list[str]:
+    """floe-ci's state that git tracks: what is under `.floe/` beside floe.yaml."""
+    return committed_state(config_folder)
 
 
 def is_checkout_of(top: Path, folder: Path, sha: str) -> bool:
