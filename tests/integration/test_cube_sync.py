@@ -61,9 +61,14 @@ def synced(
     artifacts = compile_pipeline(root / "floe.yaml")
     build = DbtExecutor(artifacts, root).build()
     assert build.success, build.error or [n.message for n in build.failures]
-    result = sync_cube(artifacts, root)
+    result = sync_cube(artifacts, root, manifest_path=built_manifest(root))
     build_pre_aggregations(root, result)
     return root, artifacts, result
+
+
+def built_manifest(root: Path) -> Path:
+    """The manifest `dbt build` wrote with the deployment's profile: the tables Cube reads."""
+    return root / "target" / "manifest.json"
 
 
 def build_pre_aggregations(root: Path, result: CubeSyncResult) -> None:
@@ -249,7 +254,7 @@ def test_without_cubes_compiler_the_models_are_written_and_validation_is_skipped
     out = tmp_path / "cube"
     (out / "model").mkdir(parents=True)
     (out / "model" / "stale.yml").write_text("cubes: []\n")
-    result = sync_cube(artifacts, root, output_dir=out)
+    result = sync_cube(artifacts, root, output_dir=out, manifest_path=built_manifest(root))
     assert result.validation is None and result.skipped_reason
     assert "cube.sh" in result.skipped_reason
     assert sorted(p.name for p in (out / "model").iterdir()) == ["customers.yml", "orders.yml"]
@@ -309,7 +314,9 @@ def test_a_classified_tenant_column_still_filters_rows_but_is_never_shown(
         "country": ColumnClassification(classification="no_policy_here"),
     }
     changed = artifacts.model_copy(update={"column_classifications": classified})
-    result = sync_cube(changed, root, output_dir=tmp_path / "cube")
+    result = sync_cube(
+        changed, root, output_dir=tmp_path / "cube", manifest_path=built_manifest(root)
+    )
     assert result.validation is not None and result.validation.ok, result.validation
     build_pre_aggregations(root, result)
     customers = next(m for m in result.models if m.name == "customers")
@@ -413,6 +420,7 @@ def test_without_the_tenant_dimension_cube_skips_the_pre_aggregation_and_floe403
             artifacts,
             root,
             output_dir=tmp_path / "cube",
+            manifest_path=built_manifest(root),
             locate_spec=lambda path: (17, 5) if path[:2] == ("consumption", "cube") else None,
         )
     assert result.validation is not None and result.validation.ok

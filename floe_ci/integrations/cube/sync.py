@@ -96,7 +96,9 @@ def sync_cube(
     """Generate, write and (when Cube's compiler is installed) validate the Cube models.
 
     `manifest_path` should be a manifest dbt wrote with the deployment's own profile (after
-    `dbt build`): its relation names are the tables Cube reads. Default: the artifacts'.
+    `dbt build`): its relation names are the tables Cube reads. Default: the artifacts'
+    (floe-ci's parse, with its in-memory profile: right for models and columns, not for
+    the database names of the tables).
     Validation also asks Cube, under a tenant's security context, whether it would use
     each pre-aggregation; one it would not is a FLOE403 finding (located by `locate_spec`).
     """
