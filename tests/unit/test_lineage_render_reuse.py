@@ -301,3 +301,42 @@ def test_a_model_that_reads_the_environment_is_never_cached_as_needing_the_wareh
     _run(manifest, tmp_path)
     again = _run(manifest, tmp_path)
     assert again.stats.compiled_sql_cached == 0
+
+
+def _fingerprints(manifest: dict[str, Any], project: DbtProject) -> dict[str, str | None]:
+    from floe_ci.integrations.dbt.compiled_sql import _Renderer, _RenderInputs
+
+    inputs = _RenderInputs(manifest, _Renderer(manifest), project)
+    return {uid: inputs.fingerprint(node) for uid, node in manifest["nodes"].items()}
+
+
+def test_an_ephemeral_parents_code_is_part_of_the_childs_fingerprint() -> None:
+    """dbt inlines an ephemeral model as a CTE of each model that refs it (so does floe-ci's
+    renderer): a change to its code changes the child's SQL, whose own inputs are the same."""
+    manifest = _manifest()
+    before = _fingerprints(manifest, _project())
+    manifest["nodes"][STG]["raw_code"] += " where id > 0"
+    table_parent = _fingerprints(manifest, _project())
+    assert table_parent[MART] == before[MART]  # a table: the child names it, nothing more
+    manifest["nodes"][STG]["config"] = {"materialized": "ephemeral"}
+    ephemeral = _fingerprints(manifest, _project())
+    manifest["nodes"][STG]["raw_code"] += " and id < 9"
+    changed = _fingerprints(manifest, _project())
+    assert changed[MART] is not None and changed[MART] != ephemeral[MART]
+    manifest["nodes"][STG]["raw_code"] += " and '{{ env_var(\"X\") }}' = ''"
+    assert _fingerprints(manifest, _project())[MART] is None  # the parent reads the environment
+
+
+def test_a_packages_own_vars_are_part_of_its_models_fingerprint(tmp_path: Path) -> None:
+    """A package's dbt_project.yml gives its vars' defaults (`var('x')` in its models)."""
+    package = tmp_path / "dbt_packages" / "crm"
+    package.mkdir(parents=True)
+    (package / "dbt_project.yml").write_text("name: crm\nvars:\n  crm_schema: raw\n")
+    project = DbtProject(tmp_path, "shop", "shop", "target", {"name": "shop"})
+    manifest = _manifest()
+    manifest["nodes"][STG]["package_name"] = "crm"
+    before = _fingerprints(manifest, project)
+    (package / "dbt_project.yml").write_text("name: crm\nvars:\n  crm_schema: landing\n")
+    after = _fingerprints(manifest, project)
+    assert after[STG] != before[STG]
+    assert after[MART] == before[MART]  # the root project's model reads the root's vars

@@ -447,22 +447,34 @@ class _RenderInputs:
 
     The plain renderer reads the raw code, the node's relation name and package, and the
     manifest's relation tables (_Renderer.tables_digest); Jinja also reads the macros the
-    model calls (their text and dependencies) and the project's vars. Config and depends_on
-    are added so that any change dbt records about the model renders it again. A model
-    whose text or macros mention `env_var` depends on the environment: no fingerprint, it
-    is rendered every time.
+    model calls (their text and dependencies), the project's vars, the vars of the model's
+    package's own dbt_project.yml, and the code of the ephemeral models it refs (inlined as
+    CTEs: their fingerprints are part of its own). Config and depends_on are added so that
+    any change dbt records about the model renders it again. A model whose text or macros
+    (or an ephemeral parent's) mention `env_var` depends on the environment: no
+    fingerprint, it is rendered every time.
     """
 
     def __init__(
         self, manifest: Mapping[str, Any], renderer: _Renderer, project: DbtProject | None
     ) -> None:
         self.macros: Mapping[str, Any] = manifest.get("macros") or {}
+        self.nodes: Mapping[str, Any] = manifest.get("nodes") or {}
+        self.project = project
         variables = None if project is None else project.config.get("vars")
-        # YAML may hold values JSON has no type for (dates, sets): repr() names them
-        shown = json.dumps(variables, sort_keys=True, default=repr)
-        self.shared = [renderer.tables_digest(), shown]
+        self.shared = [renderer.tables_digest(), _shown(variables)]
+        self._package_vars: dict[str, str] = {}
+        self._roots: dict[str, Path] | None = None
+        self._done: dict[str, str | None] = {}  # unique_id -> fingerprint, once computed
 
     def fingerprint(self, node: Mapping[str, Any]) -> str | None:
+        uid = str(node.get("unique_id"))
+        if uid not in self._done:
+            self._done[uid] = None  # an ephemeral cycle (dbt refuses one) has none
+            self._done[uid] = self._fingerprint(node)
+        return self._done[uid]
+
+    def _fingerprint(self, node: Mapping[str, Any]) -> str | None:
         raw = node.get("raw_code")
         if not isinstance(raw, str) or "env_var" in raw:
             return None
@@ -475,6 +487,14 @@ class _RenderInputs:
                 return None
             dependencies = (macro.get("depends_on") or {}).get("macros")
             macros.append([uid, macro.get("package_name"), macro.get("name"), text, dependencies])
+        ephemeral = []
+        for parent in depends.get("nodes") or []:
+            upstream = self.nodes.get(parent)
+            if isinstance(upstream, Mapping) and _is_ephemeral(upstream):
+                inlined = self.fingerprint(upstream)
+                if inlined is None:
+                    return None
+                ephemeral.append([parent, inlined])
         parts = [
             self.shared,
             raw,
@@ -484,8 +504,24 @@ class _RenderInputs:
             depends.get("nodes"),
             depends.get("macros"),
             macros,
+            self._vars_of(node.get("package_name")),
+            ephemeral,
         ]
         return hashlib.sha256(fastjson.dumps_compact(parts).encode()).hexdigest()
+
+    def _vars_of(self, package: object) -> str | None:
+        """The vars of a package's own dbt_project.yml (the root project's are shared)."""
+        if self.project is None or not isinstance(package, str) or package == self.project.name:
+            return None
+        if package not in self._package_vars:
+            if self._roots is None:
+                from floe_ci.integrations.dbt.packages import package_roots
+
+                self._roots = package_roots(self.project)
+            from floe_ci.integrations.dbt.packages import package_vars
+
+            self._package_vars[package] = _shown(package_vars(self._roots.get(package)))
+        return self._package_vars[package]
 
     def _closure(self, called: list[str]) -> list[str]:
         """The macros called and those they call, sorted (as the renderer walks them)."""
@@ -498,6 +534,15 @@ class _RenderInputs:
                 macro = self.macros.get(uid) or {}
                 stack.extend((macro.get("depends_on") or {}).get("macros") or [])
         return sorted(seen)
+
+
+def _shown(variables: object) -> str:
+    # YAML may hold values JSON has no type for (dates, sets): repr() names them
+    return json.dumps(variables, sort_keys=True, default=repr)
+
+
+def _is_ephemeral(node: Mapping[str, Any]) -> bool:
+    return (node.get("config") or {}).get("materialized") == "ephemeral"
 
 
 # -- rendering plain models ------------------------------------------------------------------
@@ -603,7 +648,7 @@ class _Renderer:
         target = self.resolve(node, args, keywords)
         if target is None:
             return None
-        if (target.get("config") or {}).get("materialized") == "ephemeral":
+        if _is_ephemeral(target):
             return None  # dbt inlines ephemeral models as CTEs: leave those to dbt
         relation = target.get("relation_name")
         return relation if isinstance(relation, str) else None

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from floe_ci.integrations.dbt.packages import package_vars
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.redaction import DBT_SECRET_PREFIX, is_secret_name, placeholder
 
@@ -110,7 +111,7 @@ class JinjaRenderer:
             if self._package_roots is None:
                 self._package_roots = _package_roots(self._project)
             folder = self._package_roots.get(package)
-            found = self._own_vars[package] = _own_vars(folder)
+            found = self._own_vars[package] = package_vars(folder)
         return found
 
     @property
@@ -315,18 +316,6 @@ def _package_roots(project: DbtProject | None) -> dict[str, Path]:
     roots = package_roots(project)
     roots.pop(project.name, None)
     return roots
-
-
-def _own_vars(folder: Path | None) -> dict[str, Any]:
-    """The vars of a package's own dbt_project.yml."""
-    import yaml
-
-    try:
-        config = yaml.safe_load((folder / "dbt_project.yml").read_text()) if folder else None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        config = None
-    found = config.get("vars") if isinstance(config, dict) else None
-    return dict(found) if isinstance(found, dict) else {}
 
 
 class _Identified:

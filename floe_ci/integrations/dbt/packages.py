@@ -88,6 +88,14 @@ def local_packages(project_dir: Path) -> list[Path]:
     return found
 
 
+def package_vars(folder: Path | None) -> dict[str, Any]:
+    """The vars of a package's own dbt_project.yml (its defaults; the root project's
+    `vars:` override them), {} when it has none or cannot be read."""
+    config = _read_yaml(folder / "dbt_project.yml") if folder is not None else None
+    found = config.get("vars") if isinstance(config, dict) else None
+    return dict(found) if isinstance(found, dict) else {}
+
+
 def _read_yaml(path: Path) -> Any:
     # dbt_project.yml may hold Jinja in values; only `name:` and `packages:` are read here.
     try:
