@@ -6,12 +6,13 @@ half-written file behind.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -302,3 +303,18 @@ def umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def source_digest(files: Iterable[Path]) -> str:
+    """floe-ci's version and a digest of these source files (their paths in the package and
+    their bytes): what a cache of results computed by that code is keyed by. The version
+    string alone does not change between development builds, nor when a file is edited."""
+    import floe_ci
+
+    package = Path(floe_ci.__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in files:
+        resolved = path.resolve()
+        name = resolved.relative_to(package) if resolved.is_relative_to(package) else resolved
+        digest.update(name.as_posix().encode() + b"\0" + resolved.read_bytes() + b"\0")
+    return f"{floe_ci.__version__}:{digest.hexdigest()}"

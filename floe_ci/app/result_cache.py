@@ -31,14 +31,13 @@ _CODE = ("governance", "lineage", "spec", "integrations/dbt", "app/check.py")
 @cache
 def code_fingerprint() -> str:
     """Digest of floe-ci's version and of the source that computes a CheckResult."""
+    from floe_ci.fsutil import source_digest
+
     root = Path(floe_ci.__file__).parent
-    digest = hashlib.sha256(floe_ci.__version__.encode())
+    paths: list[Path] = []
     for part in _CODE:
-        paths = [root / part] if part.endswith(".py") else sorted((root / part).rglob("*.py"))
-        for path in paths:
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+        paths += [root / part] if part.endswith(".py") else sorted((root / part).rglob("*.py"))
+    return source_digest(paths)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import floe_ci
 from floe_ci.app import result_cache
 from floe_ci.app.result_cache import RESULT_FILE, ResultCache
 from floe_ci.governance.evaluate import CheckOptions
@@ -98,11 +99,21 @@ def test_other_floe_ci_code_misses(
     assert cache_for(inputs).load() is None
 
 
-def test_the_code_fingerprint_covers_the_rules() -> None:
+def test_the_code_fingerprint_covers_the_rules(tmp_path: Path) -> None:
+    from floe_ci.fsutil import source_digest
+
     fingerprint = result_cache.code_fingerprint()
-    assert len(fingerprint) == 64
+    assert fingerprint.startswith(f"{floe_ci.__version__}:")
     result_cache.code_fingerprint.cache_clear()
     assert result_cache.code_fingerprint() == fingerprint  # stable for the same code
+    rule = Path(floe_ci.__file__).parent / "governance" / "rules" / "base.py"
+    assert source_digest([rule]) != source_digest([rule.with_name("__init__.py")])
+    edited = tmp_path / "base.py"
+    edited.write_bytes(rule.read_bytes() + b"\n# edited\n")
+    assert source_digest([edited]) != source_digest([rule])
+    renamed = tmp_path / "other.py"
+    renamed.write_bytes(edited.read_bytes())
+    assert source_digest([renamed]) != source_digest([edited])  # the same bytes elsewhere
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import floe_ci
 from floe_ci import fastjson
 from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.fsutil import ensure_folder
@@ -435,11 +434,11 @@ def _renderer_code() -> str:
     """floe-ci's version and a digest of the rendering modules' source (the version string
     alone does not change between development builds); read beside this file, so that a
     warm check does not import dbt's context module to name it."""
+    from floe_ci.fsutil import source_digest
+
     here = Path(__file__)
-    digest = hashlib.blake2b(digest_size=16)
-    for name in (here.name, "jinja_render.py", "jinja_dbt_context.py"):
-        digest.update(here.with_name(name).read_bytes())
-    return f"{floe_ci.__version__}:{digest.hexdigest()}"
+    names = (here.name, "jinja_render.py", "jinja_dbt_context.py", "packages.py")
+    return source_digest(here.with_name(name) for name in names)
 
 
 class _RenderInputs:

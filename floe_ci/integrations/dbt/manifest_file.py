@@ -12,14 +12,12 @@ walked again, and the digests key the findings a warm check reuses (governance.i
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import floe_ci
 from floe_ci.dbt_manifest import NODE_SECTIONS, SUPPORTED_DBT, ManifestShapeError, check_manifest
 from floe_ci.errors import FloeUsageError
 
@@ -110,9 +108,9 @@ def _check(data: Any, path: Path, known: frozenset[tuple[str, str]]) -> dict[str
 def _checker_version() -> bytes:
     """What a stored digest's "passed" depends on: floe-ci's version and the checker's code."""
     import floe_ci.dbt_manifest as checker
+    from floe_ci.fsutil import source_digest
 
-    source = Path(checker.__file__).read_bytes()
-    return f"floe-ci {floe_ci.__version__} ".encode() + hashlib.blake2b(source).hexdigest().encode()
+    return f"floe-ci {source_digest([Path(checker.__file__)])}".encode()
 
 
 def _load_checked(cache_dir: Path) -> set[bytes]:
