@@ -206,8 +206,9 @@ def check(
 ) -> None:
     """Check dbt column classifications against the governance policies in floe.yaml.
 
-    Validates floe.yaml, parses the dbt project when needed, computes column-level lineage
-    from each model's compiled SQL (cached under .floe/cache/), and runs every rule
+    Validates floe.yaml, parses the dbt project when the files dbt reads changed (into
+    .floe/cache/parse-target/, never your target/), computes column-level lineage from
+    each model's compiled SQL (cached under .floe/cache/), and runs every rule
     (`floe-ci rules` lists them). Findings name the rule, model, column, file and line.
     A column's dbt meta can waive a rule with a reason:
     `floe: {waive: [FLOE201], reason: "..."}`; waived findings are shown, never counted.

@@ -69,8 +69,9 @@ def compile_command(
 ) -> None:
     """Compile floe.yaml and the dbt project into CompiledArtifacts.
 
-    Runs `dbt parse` (in-process, offline, on an in-memory DuckDB profile) when the
-    manifest is missing or older than a project file, reads the column classifications
+    Runs `dbt parse` (in-process, offline, on an in-memory DuckDB profile, into
+    .floe/cache/parse-target/, never your target/) when the content of the files dbt
+    reads changed since the last parse, reads the column classifications
     from dbt meta (`meta.floe` or `config.meta.floe`), and writes the artifacts
     atomically. The same inputs give the same bytes apart from `compiled_at`; set
     SOURCE_DATE_EPOCH to fix that too.
