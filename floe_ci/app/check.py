@@ -6,7 +6,6 @@ the lineage and its cache, the properties-file locations, the base revision's st
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -77,8 +76,8 @@ def collect_check(
     from floe_ci.integrations.dbt.parse import (
         TargetFields,
         catalog_path,
+        check_parse_project,
         ensure_manifest,
-        parse_target_project,
     )
 
     shown = options.config_file
@@ -101,12 +100,8 @@ def collect_check(
         from floe_ci.integrations.dbt.parse import user_target
 
         target = user_target(project, options.compile_target, shown)
-        # Parsed with the user's target, into a target folder of its own: relation names
-        # then agree with the SQL compiled against it, and `dbt compile` reuses the parse.
-        own = state_dir / "cache" / f"target-{options.compile_target}"
-        project = replace(project, target_path=os.path.abspath(own))  # links not followed
-    else:  # floe-ci's own target folder: the user's `target/` stays theirs
-        project = parse_target_project(project, state_dir)
+    # floe-ci's own target folder: the user's `target/` stays theirs
+    project = check_parse_project(project, state_dir, options.compile_target)
     # the profile of the parse is known only when floe-ci ran it (not `--manifest FILE`)
     parsed_here = manifest_path is None
     if manifest_path is None:

@@ -162,29 +162,11 @@ def plan_writes(
     return writer_for(classify.run, config_path, shown).plan(edits_for(classify.run, chosen))
 
 
-def write_and_invalidate(writes: WriteResult, config_path: Path, shown: str) -> None:
-    """Write the edits, then make every manifest of the project look older than them.
-
-    The edits may be in a local package's folder (`local: ../`), which the staleness check
-    of the manifest does not walk (dbt_packages/ holds only its link or copy): without this,
-    the next check would read the manifest from before the edit. dbt's own partial parsing
-    compares file contents, so the re-parse stays cheap."""
-    import os
-
-    from floe_ci.app.compile import dbt_project_of, state_dir_for
-    from floe_ci.app.spec_file import load_spec
-
+def write_edits(writes: WriteResult) -> None:
+    """Write the edits (each file atomically). Nothing else is needed for the next check to
+    see them: the manifest is re-parsed by the content of the files dbt reads, a `local:`
+    package's folder included (integrations/dbt/input_digest)."""
     writes.write()
-    if not writes.changed:
-        return
-    project = dbt_project_of(load_spec(config_path, shown), shown)
-    # floe-ci's parse (parse-target/), `--compile-target`'s (target-NAME/), the user's own
-    manifests = list((state_dir_for(config_path) / "cache").glob("*target*/manifest.json"))
-    if project is not None:
-        manifests.append(project.manifest_path)
-    for manifest in manifests:
-        if manifest.is_file():
-            os.utime(manifest, (0, 0))
 
 
 def edits_for(run: CheckRun, proposals: Iterable[Proposal]) -> list[ColumnEdit]:

@@ -274,10 +274,9 @@ def _built_manifest(artifacts: CompiledArtifacts, root: Path) -> Path:
     """The manifest `dbt build` just wrote with the deployment profile: in the dbt project's
     own target folder (the compiled artifacts name floe-ci's parse, made with another)."""
     from floe_ci.integrations.dbt.profiles import dbt_project_dir
-    from floe_ci.integrations.dbt.project import read_project
+    from floe_ci.integrations.dbt.runner import dbt_target_folder
 
-    project_dir = dbt_project_dir(artifacts, root)
-    return read_project(project_dir, str(project_dir)).manifest_path
+    return dbt_target_folder(dbt_project_dir(artifacts, root)) / "manifest.json"
 
 
 def _cube_step(

@@ -148,12 +148,13 @@ def prepare_base(
                 how = "not installed (the base's manifest was given)"
     projects = None
     if head_project is not None and base_project is not None:
-        from floe_ci.integrations.dbt.parse import parse_target_project
+        from floe_ci.integrations.dbt.parse import check_parse_project
 
         # as each check parses them, each into the target folder of its own `.floe/`
+        target = options.compile_target
         projects = (
-            parse_target_project(head_project, state_dir_for(config_path)),
-            parse_target_project(base_project, state_dir_for(base_config)),
+            check_parse_project(head_project, state_dir_for(config_path), target),
+            check_parse_project(base_project, state_dir_for(base_config), target),
         )
     return BaseRevision(base_config, sha, f"{ref} ({sha[:12]})", how, worktree, projects)
 

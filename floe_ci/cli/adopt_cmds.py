@@ -62,7 +62,7 @@ def classify(config: Path, sample: bool, rows: int, write: bool, interactive: bo
       floe-ci classify --sample --rows 200  # also judge the warehouse's values
       floe-ci classify --write && git diff  # write them, review the diff
     """
-    from floe_ci.app.classify import plan_writes, propose, write_and_invalidate
+    from floe_ci.app.classify import plan_writes, propose, write_edits
 
     if interactive and not sys.stdin.isatty():
         raise click.UsageError("--interactive needs a terminal; use --write to accept all")
@@ -82,7 +82,7 @@ def classify(config: Path, sample: bool, rows: int, write: bool, interactive: bo
         return
     accept = _Asker() if interactive else None
     writes = plan_writes(run, config, shown, accept)
-    write_and_invalidate(writes, config, shown)
+    write_edits(writes)
     _report_writes(writes, config)
     click.echo(
         "  next: review `git diff`, then floe-ci fix (carries them downstream) and floe-ci check"
@@ -180,7 +180,7 @@ def fix_command(
       floe-ci fix --dry-run      # the diff it would apply
       floe-ci fix && floe-ci check
     """
-    from floe_ci.app.classify import write_and_invalidate
+    from floe_ci.app.classify import write_edits
     from floe_ci.app.fix import plan_fixes
 
     plan = plan_fixes(config, str(config), rules, compile_target=compile_target)
@@ -196,6 +196,6 @@ def fix_command(
             click.echo(f"  cannot fix {edit.label or edit.column}: {reason}", err=True)
         click.echo(f"{len(plan.fixes)} fix(es); --dry-run: no file changed")
         return
-    write_and_invalidate(plan.writes, config, str(config))
+    write_edits(plan.writes)
     _report_writes(plan.writes, config)
     click.echo("  next: floe-ci check")

@@ -31,8 +31,8 @@ def init_existing_command(
         )
     if made.ignored:
         click.echo(
-            f"✓ added {', '.join(made.ignored)} to .gitignore (committed state is never "
-            "trusted: every check would parse again from empty caches)"
+            f"✓ added {', '.join(made.ignored)} to .gitignore (a committed `.floe/` is never "
+            "trusted: every check would parse again from empty caches; `target/` is dbt's output)"
         )
     if made.tracked:
         folders = " ".join(entry.rstrip("/") for entry in made.tracked)

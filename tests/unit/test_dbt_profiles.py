@@ -16,6 +16,7 @@ from floe_ci.integrations.dbt.profiles import (
     REQUIRED_KEYS,
     env_prefix,
     generate_profiles,
+    make_database_folder,
     profile_name,
     required_key_problems,
     resolve_env_references,
@@ -226,13 +227,26 @@ def test_write_profiles_writes_the_file_and_returns_its_folder(root: Path) -> No
     assert [p.name for p in folder.iterdir()] == ["profiles.yml"]  # no temporary left
 
 
-def test_write_profiles_makes_the_duckdb_files_folder(root: Path) -> None:
+def test_the_duckdb_files_folder_is_made_before_dbt_connects(root: Path) -> None:
     """dbt-duckdb does not create it, and a run into its own target folder never makes
     `target/`: `floe run` of a fresh `path: target/shop.duckdb` project would fail."""
     artifacts = make_artifacts(ComputeTarget.DUCKDB, {"path": "target/shop.duckdb"}, None)
-    assert not (root / "target").exists()
     write_profiles(artifacts, root, validate=False)
+    assert not (root / "target").exists()  # writing the profile (compile) makes nothing
+    make_database_folder(artifacts, root)
     assert (root / "target").is_dir() and list((root / "target").iterdir()) == []
+
+
+def test_the_duckdb_files_folder_is_never_made_through_a_link_out_of_the_project(
+    root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (root / "target").symlink_to(outside, target_is_directory=True)
+    artifacts = make_artifacts(ComputeTarget.DUCKDB, {"path": "target/db/shop.duckdb"}, None)
+    with pytest.raises(FloeUsageError) as refused:
+        make_database_folder(artifacts, root)
+    assert f"{root / 'target'} -> {outside}" in str(refused.value)
+    assert list(outside.iterdir()) == []
 
 
 def test_resolve_env_references(monkeypatch: pytest.MonkeyPatch) -> None:

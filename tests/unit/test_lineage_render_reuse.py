@@ -307,7 +307,7 @@ def _fingerprints(manifest: dict[str, Any], project: DbtProject) -> dict[str, st
     from floe_ci.integrations.dbt.compiled_sql import _Renderer, _RenderInputs
 
     inputs = _RenderInputs(manifest, _Renderer(manifest), project)
-    return {uid: inputs.fingerprint(node) for uid, node in manifest["nodes"].items()}
+    return {uid: inputs.fingerprint(uid, node) for uid, node in manifest["nodes"].items()}
 
 
 def test_an_ephemeral_parents_code_is_part_of_the_childs_fingerprint() -> None:

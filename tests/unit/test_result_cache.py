@@ -109,8 +109,10 @@ def test_the_code_fingerprint_covers_the_rules(tmp_path: Path) -> None:
     rule = Path(floe_ci.__file__).parent / "governance" / "rules" / "base.py"
     assert source_digest([rule]) != source_digest([rule.with_name("__init__.py")])
     edited = tmp_path / "base.py"
-    edited.write_bytes(rule.read_bytes() + b"\n# edited\n")
-    assert source_digest([edited]) != source_digest([rule])
+    edited.write_bytes(rule.read_bytes())
+    before = source_digest([edited])
+    edited.write_bytes(rule.read_bytes() + b"\n# edited\n")  # the same file, edited
+    assert source_digest([edited]) != before
     renamed = tmp_path / "other.py"
     renamed.write_bytes(edited.read_bytes())
     assert source_digest([renamed]) != source_digest([edited])  # the same bytes elsewhere

@@ -52,7 +52,12 @@ from floe_ci.integrations.dagster.orchestration import (
     plan_orchestration,
 )
 from floe_ci.integrations.dbt.log_events import NodeObserver, notify, parse_dbt_event
-from floe_ci.integrations.dbt.profiles import dbt_project_dir, profile_target, write_profiles
+from floe_ci.integrations.dbt.profiles import (
+    dbt_project_dir,
+    make_database_folder,
+    profile_target,
+    write_profiles,
+)
 
 # Builds the observers of one asset execution: (dagster run id, dbt target path) -> observers.
 ObserverFactory = Callable[[str, Path], Sequence[NodeObserver]]
@@ -148,6 +153,7 @@ class FloeDbtCliResource(DbtCliResource):
 
 def create_resources(artifacts: CompiledArtifacts, project_root: Path) -> dict[str, Any]:
     """The dbt CLI resource, on the profile generated from the compute target."""
+    make_database_folder(artifacts, project_root)
     profiles_dir = write_profiles(artifacts, project_root)
     return {
         DBT_RESOURCE_KEY: FloeDbtCliResource(

@@ -328,7 +328,7 @@ def obtain_compiled_sql(
             result.sql[uid] = compiled
             result.from_manifest += 1
             continue
-        fingerprint = inputs.fingerprint(node) if inputs is not None else None
+        fingerprint = inputs.fingerprint(uid, node) if inputs is not None else None
         # rendered with the catalog's answers: its SQL depends on the catalog too
         with_catalog = None
         if fingerprint is not None and warehouse is not None and warehouse.columns is not None:
@@ -466,8 +466,8 @@ class _RenderInputs:
         self._roots: dict[str, Path] | None = None
         self._done: dict[str, str | None] = {}  # unique_id -> fingerprint, once computed
 
-    def fingerprint(self, node: Mapping[str, Any]) -> str | None:
-        uid = str(node.get("unique_id"))
+    def fingerprint(self, uid: str, node: Mapping[str, Any]) -> str | None:
+        """`node`'s fingerprint; `uid` is its key in the manifest's `nodes`."""
         if uid not in self._done:
             self._done[uid] = None  # an ephemeral cycle (dbt refuses one) has none
             self._done[uid] = self._fingerprint(node)
@@ -490,7 +490,7 @@ class _RenderInputs:
         for parent in depends.get("nodes") or []:
             upstream = self.nodes.get(parent)
             if isinstance(upstream, Mapping) and _is_ephemeral(upstream):
-                inlined = self.fingerprint(upstream)
+                inlined = self.fingerprint(parent, upstream)
                 if inlined is None:
                     return None
                 ephemeral.append([parent, inlined])

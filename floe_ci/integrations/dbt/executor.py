@@ -22,7 +22,12 @@ from floe_ci.integrations.dbt.log_events import (
     parse_runner_event,
     selected_node_count,
 )
-from floe_ci.integrations.dbt.profiles import dbt_project_dir, profile_target, write_profiles
+from floe_ci.integrations.dbt.profiles import (
+    dbt_project_dir,
+    make_database_folder,
+    profile_target,
+    write_profiles,
+)
 from floe_ci.integrations.dbt.runner import DbtInvocation, DbtOutcome, invoke
 
 COMMANDS = ("build", "run", "test", "seed", "compile")
@@ -109,6 +114,7 @@ class DbtExecutor:
                 f"unknown dbt command `{command}`",
                 hint="use one of: " + ", ".join(COMMANDS),
             )
+        make_database_folder(self.artifacts, self.project_root)
         invocation = DbtInvocation(
             command,
             self.project_dir,

@@ -97,7 +97,8 @@ def package_vars(folder: Path | None) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> Any:
-    # dbt_project.yml may hold Jinja in values; only `name:` and `packages:` are read here.
+    # dbt_project.yml may hold Jinja in values; only `name:`, `packages:` and `vars:` (as
+    # plain data, the renderer's defaults) are read here.
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):

@@ -40,8 +40,23 @@ def parse_target_project(project: DbtProject, state_dir: Path) -> DbtProject:
     manifest their `dbt ... --state target/` compares with, and their
     `partial_parse.msgpack`, which dbt keys by the profile: `dbt parse` and `floe-ci check`
     run in turn would then each parse the whole project."""
+    return _into(project, state_dir / "cache" / PARSE_TARGET)
+
+
+def check_parse_project(
+    project: DbtProject, state_dir: Path, compile_target: str | None = None
+) -> DbtProject:
+    """The project as a check parses it: with `--compile-target NAME` into
+    `.floe/cache/target-NAME/` (relation names then agree with the SQL compiled against
+    that target, and `dbt compile` reuses the parse), else `parse_target_project`."""
+    if compile_target is None:
+        return parse_target_project(project, state_dir)
+    return _into(project, state_dir / "cache" / f"target-{compile_target}")
+
+
+def _into(project: DbtProject, folder: Path) -> DbtProject:
     # absolute, links not followed: confine_dbt_writes must see a planted link
-    return replace(project, target_path=os.path.abspath(state_dir / "cache" / PARSE_TARGET))
+    return replace(project, target_path=os.path.abspath(folder))
 
 
 def write_parse_profile(project: DbtProject, state_dir: Path) -> Path:

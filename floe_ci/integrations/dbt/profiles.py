@@ -214,18 +214,29 @@ def write_profiles(
         "# Credentials are env_var() references, never values.\n"
     )
     write_atomic(folder / "profiles.yml", header + yaml.safe_dump(profiles, sort_keys=True))
-    _make_duckdb_folder(profiles)
     return folder
 
 
-def _make_duckdb_folder(profiles: dict[str, Any]) -> None:
-    """The folder of a DuckDB file (`path: target/shop.duckdb`): dbt-duckdb does not make
-    it, and a run into a target folder of its own (`floe run`) never creates `target/`."""
-    for profile in profiles.values():
-        for output in profile["outputs"].values():
-            path = output.get("path") if output.get("type") == "duckdb" else None
-            if isinstance(path, str) and Path(path).is_absolute():  # a file: _duckdb_path
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+def make_database_folder(artifacts: CompiledArtifacts, project_root: Path) -> None:
+    """Before dbt connects: the folder of a DuckDB database file (`path: target/shop.duckdb`).
+    dbt-duckdb does not make it, and a run into a target folder of its own (`floe run`)
+    never creates `target/`. Inside the project, never through a link out of it."""
+    if artifacts.compute.target != ComputeTarget.DUCKDB:
+        return
+    path = profile_output(artifacts, project_root).get("path")
+    if not isinstance(path, str) or not Path(path).is_absolute():  # :memory:, md:, s3://
+        return
+    from floe_ci.confinement import confine
+
+    folder = Path(path).parent
+    confine(folder, project_root.resolve(), "the DuckDB database", _LINK_FIX)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+_LINK_FIX = (
+    "delete the link (`rm {link}`), or set `compute.properties.path` in floe.yaml to a file "
+    "inside the project"
+)
 
 
 def located_profile_error(

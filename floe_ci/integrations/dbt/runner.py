@@ -94,19 +94,10 @@ class DbtInvocation:
         return self.log_dir / "dbt.log"
 
     def target_folder(self) -> Path:
-        """Where dbt writes its target files: `--target-path`, else DBT_TARGET_PATH, else
-        the project's `target-path` (dbt_project.yml), relative to the project."""
+        """Where dbt writes its target files: `--target-path`, else dbt_target_folder."""
         if self.target_path is not None:
             return self.target_path
-        configured = os.environ.get("DBT_TARGET_PATH")
-        if not configured:
-            from floe_ci.integrations.dbt.project import read_project
-
-            try:
-                configured = read_project(self.project_dir, str(self.project_dir)).target_path
-            except FloeUsageError:  # dbt reports a project it cannot read itself
-                configured = "target"
-        return self.project_dir / configured
+        return dbt_target_folder(self.project_dir)
 
     def to_json(self) -> dict[str, Any]:
         """The invocation as JSON values, for a child process (compile_job.py)."""
@@ -247,6 +238,20 @@ def invoke(
 
 # target folder -> the Manifest a `parse` in this process returned for it (--compile-target)
 _PARSED: dict[Path, Any] = {}
+
+
+def dbt_target_folder(project_dir: Path) -> Path:
+    """Where dbt writes its target files without `--target-path`: DBT_TARGET_PATH, else
+    the project's `target-path` (dbt_project.yml), relative to the project."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        from floe_ci.integrations.dbt.project import read_project
+
+        try:
+            configured = read_project(project_dir, str(project_dir)).target_path
+        except FloeUsageError:  # dbt reports a project it cannot read itself
+            configured = "target"
+    return project_dir / configured
 
 
 def remember_parse(target_path: Path, manifest: Any) -> None:
