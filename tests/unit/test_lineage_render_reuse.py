@@ -305,8 +305,9 @@ def test_a_model_that_reads_the_environment_is_never_cached_as_needing_the_wareh
 
 def _fingerprints(manifest: dict[str, Any], project: DbtProject) -> dict[str, str | None]:
     from floe_ci.integrations.dbt.compiled_sql import _Renderer, _RenderInputs
+    from floe_ci.integrations.dbt.packages import PackageVars
 
-    inputs = _RenderInputs(manifest, _Renderer(manifest), project)
+    inputs = _RenderInputs(manifest, _Renderer(manifest), project, PackageVars(project))
     return {uid: inputs.fingerprint(uid, node) for uid, node in manifest["nodes"].items()}
 
 

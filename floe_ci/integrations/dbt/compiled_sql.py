@@ -51,6 +51,7 @@ from floe_ci.integrations.dbt.compile_job import (
     start_dbt_compile,
 )
 from floe_ci.integrations.dbt.jinja_render import JinjaRenderer
+from floe_ci.integrations.dbt.packages import PackageVars
 from floe_ci.integrations.dbt.parse import TargetFields, write_parse_profile
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.integrations.dbt.runner import DbtInvocation, parsed_in_process
@@ -281,6 +282,7 @@ def obtain_compiled_sql(
     manifest = view.data  # the renderers read the dicts, as Jinja's context does
     renderer = _Renderer(manifest)
     jinja: JinjaRenderer | None = None
+    package_vars = PackageVars(project)  # read by the renderer and the fingerprints
 
     def render(node: Mapping[str, Any]) -> tuple[str | None, bool]:
         """(SQL, whether Jinja rendered it): the plain renderer first, then Jinja."""
@@ -291,12 +293,14 @@ def obtain_compiled_sql(
         if jinja is None:
             columns = None if warehouse is None else warehouse.columns
             fields = None if warehouse is None else warehouse.target_fields
-            jinja = JinjaRenderer(manifest, project, renderer.ref, renderer.source, columns, fields)
+            jinja = JinjaRenderer(
+                manifest, project, renderer.ref, renderer.source, columns, fields, package_vars
+            )
             jinja.resolve = renderer.resolve
         return jinja.render(node), True
 
     result = CompiledSql(rerender=lambda node: render(node)[0])
-    inputs = _RenderInputs(manifest, renderer, project) if plain is not None else None
+    inputs = _RenderInputs(manifest, renderer, project, package_vars) if plain is not None else None
     needs_dbt: dict[str, str] = {}
     for uid, model in view.models().items():
         node = model.data
@@ -455,15 +459,17 @@ class _RenderInputs:
     """
 
     def __init__(
-        self, manifest: Mapping[str, Any], renderer: _Renderer, project: DbtProject | None
+        self,
+        manifest: Mapping[str, Any],
+        renderer: _Renderer,
+        project: DbtProject | None,
+        package_vars: PackageVars,
     ) -> None:
         self.macros: Mapping[str, Any] = manifest.get("macros") or {}
         self.nodes: Mapping[str, Any] = manifest.get("nodes") or {}
-        self.project = project
         variables = None if project is None else project.config.get("vars")
         self.shared = [renderer.tables_digest(), _shown(variables)]
-        self._package_vars: dict[str, str] = {}
-        self._roots: dict[str, Path] | None = None
+        self._package_vars = package_vars
         self._done: dict[str, str | None] = {}  # unique_id -> fingerprint, once computed
 
     def fingerprint(self, uid: str, node: Mapping[str, Any]) -> str | None:
@@ -503,24 +509,10 @@ class _RenderInputs:
             depends.get("nodes"),
             depends.get("macros"),
             macros,
-            self._vars_of(node.get("package_name")),
+            _shown(self._package_vars(str(node.get("package_name")))),
             ephemeral,
         ]
         return hashlib.sha256(fastjson.dumps_compact(parts).encode()).hexdigest()
-
-    def _vars_of(self, package: object) -> str | None:
-        """The vars of a package's own dbt_project.yml (the root project's are shared)."""
-        if self.project is None or not isinstance(package, str) or package == self.project.name:
-            return None
-        if package not in self._package_vars:
-            if self._roots is None:
-                from floe_ci.integrations.dbt.packages import package_roots
-
-                self._roots = package_roots(self.project)
-            from floe_ci.integrations.dbt.packages import package_vars
-
-            self._package_vars[package] = _shown(package_vars(self._roots.get(package)))
-        return self._package_vars[package]
 
     def _closure(self, called: list[str]) -> list[str]:
         """The macros called and those they call, sorted (as the renderer walks them)."""

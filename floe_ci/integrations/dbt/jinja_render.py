@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-from floe_ci.integrations.dbt.packages import package_vars
+from floe_ci.integrations.dbt.packages import PackageVars
 from floe_ci.integrations.dbt.project import DbtProject
 from floe_ci.redaction import DBT_SECRET_PREFIX, is_secret_name, placeholder
 
@@ -53,6 +52,7 @@ class JinjaRenderer:
         source: Callable[[str, str], str | None],
         columns: Mapping[str, list[list[str]]] | None = None,
         target_fields: Callable[[], Mapping[str, str]] | None = None,
+        package_vars: PackageVars | None = None,
     ) -> None:
         import jinja2
         import jinja2.ext
@@ -65,8 +65,7 @@ class JinjaRenderer:
         self.vars = _project_vars(project)
         self._project_config: Mapping[str, Any] = project.config if project is not None else {}
         self._project = project
-        self._own_vars: dict[str, dict[str, Any]] = {}
-        self._package_roots: dict[str, Path] | None = None
+        self._package_vars = package_vars or PackageVars(project)
         # unique_id -> why the model may not be rendered (as dbt would refuse it)
         self.refused: dict[str, str] = {}
         self.columns = columns
@@ -104,15 +103,6 @@ class JinjaRenderer:
             return str(self.env.from_string(raw).render(context))
         except (_Unrenderable, self._jinja.TemplateError, TypeError, ValueError, KeyError):
             return None
-
-    def _package_vars(self, package: str) -> dict[str, Any]:
-        found = self._own_vars.get(package)
-        if found is None:
-            if self._package_roots is None:
-                self._package_roots = _package_roots(self._project)
-            folder = self._package_roots.get(package)
-            found = self._own_vars[package] = package_vars(folder)
-        return found
 
     @property
     def dbt_context_failed(self) -> bool:
@@ -305,17 +295,6 @@ class JinjaRenderer:
         if any(name not in found for name in names):
             return None
         return {name: found[name] for name in names}
-
-
-def _package_roots(project: DbtProject | None) -> dict[str, Path]:
-    """Package name -> folder, the root project left out (its vars are read above)."""
-    if project is None:
-        return {}
-    from floe_ci.integrations.dbt.packages import package_roots
-
-    roots = package_roots(project)
-    roots.pop(project.name, None)
-    return roots
 
 
 class _Identified:

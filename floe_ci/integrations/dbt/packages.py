@@ -88,12 +88,28 @@ def local_packages(project_dir: Path) -> list[Path]:
     return found
 
 
-def package_vars(folder: Path | None) -> dict[str, Any]:
-    """The vars of a package's own dbt_project.yml (its defaults; the root project's
-    `vars:` override them), {} when it has none or cannot be read."""
-    config = _read_yaml(folder / "dbt_project.yml") if folder is not None else None
-    found = config.get("vars") if isinstance(config, dict) else None
-    return dict(found) if isinstance(found, dict) else {}
+class PackageVars:
+    """The vars of each package's own dbt_project.yml (its defaults; the root project's
+    `vars:` override them), by package name, each file read once: the renderer and the
+    fingerprints of what it reads share one. {} for the root project (its vars are its
+    config's), a package not installed, or a file without vars."""
+
+    def __init__(self, project: DbtProject | None) -> None:
+        self._project = project
+        self._roots: dict[str, Path] | None = None
+        self._read: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, package: str) -> dict[str, Any]:
+        found = self._read.get(package)
+        if found is None:
+            if self._roots is None:
+                self._roots = package_roots(self._project) if self._project else {}
+                self._roots.pop(self._project.name if self._project else "", None)
+            folder = self._roots.get(package)
+            config = _read_yaml(folder / "dbt_project.yml") if folder is not None else None
+            own = config.get("vars") if isinstance(config, dict) else None
+            found = self._read[package] = dict(own) if isinstance(own, dict) else {}
+        return found
 
 
 def _read_yaml(path: Path) -> Any:
