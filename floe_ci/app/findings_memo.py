@@ -1,7 +1,8 @@
 """The findings of the last check, relation by relation, for the next one to reuse.
 
 `governance.incremental` decides what may be reused; this module keeps it in
-`.floe/cache/findings/findings.json` (written atomically, only when something changed) and
+`.floe/cache/findings/findings.json` (written atomically, only when something changed, and
+then only what changed while that is small: floe_ci.delta_file) and
 answers the content digests of the files findings name. The file's project key covers
 floe-ci's version and rule code, the check's options and floe.yaml's folder: a different one
 reuses nothing. Anything unreadable reuses nothing: the check then evaluates every rule.
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from floe_ci.delta_file import DeltaFile
 from floe_ci.governance.incremental import Stored
 from floe_ci.governance.result import Finding
 
@@ -38,6 +40,7 @@ class FindingsMemo:
         self.project_key = digest.hexdigest()
         self._digests: dict[str, str | None] = {}
         self._loaded: dict[str, Stored] = {}
+        self._file = DeltaFile(folder / MEMO_FILE)
 
     def load(self) -> dict[str, Stored]:
         """The relations stored under this project key; {} when none can be read."""
@@ -45,23 +48,43 @@ class FindingsMemo:
 
         from floe_ci import fastjson
 
-        try:
-            data = fastjson.loads((self.folder / MEMO_FILE).read_bytes())
-            if data.get("version") != _VERSION or data.get("project") != self.project_key:
-                return {}
-            findings = TypeAdapter(list[Finding]).validate_python(data["findings"])
-            loaded = {
-                str(node_id): Stored(
-                    str(key),
-                    tuple(findings[int(start) : int(end)]),
-                    tuple((str(file), str(digest)) for file, digest in files),
-                )
-                for node_id, (key, files, start, end) in data["relations"].items()
-            }
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, ValidationError):
+        segments = self._file.read()
+        if segments.base is None:
             return {}
+        adapter = TypeAdapter(list[Finding])
+        try:
+            loaded = self._decoded(fastjson.loads(segments.base), adapter)
+        except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+            return {}
+        for delta in segments.deltas:
+            try:
+                changes = self._decoded(fastjson.loads(delta), adapter)
+            except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+                self._file.broken()  # and the later deltas were made on top of this one
+                break
+            for node_id, stored in changes.items():
+                if stored is None:
+                    loaded.pop(node_id, None)
+                else:
+                    loaded[node_id] = stored
         self._loaded = loaded
-        return loaded
+        return dict(loaded)
+
+    def _decoded(self, data: Any, adapter: Any) -> dict[str, Any]:
+        """node_id -> Stored (None: removed, in a delta) of one file's JSON."""
+        if data.get("version") != _VERSION or data.get("project") != self.project_key:
+            raise ValueError("another version or project")
+        findings = adapter.validate_python(data["findings"])
+        return {
+            str(node_id): None
+            if entry is None
+            else Stored(
+                str(entry[0]),
+                tuple(findings[int(entry[2]) : int(entry[3])]),
+                tuple((str(file), str(digest)) for file, digest in entry[1]),
+            )
+            for node_id, entry in data["relations"].items()
+        }
 
     def file_digest(self, file: str) -> str | None:
         """blake2b of a file named as findings name it (relative to floe.yaml's folder)."""
@@ -75,27 +98,38 @@ class FindingsMemo:
         return self._digests[file]
 
     def save(self, relations: Mapping[str, Stored]) -> None:
-        """Keep `relations` for the next check, unless they are what was loaded."""
-        if relations.keys() == self._loaded.keys() and all(
-            relations[k] is self._loaded[k] for k in relations
-        ):
+        """Keep `relations` for the next check: nothing when they are what was loaded, only
+        what changed while that is small (delta_file), else all of them."""
+        loaded = self._loaded
+        changed = {k: v for k, v in relations.items() if loaded.get(k) is not v}
+        removed = [k for k in loaded if k not in relations]
+        if not changed and not removed:
             return
+        if loaded:
+            delta = self._encoded(changed, removed)
+            if self._file.wants_delta(len(delta)):
+                self._file.write_delta(delta)
+                self._loaded = dict(relations)
+                return
+        self._file.write_base(self._encoded(relations, []))
+        self._loaded = dict(relations)
+
+    def _encoded(self, relations: Mapping[str, Stored], removed: list[str]) -> bytes:
         from floe_ci import fastjson
-        from floe_ci.fsutil import write_cache
 
         findings: list[dict[str, Any]] = []
-        index: dict[str, list[Any]] = {}
+        index: dict[str, list[Any] | None] = {}
         for node_id in sorted(relations):
             stored = relations[node_id]
             start = len(findings)
             findings.extend(dict(f.__dict__) for f in stored.findings)
             files = [list(pair) for pair in stored.files]
             index[node_id] = [stored.key, files, start, len(findings)]
+        index.update((node_id, None) for node_id in removed)
         data = {
             "version": _VERSION,
             "project": self.project_key,
             "relations": index,
             "findings": findings,
         }
-        write_cache(self.folder / MEMO_FILE, fastjson.dumps_compact(data))
-        self._loaded = dict(relations)
+        return fastjson.dumps_bytes(data)

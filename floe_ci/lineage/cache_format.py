@@ -1,7 +1,8 @@
 """The lineage cache's content and its JSON form.
 
-The file itself (one under `.floe/cache/lineage/`, loaded and written whole) is read and
-written by `floe_ci.integrations.dbt.lineage`.
+The file itself (one under `.floe/cache/lineage/`, written whole now and then and grown by
+deltas in between, see floe_ci.delta_file) is read and written by
+`floe_ci.integrations.dbt.lineage`; `encode_delta` and `apply_delta` are the deltas' form.
 
 One file rather than one per model: opening 5,000 small files costs more than parsing one
 file of ~3 MB (see bench/bench_lineage.py). Entries stay in their compact JSON form in
@@ -26,7 +27,7 @@ key above still decides whether the analysis is reused.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,72 @@ def encode_cache(cache: LineageCache) -> str:
         "failed": {uid: [fp, why] for uid, (fp, why) in sorted(cache.failed.items())},
     }
     return fastjson.dumps_compact(data)
+
+
+def encode_delta(before: LineageCache, relations_before: int, after: LineageCache) -> str:
+    """What changed from `before` to `after`, as compact JSON for apply_delta: the rows
+    `after` added to the relation table they share (`before` had `relations_before`), the
+    entries added or changed, and those removed (null)."""
+    data = {
+        "engine": ENGINE_VERSION,
+        "from": relations_before,
+        "relations": [list(key) for key in after.relations[relations_before:]],
+        "lineage": _changed(
+            before.lineage, after.lineage, lambda value: [value[0], value[1][0], value[1][1]]
+        ),
+        "compiled": _changed(before.compiled, after.compiled, list),
+        "plain": _changed(before.plain, after.plain, list),
+        "failed": _changed(before.failed, after.failed, list),
+    }
+    return fastjson.dumps_compact(data)
+
+
+def _changed(
+    before: dict[str, Any], after: dict[str, Any], shown: Callable[[Any], Any]
+) -> dict[str, Any]:
+    # an entry reused from `before` is the same object: most comparisons stop at identity
+    out = {uid: shown(value) for uid, value in after.items() if before.get(uid) != value}
+    out.update((uid, None) for uid in before if uid not in after)
+    return out
+
+
+def apply_delta(cache: LineageCache, raw: bytes | str) -> bool:
+    """`cache` updated by an encode_delta made on top of it; False (and `cache` unchanged)
+    when the delta is unreadable, of another engine, or made on another relation table."""
+    try:
+        data = fastjson.loads(raw)
+        if data.get("engine") != ENGINE_VERSION or data["from"] != len(cache.relations):
+            return False
+        relations = [(str(a), str(b), str(c)) for a, b, c in data["relations"]]
+        lineage = {
+            str(uid): None if value is None else (str(value[0]), (value[1], value[2]))
+            for uid, value in data["lineage"].items()
+        }
+        pairs = {
+            name: {
+                str(uid): None if value is None else (str(value[0]), str(value[1]))
+                for uid, value in data[name].items()
+            }
+            for name in ("compiled", "plain", "failed")
+        }
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return False
+    for key in relations:
+        cache._index.setdefault(key, len(cache.relations))
+        cache.relations.append(key)
+    _update(cache.lineage, lineage)
+    _update(cache.compiled, pairs["compiled"])
+    _update(cache.plain, pairs["plain"])
+    _update(cache.failed, pairs["failed"])
+    return True
+
+
+def _update(entries: dict[str, Any], changes: dict[str, Any]) -> None:
+    for uid, value in changes.items():
+        if value is None:
+            entries.pop(uid, None)
+        else:
+            entries[uid] = value
 
 
 def _renumber(flat: list[Any], used: dict[int, int]) -> list[Any]:

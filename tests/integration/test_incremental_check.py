@@ -171,10 +171,13 @@ def test_a_stored_findings_file_from_elsewhere_is_not_trusted(tmp_path: Path) ->
     project = copy_example(tmp_path / "shop", EXAMPLE_FINDINGS)
     first = _report(project)
     stored = project / ".floe" / "cache" / "findings" / "findings.json"
-    data = json.loads(stored.read_text())
+    header, _, body = stored.read_bytes().partition(b"\n")
+    data = json.loads(body)
     data["findings"] = [{**f, "message": "forged"} for f in data["findings"]]
+    stored.write_bytes(header + b"\n" + json.dumps(data).encode())
+    assert "forged" in {f["message"] for f in _report(project)["findings"]}  # read back
     data["project"] = "another project"
-    stored.write_text(json.dumps(data))
+    stored.write_bytes(header + b"\n" + json.dumps(data).encode())
     assert _report(project) == first
     stored.write_text("{not json")
     assert _report(project) == first

@@ -84,3 +84,46 @@ def test_a_few_unused_relations_are_kept(tmp_path: Path) -> None:
 def test_a_corrupt_file_loads_as_empty(tmp_path: Path) -> None:
     (tmp_path / CACHE_FILE).write_text('{"engine": "3", "relations": [[1]]')
     assert load_cache(tmp_path).lineage == {}
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_save_after_a_load_writes_only_the_change(tmp_path: Path) -> None:
+    from floe_ci.integrations.dbt.lineage import StoredCache
+
+    save_cache(tmp_path, cache_with({f"model.p.m{i}": [f"r{i}", "shared"] for i in range(40)}))
+    stored = StoredCache(tmp_path)
+    loaded = stored.load()
+    changed = LineageCache(loaded.relations, dict(loaded.lineage), {}, dict(loaded.plain))
+    changed.lineage["model.p.m3"] = (
+        "new key",
+        changed.encode(SqlColumns((SqlColumn("c", ((rel("brand new"), "id"),), "copy"),))),
+    )
+    del changed.lineage["model.p.m5"]
+    stored.save(changed)
+    assert len(_files(tmp_path)) == 2  # the base and one delta
+    delta = next(p for p in tmp_path.iterdir() if p.name != CACHE_FILE).read_text()
+    assert "model.p.m3" in delta and "model.p.m4" not in delta and "brand new" in delta
+    again = load_cache(tmp_path)
+    assert resolved(again) == resolved(changed)
+    assert (again.compiled, again.relations) == ({}, changed.relations)
+
+
+def test_an_unreadable_delta_is_dropped_and_the_next_save_is_whole(tmp_path: Path) -> None:
+    from floe_ci.integrations.dbt.lineage import StoredCache
+
+    original = cache_with({f"model.p.m{i}": [f"r{i}"] for i in range(40)})
+    save_cache(tmp_path, original)
+    stored = StoredCache(tmp_path)
+    loaded = stored.load()
+    edited = LineageCache(loaded.relations, {**loaded.lineage, "model.p.m1": ("k", ("e", None))})
+    stored.save(edited)
+    delta = next(p for p in tmp_path.iterdir() if p.name != CACHE_FILE)
+    delta.write_text('{"engine": "another"}')
+    fresh = StoredCache(tmp_path)
+    assert resolved(fresh.load()) == resolved(original)  # as if the delta was never written
+    fresh.save(edited)
+    assert _files(tmp_path) == [CACHE_FILE]
+    assert resolved(load_cache(tmp_path)) == resolved(edited)

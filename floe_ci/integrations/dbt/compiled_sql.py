@@ -468,8 +468,10 @@ class _RenderInputs:
         self.macros: Mapping[str, Any] = manifest.get("macros") or {}
         self.nodes: Mapping[str, Any] = manifest.get("nodes") or {}
         variables = None if project is None else project.config.get("vars")
-        self.shared = [renderer.tables_digest(), _shown(variables)]
+        # digested once: the project's vars may be long, and every model's key holds them
+        self.shared = _digest_text(renderer.tables_digest() + "\0" + _shown(variables))
         self._package_vars = package_vars
+        self._shown_vars: dict[str, str] = {}  # package -> its vars as shown, once each
         self._done: dict[str, str | None] = {}  # unique_id -> fingerprint, once computed
 
     def fingerprint(self, uid: str, node: Mapping[str, Any]) -> str | None:
@@ -509,10 +511,16 @@ class _RenderInputs:
             depends.get("nodes"),
             depends.get("macros"),
             macros,
-            _shown(self._package_vars(str(node.get("package_name")))),
+            self._vars_of(str(node.get("package_name"))),
             ephemeral,
         ]
-        return hashlib.sha256(fastjson.dumps_compact(parts).encode()).hexdigest()
+        return hashlib.sha256(fastjson.dumps_bytes(parts)).hexdigest()
+
+    def _vars_of(self, package: str) -> str:
+        shown = self._shown_vars.get(package)
+        if shown is None:
+            shown = self._shown_vars[package] = _digest_text(_shown(self._package_vars(package)))
+        return shown
 
     def _closure(self, called: list[str]) -> list[str]:
         """The macros called and those they call, sorted (as the renderer walks them)."""
@@ -525,6 +533,10 @@ class _RenderInputs:
                 macro = self.macros.get(uid) or {}
                 stack.extend((macro.get("depends_on") or {}).get("macros") or [])
         return sorted(seen)
+
+
+def _digest_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _shown(variables: object) -> str:

@@ -13,7 +13,8 @@ Usage::
 
 The analysis itself is `floe_ci.lineage.builder.build_lineage` (pure, SQL given as data);
 this module obtains the SQL (compiled_sql.py, running dbt only where it must), reads seeds'
-CSV headers, and loads and saves the cache (`.floe/cache/lineage/lineage-cache.json`).
+CSV headers, and loads and saves the cache (`.floe/cache/lineage/lineage-cache.json` and
+the deltas written beside it since, see floe_ci.delta_file).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_ci.dbt_manifest import Manifest
-from floe_ci.fsutil import write_cache
+from floe_ci.delta_file import DeltaFile
 from floe_ci.gc_tuning import collector_paused, freeze_now, long_lived_objects
 from floe_ci.integrations.dbt.compiled_sql import Warehouse, obtain_compiled_sql, relation_key
 from floe_ci.integrations.dbt.packages import package_roots
@@ -32,7 +33,13 @@ from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.integrations.dbt.seeds import seed_columns
 from floe_ci.integrations.dbt.unbuilt_relations import MAX_ROUNDS, compile_unbuilt
 from floe_ci.lineage.builder import build_lineage
-from floe_ci.lineage.cache_format import LineageCache, decode_cache, encode_cache
+from floe_ci.lineage.cache_format import (
+    LineageCache,
+    apply_delta,
+    decode_cache,
+    encode_cache,
+    encode_delta,
+)
 from floe_ci.lineage.column_lineage import ColumnLineage
 
 CACHE_FILE = "lineage-cache.json"
@@ -96,8 +103,9 @@ def _build(
     dbt_project = _as_project(project)
     if packages is None:
         packages = package_roots(dbt_project) if dbt_project is not None else {}
+    stored = StoredCache(cache_dir) if cache_dir is not None else None
     with collector_paused():
-        cache = load_cache(cache_dir)
+        cache = stored.load() if stored is not None else LineageCache()
         freeze_now()  # the cache's entries live as long as the lineage
     view = Manifest(manifest)  # one view for all three: each section is wrapped once
     compiled = obtain_compiled_sql(
@@ -136,8 +144,8 @@ def _build(
         )
         built = build_lineage(view, compiled, cache, known, dialect=dialect, on_model=on_model)
         changed = True
-    if cache_dir is not None and changed:
-        save_cache(cache_dir, built.cache)
+    if stored is not None and changed:
+        stored.save(built.cache)
     return built.lineage
 
 
@@ -155,19 +163,49 @@ def _source_columns(view: Manifest, warehouse: Warehouse | None) -> dict[str, li
     return found
 
 
+class StoredCache:
+    """The lineage cache file of a folder (delta_file.DeltaFile): a save after a load writes
+    only what changed since, while that stays small."""
+
+    def __init__(self, directory: Path) -> None:
+        self.file = DeltaFile(directory / CACHE_FILE)
+        self._loaded: LineageCache | None = None
+        self._loaded_relations = 0
+
+    def load(self) -> LineageCache:
+        """The cache stored; empty when there is none or it is unreadable."""
+        segments = self.file.read()
+        if segments.base is None:
+            return LineageCache()
+        cache = decode_cache(segments.base)
+        for delta in segments.deltas:
+            if not apply_delta(cache, delta):
+                self.file.broken()  # and the later deltas were made on top of this one
+                break
+        self._loaded, self._loaded_relations = cache, len(cache.relations)
+        return cache
+
+    def save(self, cache: LineageCache) -> None:
+        """Store `cache`: as a delta from the one loaded when it extends its relation table
+        and the deltas stay small, else whole."""
+        loaded = self._loaded
+        if loaded is not None and cache.relations is loaded.relations:
+            delta = encode_delta(loaded, self._loaded_relations, cache)
+            if self.file.wants_delta(len(delta)):
+                self.file.write_delta(delta)
+                return
+        self.file.write_base(encode_cache(cache))
+        self._loaded, self._loaded_relations = None, 0
+
+
 def load_cache(directory: Path | None) -> LineageCache:
     """The cache stored in `directory`; empty when there is none or it is unreadable."""
-    if directory is None:
-        return LineageCache()
-    try:
-        raw = (directory / CACHE_FILE).read_bytes()
-    except OSError:
-        return LineageCache()
-    return decode_cache(raw)
+    return LineageCache() if directory is None else StoredCache(directory).load()
 
 
 def save_cache(directory: Path, cache: LineageCache) -> None:
-    write_cache(directory / CACHE_FILE, encode_cache(cache))
+    """Store `cache` in `directory` whole."""
+    StoredCache(directory).save(cache)
 
 
 def _as_project(project: DbtProject | Path | None) -> DbtProject | None:

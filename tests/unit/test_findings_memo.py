@@ -1,0 +1,46 @@
+"""The findings memo: relations kept whole, then as deltas of what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from floe_ci.app.findings_memo import MEMO_FILE, FindingsMemo
+from floe_ci.governance.evaluate import CheckOptions
+from floe_ci.governance.incremental import Stored
+from floe_ci.governance.result import Finding
+
+
+def _stored(key: str, message: str) -> Stored:
+    finding = Finding(
+        rule_id="FLOE301", rule_name="classification-not-propagated", severity="error",
+        message=message, node_id=f"model.p.{key}", file="models/a.yml", line=3,
+    )  # fmt: skip
+    return Stored(key, (finding,), (("models/a.yml", "digest"),))
+
+
+def _memo(tmp_path: Path) -> FindingsMemo:
+    return FindingsMemo(tmp_path / "findings", tmp_path, CheckOptions())
+
+
+def test_a_change_is_kept_as_a_delta_and_read_back_merged(tmp_path: Path) -> None:
+    relations = {f"model.p.m{i}": _stored(f"k{i}", f"finding {i}") for i in range(30)}
+    first = _memo(tmp_path)
+    assert first.load() == {}
+    first.save(relations)
+    second = _memo(tmp_path)
+    loaded = second.load()
+    assert loaded == relations
+    second.save(loaded)  # nothing changed: nothing written
+    assert [p.name for p in (tmp_path / "findings").iterdir()] == [MEMO_FILE]
+    changed = {**loaded, "model.p.m2": _stored("new", "changed")}
+    del changed["model.p.m7"]
+    second.save(changed)
+    folder = sorted(p.name for p in (tmp_path / "findings").iterdir())
+    assert len(folder) == 2 and folder[0] == MEMO_FILE
+    assert _memo(tmp_path).load() == changed
+
+
+def test_a_memo_of_other_options_reuses_nothing(tmp_path: Path) -> None:
+    _memo(tmp_path).save({"model.p.a": _stored("k", "m")})
+    other = FindingsMemo(tmp_path / "findings", tmp_path, CheckOptions(fail_on="warning"))
+    assert other.load() == {}
