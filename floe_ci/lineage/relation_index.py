@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.lineage.cache_format import columns_digest
-from floe_ci.lineage.column_refs import RelationKey, relation_key
+from floe_ci.lineage.column_refs import RelationKey
 
 RELATION_TYPES = ("model", "seed", "snapshot")
 
@@ -24,28 +24,30 @@ class RelationIndex:
     def __init__(self, manifest: Manifest, known_columns: Mapping[str, list[str] | None]) -> None:
         self.nodes: dict[str, ManifestNode] = {}
         self.by_key: dict[RelationKey, str] = {}
-        partial: dict[RelationKey, set[str]] = {}
+        # SQL may name a relation without its database (or schema): a short name resolves
+        # when one node has it (None: several do)
+        short: dict[RelationKey, str | None] = {}
         for uid, node in manifest.nodes.items():
             if node.resource_type in RELATION_TYPES:
-                self._add(uid, node, partial)
+                self._add(uid, node, short)
         for uid, node in manifest.sources.items():
-            self._add(uid, node, partial)
-        for key, uids in partial.items():
-            if len(uids) == 1 and key not in self.by_key:
-                self.by_key[key] = next(iter(uids))
+            self._add(uid, node, short)
+        for key, only in short.items():
+            if only is not None and key not in self.by_key:
+                self.by_key[key] = only
         self.columns: dict[str, list[str] | None] = {}
         self._digests: dict[str, str] = {}
         for uid, node in self.nodes.items():
             if node.resource_type != "model":
                 self.columns[uid] = known_columns.get(uid) or node.declared_columns()
 
-    def _add(self, uid: str, node: ManifestNode, partial: dict[RelationKey, set[str]]) -> None:
+    def _add(self, uid: str, node: ManifestNode, short: dict[RelationKey, str | None]) -> None:
         self.nodes[uid] = node
-        schema, name = node.schema, node.identifier
-        self.by_key[relation_key([node.database, schema, name])] = uid
-        # SQL may name a relation without its database (or schema): unique short names resolve.
-        partial.setdefault(relation_key([schema, name]), set()).add(uid)
-        partial.setdefault(relation_key([name]), set()).add(uid)
+        database, schema, name = node.database.lower(), node.schema.lower(), node.identifier.lower()
+        self.by_key[(database, schema, name)] = uid  # relation_key's normal form, inlined
+        for key in (("", schema, name), ("", "", name)):
+            seen = short.get(key, uid)
+            short[key] = uid if seen == uid else None
 
     def set_columns(self, uid: str, columns: list[str] | None) -> None:
         self.columns[uid] = columns

@@ -39,6 +39,7 @@ import re
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -564,18 +565,23 @@ class _Renderer:
 
     def tables_digest(self) -> str:
         """A digest of every field `ref()` and `source()` resolution reads, for all nodes."""
+        # Sorted by unique_id, the first of each row: as the rows' own order, since no two
+        # nodes share one, but without comparing the lists.
         refs = sorted(
-            [
-                str(n.get("unique_id")),
-                name,
-                str(n.get("package_name")),
-                str(n.get("version")),
-                str(n.get("latest_version")),
-                str((n.get("config") or {}).get("materialized")),
-                str(n.get("relation_name")),
-            ]
-            for name, nodes in self.by_name.items()
-            for n in nodes
+            (
+                [
+                    str(n.get("unique_id")),
+                    name,
+                    str(n.get("package_name")),
+                    str(n.get("version")),
+                    str(n.get("latest_version")),
+                    str((n.get("config") or {}).get("materialized")),
+                    str(n.get("relation_name")),
+                ]
+                for name, nodes in self.by_name.items()
+                for n in nodes
+            ),
+            key=itemgetter(0),
         )
         sources = sorted([*key, str(s.get("relation_name"))] for key, s in self.sources.items())
         return hashlib.sha256(fastjson.dumps_compact([refs, sources]).encode()).hexdigest()
