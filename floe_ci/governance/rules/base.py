@@ -73,7 +73,7 @@ class ColumnLineage(Protocol):
         ...
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds of thousands at 50,000 models: no __dict__ each
 class ColumnFacts:
     """A model column as declared in the properties YAML and/or seen by lineage."""
 
