@@ -7,22 +7,30 @@ readers apply the deltas in order. When the deltas grow past a quarter of the ba
 `MAX_DELTAS` of them), the merged content is written as a new base and the deltas removed.
 
 Each file is written atomically (fsutil.write_cache). A base starts with a line naming its
-token, and a delta's file name carries the token of the base it applies to: a delta left by
-an interrupted rewrite never applies to another base. The chain of deltas stops at the first
-gap; the caller's decoder stops at the first delta it cannot read. Every cache entry is
-keyed by its inputs, so a lost delta costs recomputing what it held, never a wrong answer.
+token; delta n is named `<base name>.<token>.<n>` and starts with a line naming the digest of
+what it was made on top of (the base's token for the first, the previous delta's content for
+the others). So a delta applies only to the exact chain it was made from: not to another
+base (a rewrite interrupted before its old deltas were removed), nor after a delta that
+another writer replaced meanwhile, nor across a gap. A chain that stops before the last delta
+file on disk is broken: the next save writes a base. The caller's decoder also stops at the
+first delta it cannot read (`broken`). Anything unreadable costs recomputing what it held.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from floe_ci.fsutil import write_cache
 
 MAX_DELTAS = 16
-_MAGIC = b"floe-cache-base "
+_BASE = b"floe-cache-base "
+_DELTA = b"floe-cache-delta "
+_TOKEN = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass
@@ -33,11 +41,9 @@ class Segments:
     base: bytes | None
     deltas: list[bytes] = field(default_factory=list)
     token: str = ""
-    broken: bool = False  # a delta could not be applied: the next save writes a base
-
-    @property
-    def delta_bytes(self) -> int:
-        return sum(len(delta) for delta in self.deltas)
+    tip: str = ""  # what the next delta is made on top of: the token, or the last delta's digest
+    broken: bool = False  # the next save writes a base
+    delta_bytes: int = 0
 
 
 class DeltaFile:
@@ -48,29 +54,37 @@ class DeltaFile:
         self._read = Segments(None)
 
     def read(self) -> Segments:
-        """The base and its deltas; an unreadable or headerless base reads as none."""
+        """The base and the chain of deltas made on it; an unreadable base, or one without
+        floe-ci's header, reads as none."""
+        self._read = Segments(None)
         try:
             raw = self.path.read_bytes()
         except OSError:
-            self._read = Segments(None)
             return self._read
         header, _, body = raw.partition(b"\n")
-        if not header.startswith(_MAGIC):
-            self._read = Segments(None)
+        token = header[len(_BASE) :].decode("ascii", "replace")
+        if not header.startswith(_BASE) or not _TOKEN.fullmatch(token):
             return self._read
-        token = header[len(_MAGIC) :].decode("ascii", "replace")
-        segments = Segments(body, [], token)
+        segments = Segments(body, [], token, token)
         for number in range(1, MAX_DELTAS + 1):
             try:
-                segments.deltas.append(self._delta_path(token, number).read_bytes())
+                raw = self._delta_path(token, number).read_bytes()
             except OSError:
                 break
+            header, _, delta = raw.partition(b"\n")
+            if header != _DELTA + segments.tip.encode():
+                break  # made on another chain (replaced meanwhile): not applied
+            segments.deltas.append(delta)
+            segments.delta_bytes += len(delta)
+            segments.tip = _digest(raw)
+        # a delta file past the end of the chain: the next delta would be mistaken for it
+        segments.broken = self._delta_path(token, len(segments.deltas) + 1).exists()
         self._read = segments
         return segments
 
     def broken(self) -> None:
-        """The caller could not apply one of the deltas `read` found (nor those after it):
-        the next save writes a base, else its delta would follow one never applied."""
+        """The caller could not apply one of the deltas `read` found (nor those after it),
+        or its base: the next save writes a base."""
         self._read.broken = True
 
     def wants_delta(self, delta_size: int) -> bool:
@@ -81,18 +95,21 @@ class DeltaFile:
         return 4 * (found.delta_bytes + delta_size) <= len(found.base)
 
     def write_delta(self, body: bytes | str) -> None:
-        """`body` as the next delta of the base `read` found (wants_delta said yes)."""
+        """`body` as the next delta of the chain `read` found (wants_delta said yes)."""
         found = self._read
         assert found.base is not None, "a delta needs a base"
-        path = self._delta_path(found.token, len(found.deltas) + 1)
-        write_cache(path, body)
-        found.deltas.append(body.encode() if isinstance(body, str) else body)
+        data = body.encode() if isinstance(body, str) else body
+        raw = _DELTA + found.tip.encode() + b"\n" + data
+        write_cache(self._delta_path(found.token, len(found.deltas) + 1), raw)
+        found.deltas.append(data)
+        found.delta_bytes += len(data)
+        found.tip = _digest(raw)
 
     def write_base(self, body: bytes | str) -> None:
         """`body` as a new base; the deltas of any base are removed after it is in place."""
         data = body.encode() if isinstance(body, str) else body
         token = os.urandom(8).hex()  # os's, not `secrets`: that import costs a check ~5 ms
-        write_cache(self.path, _MAGIC + token.encode() + b"\n" + data)
+        write_cache(self.path, _BASE + token.encode() + b"\n" + data)
         prefix = f"{self.path.name}."
         try:
             names = os.listdir(self.path.parent)
@@ -100,8 +117,14 @@ class DeltaFile:
             names = []
         for name in names:
             if name.startswith(prefix):
-                (self.path.parent / name).unlink(missing_ok=True)
-        self._read = Segments(data, [], token)
+                # a delta of another token is never applied: harmless if it stays
+                with contextlib.suppress(OSError):
+                    (self.path.parent / name).unlink(missing_ok=True)
+        self._read = Segments(data, [], token, token)
 
     def _delta_path(self, token: str, number: int) -> Path:
         return self.path.with_name(f"{self.path.name}.{token}.{number}")
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()

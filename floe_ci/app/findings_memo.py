@@ -54,12 +54,12 @@ class FindingsMemo:
         adapter = TypeAdapter(list[Finding])
         try:
             loaded = self._decoded(fastjson.loads(segments.base), adapter)
-        except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError, ValidationError):
             return {}
         for delta in segments.deltas:
             try:
                 changes = self._decoded(fastjson.loads(delta), adapter)
-            except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError, ValidationError):
                 self._file.broken()  # and the later deltas were made on top of this one
                 break
             for node_id, stored in changes.items():

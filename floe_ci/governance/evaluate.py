@@ -195,8 +195,9 @@ def build_context(
             continue
         if lineage is not None:
             for name in lineage.columns(node_id) or ():
-                if name.lower() not in columns:  # undeclared: known from the SQL only
-                    columns[name.lower()] = ColumnFacts(name=name, declared=False)
+                lower = name.lower()
+                if lower not in columns:  # undeclared: known from the SQL only
+                    columns[lower] = ColumnFacts(name, False)
         models[node_id] = model
     return RuleContext(
         spec=spec,

@@ -118,32 +118,38 @@ def _model_keys(
     """Each model's key from its own digest and its parents' keys, parents first (a
     depth-first walk); None on a cycle or a read of a model that is none of its ancestors."""
     models = ctx.models
+    parents_of = {node_id: model.parents for node_id, model in models.items()}
     keys: dict[str, str] = {}
     visiting: set[str] = set()
+    no_reads: frozenset[str] = frozenset()
     for start in models:
+        if start in keys:
+            continue  # keyed as an ancestor of an earlier one
         stack = [(start, False)]
         while stack:
             node_id, expanded = stack.pop()
             if node_id in keys:
                 continue
-            parents = models[node_id].parents
+            parents = parents_of[node_id]
             if not expanded:
                 visiting.add(node_id)
                 stack.append((node_id, True))
                 stack.extend((p, False) for p in parents if p in models and p not in visiting)
                 continue
             parts = [base, own[node_id]]
-            extra = reads.get(node_id, frozenset()) - set(parents)
+            direct = set(parents)
+            extra = reads.get(node_id, no_reads) - direct
             hidden = sorted(_outside_ancestors(ctx, node_id, set(extra))) if extra else []
             if any(read in models for read in hidden):
                 return None  # reads a model the DAG does not order before it
             # a seed or source read without ref() (a macro picked the relation): keyed too
             parts += (_named(read, own.get(read)) for read in hidden)
-            for parent in sorted(set(parents)):
+            for parent in sorted(direct):
                 if parent in models:
-                    if parent not in keys:
+                    key = keys.get(parent)
+                    if key is None:
                         return None  # a cycle: dbt refuses them, the keys cannot follow one
-                    parts.append(f"{parent}\0{keys[parent]}".encode())
+                    parts.append(f"{parent}\0{key}".encode())
                 else:
                     parts.append(_named(parent, own.get(parent)))
             keys[node_id] = _digest(*parts).hex()

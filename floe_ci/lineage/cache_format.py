@@ -86,11 +86,11 @@ def columns_digest(columns: Sequence[str] | None) -> str:
 
 def cache_key(sql_digest: str, dialect: str, parents: Iterable[tuple[str, str]]) -> str:
     """Key of a lineage entry: the SQL's digest and (parent unique_id, columns_digest)s."""
-    digest = hashlib.sha256()
-    digest.update(f"{ENGINE_VERSION}\0{dialect}\0{sql_digest}".encode())
+    # one text, hashed at once: the bytes the parts fed one by one would give
+    parts = [ENGINE_VERSION, dialect, sql_digest]
     for parent, columns in parents:
-        digest.update(f"\0{parent}\0{columns}".encode())
-    return digest.hexdigest()
+        parts += (parent, columns)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def decode_cache(raw: bytes | str) -> LineageCache:

@@ -44,3 +44,29 @@ def test_a_memo_of_other_options_reuses_nothing(tmp_path: Path) -> None:
     _memo(tmp_path).save({"model.p.a": _stored("k", "m")})
     other = FindingsMemo(tmp_path / "findings", tmp_path, CheckOptions(fail_on="warning"))
     assert other.load() == {}
+
+
+def test_an_unreadable_delta_is_dropped_and_the_next_save_is_whole(tmp_path: Path) -> None:
+    relations = {f"model.p.m{i}": _stored(f"k{i}", f"finding {i}") for i in range(30)}
+    _memo(tmp_path).save(relations)
+    memo = _memo(tmp_path)
+    changed = {**memo.load(), "model.p.m2": _stored("new", "changed")}
+    memo.save(changed)
+    delta = next(p for p in (tmp_path / "findings").iterdir() if p.name != MEMO_FILE)
+    header = delta.read_bytes().partition(b"\n")[0]
+    delta.write_bytes(header + b'\n{"version": 1, "project": "x", "relations": {"a": ["k", []]}}')
+    again = _memo(tmp_path)
+    assert again.load() == relations  # as if the delta was never written
+    again.save(changed)
+    assert [p.name for p in (tmp_path / "findings").iterdir()] == [MEMO_FILE]
+    assert _memo(tmp_path).load() == changed
+
+
+def test_a_malformed_entry_reads_as_no_memo(tmp_path: Path) -> None:
+    memo = _memo(tmp_path)
+    memo.save({"model.p.a": _stored("k", "m")})
+    stored = tmp_path / "findings" / MEMO_FILE
+    header = stored.read_bytes().partition(b"\n")[0]
+    body = b'{"version": 1, "project": "%s", "relations": {"a": ["k", []]}, "findings": []}'
+    stored.write_bytes(header + b"\n" + body % memo.project_key.encode())
+    assert _memo(tmp_path).load() == {}

@@ -127,3 +127,47 @@ def test_an_unreadable_delta_is_dropped_and_the_next_save_is_whole(tmp_path: Pat
     fresh.save(edited)
     assert _files(tmp_path) == [CACHE_FILE]
     assert resolved(load_cache(tmp_path)) == resolved(edited)
+
+
+def test_deltas_carry_compiled_plain_and_failed_changes(tmp_path: Path) -> None:
+    from floe_ci.integrations.dbt.lineage import StoredCache
+
+    cache = cache_with({f"model.p.m{i}": [f"r{i}"] for i in range(40)})
+    cache.plain.update({"model.p.m1": ("fp1", "sql1"), "model.p.m2": ("fp2", "sql2")})
+    cache.failed["model.p.m3"] = ("fp3", "needs the warehouse")
+    save_cache(tmp_path, cache)
+    stored = StoredCache(tmp_path)
+    loaded = stored.load()
+    plain = {**loaded.plain, "model.p.m1": ("fp1b", "sql1b")}
+    del plain["model.p.m2"]
+    edited = LineageCache(loaded.relations, dict(loaded.lineage), {}, plain, {})
+    stored.save(edited)
+    assert len(_files(tmp_path)) == 2
+    again = load_cache(tmp_path)
+    assert (again.compiled, again.plain, again.failed) == ({}, plain, {})
+
+
+def test_a_base_of_another_engine_is_replaced_whole(tmp_path: Path) -> None:
+    from floe_ci.delta_file import DeltaFile
+    from floe_ci.integrations.dbt.lineage import StoredCache
+
+    DeltaFile(tmp_path / CACHE_FILE).write_base('{"engine": "0", "lineage": {}}' + " " * 4000)
+    stored = StoredCache(tmp_path)
+    assert stored.load().lineage == {}
+    stored.save(cache_with({"model.p.a": ["x"]}))
+    assert _files(tmp_path) == [CACHE_FILE]
+    assert "model.p.a" in load_cache(tmp_path).lineage
+
+
+def test_many_small_saves_end_in_a_new_base(tmp_path: Path) -> None:
+    from floe_ci.delta_file import MAX_DELTAS
+    from floe_ci.integrations.dbt.lineage import StoredCache
+
+    save_cache(tmp_path, cache_with({f"model.p.m{i}": [f"r{i}"] for i in range(400)}))
+    for run in range(MAX_DELTAS + 1):
+        stored = StoredCache(tmp_path)
+        loaded = stored.load()
+        entries = {**loaded.lineage, "model.p.m1": (f"key {run}", ("e", None))}
+        stored.save(LineageCache(loaded.relations, entries, dict(loaded.compiled)))
+        assert len(_files(tmp_path)) == 1 + (run + 1) % (MAX_DELTAS + 1)
+    assert load_cache(tmp_path).lineage["model.p.m1"][0] == f"key {MAX_DELTAS}"

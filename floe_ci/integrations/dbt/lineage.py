@@ -178,6 +178,8 @@ class StoredCache:
         if segments.base is None:
             return LineageCache()
         cache = decode_cache(segments.base)
+        if not (cache.relations or cache.lineage or cache.compiled or cache.plain or cache.failed):
+            self.file.broken()  # another engine's or unreadable: replaced whole, not grown
         for delta in segments.deltas:
             if not apply_delta(cache, delta):
                 self.file.broken()  # and the later deltas were made on top of this one
@@ -193,8 +195,10 @@ class StoredCache:
             delta = encode_delta(loaded, self._loaded_relations, cache)
             if self.file.wants_delta(len(delta)):
                 self.file.write_delta(delta)
+                self._loaded, self._loaded_relations = cache, len(cache.relations)
                 return
         self.file.write_base(encode_cache(cache))
+        # the base renumbers relations when many are unused: a delta needs a fresh load
         self._loaded, self._loaded_relations = None, 0
 
 
