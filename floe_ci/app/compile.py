@@ -87,7 +87,11 @@ def compile_pipeline(
     manifest_rel = project_rel = None
     if project is not None:
         if manifest_path is None:
+            from floe_ci.app.state_guard import reparse_if_committed
+
             state_dir = state_dir_for(config_path)
+            # a committed parse (or record of its inputs) is someone else's: never trusted
+            refresh_manifest = reparse_if_committed(config_path) or refresh_manifest
             manifest_path = ensure_manifest(
                 parse_target_project(project, state_dir),
                 state_dir,

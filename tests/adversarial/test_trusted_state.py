@@ -111,3 +111,31 @@ def test_a_committed_base_checkout_is_not_trusted(tmp_path: Path) -> None:
     code, rules = _check(project, "--base", base, "--fail-on", "error")
     assert "FLOE501" in rules, rules  # the declassification is seen against the real base
     assert code == 1
+
+
+def test_compile_does_not_trust_a_committed_pre_change_manifest(tmp_path: Path) -> None:
+    """The same forgery against `compile`: its artifacts (which Cube's row-level security
+    and the Helm values are made from) must carry the change, not the stale parse."""
+    from floe_ci.integrations.dbt.input_digest import manifest_identity
+
+    project = copy_example(tmp_path / "repo" / "shop")
+    parsed = project / ".floe" / "cache" / "parse-target"
+    manifest, record = parsed / "manifest.json", parsed / "floe-inputs.json"
+    compile_ = [FLOE_CI, "compile", "-c", str(project / "floe.yaml")]
+    subprocess.run(compile_, env=ENV, check=True, capture_output=True)
+    stale = manifest.read_bytes()
+    _declassify(project)
+    subprocess.run(compile_, env=ENV, check=True, capture_output=True)
+    forged = json.loads(record.read_text())
+    manifest.write_bytes(stale)
+    forged["manifest"] = manifest_identity(manifest)
+    record.write_text(json.dumps(forged))
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path / "repo")], check=True)
+    _commit(tmp_path / "repo", "declassify, with a stale manifest")
+    later = time.time() + 60
+    os.utime(manifest, (later, later))
+    done = subprocess.run(compile_, env=ENV, capture_output=True, text=True, check=True)
+    artifacts = json.loads((project / ".floe" / "artifacts.json").read_text())
+    assert "email" not in artifacts["column_classifications"]["customers"]
+    assert "email" in artifacts["column_classifications"]["stg_customers"]
+    assert "it is not trusted: the project is parsed again" in done.stderr
