@@ -87,7 +87,7 @@ def compile_pipeline(
     manifest_rel = project_rel = None
     if project is not None:
         if manifest_path is None:
-            from floe_ci.app.state_guard import reparse_if_committed
+            from floe_ci.app.committed_state import reparse_if_committed
 
             state_dir = state_dir_for(config_path)
             # a committed parse (or record of its inputs) is someone else's: never trusted

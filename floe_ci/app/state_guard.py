@@ -2,21 +2,21 @@
 
 floe-ci's caches and dbt's manifest are never committed by floe-ci; when git tracks any of
 them, someone else put them there. The check then re-parses the project and keeps its caches
-in a private temporary folder for this run, and says so once on standard error; `compile`
-re-parses too (its artifacts name the manifest, so it stays in `.floe/`).
+in a private temporary folder for this run, and says so once on standard error (`compile`
+re-parses too: app/committed_state).
 """
 
 from __future__ import annotations
 
 import atexit
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+from floe_ci.app.committed_state import warn_committed
 from floe_ci.fsutil import project_lock
 from floe_ci.integrations.git.trusted_state import untrusted_state
 
@@ -28,28 +28,8 @@ def private_state_if_committed(config_path: Path, state_dir: Path) -> tuple[Path
         return state_dir, False
     private = Path(tempfile.mkdtemp(prefix="floe-state-"))
     atexit.register(shutil.rmtree, private, True)
-    _warn(committed, "the project is parsed again and the caches start empty")
+    warn_committed(committed, "the project is parsed again and the caches start empty")
     return private, True
-
-
-def reparse_if_committed(config_path: Path) -> bool:
-    """Whether git tracks floe-ci's state beside `config_path` (said once on standard
-    error): `compile` then parses again rather than trusting a committed manifest, and
-    keeps its artifacts where they are asked for."""
-    committed = untrusted_state(config_path.resolve().parent)
-    if committed:
-        _warn(committed, "the project is parsed again")
-    return bool(committed)
-
-
-def _warn(committed: list[str], consequence: str) -> None:
-    shown = ", ".join(committed[:3]) + (
-        f" and {len(committed) - 3} more" if len(committed) > 3 else ""
-    )
-    sys.stderr.write(
-        f"floe-ci: git tracks floe-ci's state ({shown}); it is not trusted: {consequence}. "
-        "Add `.floe/` to .gitignore and remove it from git (`git rm -r --cached .floe`).\n"
-    )
 
 
 R = TypeVar("R")
