@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from floe_ci.delta_file import DeltaFile
 from floe_ci.governance.incremental import Stored
 from floe_ci.governance.result import Finding
+from floe_ci.lineage.cache_format import merge_changes
 
 if TYPE_CHECKING:
     from floe_ci.governance.evaluate import CheckOptions
@@ -62,11 +63,7 @@ class FindingsMemo:
             except (ValueError, KeyError, IndexError, TypeError, AttributeError, ValidationError):
                 self._file.broken()  # and the later deltas were made on top of this one
                 break
-            for node_id, stored in changes.items():
-                if stored is None:
-                    loaded.pop(node_id, None)
-                else:
-                    loaded[node_id] = stored
+            merge_changes(loaded, changes)
         self._loaded = loaded
         return dict(loaded)
 

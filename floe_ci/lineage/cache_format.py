@@ -122,7 +122,7 @@ def encode_cache(cache: LineageCache) -> str:
             used.update(column[1][0::2])
     relations: list[Any]
     if 4 * len(used) >= 3 * len(cache.relations):
-        lineage = {uid: [key, error, columns] for uid, (key, (error, columns)) in entries}
+        lineage = {uid: _lineage_row(value) for uid, value in entries}
         relations = [list(relation) for relation in cache.relations]
     else:
         renumbered: dict[int, int] = {}
@@ -133,7 +133,7 @@ def encode_cache(cache: LineageCache) -> str:
                     [name, _renumber(flat, renumbered), transform, unresolved]
                     for name, flat, transform, unresolved in columns
                 ]
-            lineage[uid] = [key, error, columns]
+            lineage[uid] = _lineage_row((key, (error, columns)))
         order = sorted(renumbered.items(), key=lambda item: item[1])
         relations = [list(cache.relations[old]) for old, _new in order]
     data = {
@@ -155,14 +155,18 @@ def encode_delta(before: LineageCache, relations_before: int, after: LineageCach
         "engine": ENGINE_VERSION,
         "from": relations_before,
         "relations": [list(key) for key in after.relations[relations_before:]],
-        "lineage": _changed(
-            before.lineage, after.lineage, lambda value: [value[0], value[1][0], value[1][1]]
-        ),
+        "lineage": _changed(before.lineage, after.lineage, _lineage_row),
         "compiled": _changed(before.compiled, after.compiled, list),
         "plain": _changed(before.plain, after.plain, list),
         "failed": _changed(before.failed, after.failed, list),
     }
     return fastjson.dumps_compact(data)
+
+
+def _lineage_row(value: tuple[str, Encoded]) -> list[Any]:
+    """A lineage entry as the JSON stores it: [key, error, columns]."""
+    key, (error, columns) = value
+    return [key, error, columns]
 
 
 def _changed(
@@ -198,19 +202,21 @@ def apply_delta(cache: LineageCache, raw: bytes | str) -> bool:
     for key in relations:
         cache._index.setdefault(key, len(cache.relations))
         cache.relations.append(key)
-    _update(cache.lineage, lineage)
-    _update(cache.compiled, pairs["compiled"])
-    _update(cache.plain, pairs["plain"])
-    _update(cache.failed, pairs["failed"])
+    merge_changes(cache.lineage, lineage)
+    merge_changes(cache.compiled, pairs["compiled"])
+    merge_changes(cache.plain, pairs["plain"])
+    merge_changes(cache.failed, pairs["failed"])
     return True
 
 
-def _update(entries: dict[str, Any], changes: dict[str, Any]) -> None:
-    for uid, value in changes.items():
+def merge_changes(entries: dict[str, Any], changes: dict[str, Any]) -> None:
+    """One delta's changes applied to what the base and earlier deltas gave: None removes
+    (the findings memo's deltas too)."""
+    for key, value in changes.items():
         if value is None:
-            entries.pop(uid, None)
+            entries.pop(key, None)
         else:
-            entries[uid] = value
+            entries[key] = value
 
 
 def _renumber(flat: list[Any], used: dict[int, int]) -> list[Any]:
