@@ -197,3 +197,37 @@ def test_a_model_reading_an_unbuilt_relations_columns_names_it_instead_of_compil
     # a model that does not read the warehouse is never held back
     compiled = obtain_compiled_sql(manifest, None, None, warehouse=absent)
     assert compiled.has_sql("model.shop.stg")
+
+
+def test_render_fingerprints_follow_every_called_macro_and_skip_env_var() -> None:
+    """The fingerprint that lets a warm check skip rendering digests each distinct list of
+    called macros once: every model calling the edited macro, directly or through another,
+    gets a new fingerprint, the others keep theirs, and a macro reading `env_var` leaves its
+    callers without one (rendered every time)."""
+    manifest = _manifest(
+        _node("model.shop.a", "select {{ cents('a') }} as a", macros=["macro.shop.cents"]),
+        _node("model.shop.b", "select {{ cents('b') }} as b", macros=["macro.shop.cents"]),
+        _node("model.shop.c", "select {{ wrap('c') }} as c", macros=["macro.shop.wrap"]),
+        _node("model.shop.d", "select 1 as d"),
+    )
+    manifest["macros"]["macro.shop.wrap"] = {
+        "name": "wrap",
+        "package_name": "shop",
+        "macro_sql": "{% macro wrap(c) %}{{ cents(c) }}{% endmacro %}",
+        "depends_on": {"macros": ["macro.shop.cents"]},
+    }
+
+    def fingerprints() -> dict[str, str]:
+        plain = obtain_compiled_sql(manifest, _project({}), None, plain={}).plain
+        return {uid: fingerprint for uid, (fingerprint, _digest) in plain.items()}
+
+    before = fingerprints()
+    assert set(before) == {f"model.shop.{name}" for name in "abcd"}
+    assert before["model.shop.a"] != before["model.shop.b"]  # their own code differs
+    cents = manifest["macros"]["macro.shop.cents"]
+    cents["macro_sql"] = "{% macro cents(c) %}{{ c }} / 100{% endmacro %}"
+    after = fingerprints()
+    assert all(after[f"model.shop.{n}"] != before[f"model.shop.{n}"] for n in "abc")
+    assert after["model.shop.d"] == before["model.shop.d"]
+    cents["macro_sql"] = "{% macro cents(c) %}{{ env_var('RATE') }}{% endmacro %}"
+    assert set(fingerprints()) == {"model.shop.d"}

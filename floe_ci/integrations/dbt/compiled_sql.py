@@ -474,6 +474,7 @@ class _RenderInputs:
         self._package_vars = package_vars
         self._shown_vars: dict[str, str] = {}  # package -> its vars as shown, once each
         self._done: dict[str, str | None] = {}  # unique_id -> fingerprint, once computed
+        self._macro_digests: dict[tuple[str, ...], str | None] = {}
 
     def fingerprint(self, uid: str, node: Mapping[str, Any]) -> str | None:
         """`node`'s fingerprint; `uid` is its key in the manifest's `nodes`."""
@@ -487,14 +488,9 @@ class _RenderInputs:
         if not isinstance(raw, str) or "env_var" in raw:
             return None
         depends = node.get("depends_on") or {}
-        macros = []
-        for uid in self._closure(depends.get("macros") or []):
-            macro = self.macros.get(uid) or {}
-            text = macro.get("macro_sql")
-            if not isinstance(text, str) or "env_var" in text:
-                return None
-            dependencies = (macro.get("depends_on") or {}).get("macros")
-            macros.append([uid, macro.get("package_name"), macro.get("name"), text, dependencies])
+        macros = self._macros_digest(depends.get("macros") or [])
+        if macros is None:
+            return None
         ephemeral = []
         for parent in depends.get("nodes") or []:
             upstream = self.nodes.get(parent)
@@ -522,6 +518,26 @@ class _RenderInputs:
         if shown is None:
             shown = self._shown_vars[package] = _digest_text(_shown(self._package_vars(package)))
         return shown
+
+    def _macros_digest(self, called: list[str]) -> str | None:
+        """A digest of the macros called and those they call (their text and dependencies);
+        None when one mentions `env_var`. Once per list of calls: models share a few."""
+        key = tuple(called)
+        if key in self._macro_digests:
+            return self._macro_digests[key]
+        macros: list[Any] = []
+        digest: str | None = None
+        for uid in self._closure(called):
+            macro = self.macros.get(uid) or {}
+            text = macro.get("macro_sql")
+            if not isinstance(text, str) or "env_var" in text:
+                break
+            dependencies = (macro.get("depends_on") or {}).get("macros")
+            macros.append([uid, macro.get("package_name"), macro.get("name"), text, dependencies])
+        else:
+            digest = hashlib.sha256(fastjson.dumps_bytes(macros)).hexdigest()
+        self._macro_digests[key] = digest
+        return digest
 
     def _closure(self, called: list[str]) -> list[str]:
         """The macros called and those they call, sorted (as the renderer walks them)."""
