@@ -108,15 +108,21 @@ def evaluate_reusing(
 ) -> tuple[CheckResult, Incremental]:
     """evaluate_context, reusing the findings of relations whose facts are unchanged since
     `previous` (governance.incremental); the Incremental says what to keep for next time."""
-    done = evaluate_rules(ctx, check_rules(), project_key, previous, file_digest)
-    return _result(ctx, options, done.findings), done
+
+    def waived(findings: list[Finding]) -> list[Finding]:
+        return apply_waivers(ctx, findings)
+
+    done = evaluate_rules(ctx, check_rules(), project_key, previous, file_digest, waived)
+    return _result(ctx, options, done.findings, waived=True), done
 
 
-def _result(ctx: RuleContext, options: CheckOptions, findings: list[Finding]) -> CheckResult:
-    findings = sorted(
-        {_identity(f): f for f in apply_waivers(ctx, findings)}.values(),
-        key=Finding.sort_key,
-    )
+def _result(
+    ctx: RuleContext, options: CheckOptions, findings: list[Finding], *, waived: bool = False
+) -> CheckResult:
+    """The result of the findings, waivers applied unless they are (`waived`), sorted."""
+    if not waived:
+        findings = apply_waivers(ctx, findings)
+    findings = sorted({_identity(f): f for f in findings}.values(), key=Finding.sort_key)
     return CheckResult(
         tool_version=__version__,
         pipeline=ctx.spec.name,
@@ -153,52 +159,14 @@ def build_context(
     incremental evaluation serialising every node again."""
     models: dict[str, ModelFacts] = {}
     inputs: dict[str, ModelFacts] = {}
-    # Generated and large projects repeat the same few meta blocks thousands of times.
-    classify = _ClassificationCache()
+    facts = _ColumnFactsOf(lineage)
     sources = manifest.get("sources") or {}
     for node_id, node in (*manifest.get("nodes", {}).items(), *sources.items()):
         kind = node.get("resource_type")
         if kind not in ("model", "seed", "source"):
             continue
-        model = ModelFacts(
-            node_id=node_id, name=str(node["name"]), node=node, resource_type=str(kind)
-        )
-        columns = model.columns
-        for name, column in (node.get("columns") or {}).items():
-            # floe_meta(column), inlined: this loop runs for every column of the project
-            config_meta = (column.get("config") or {}).get("meta") or {}
-            if "floe" in config_meta:
-                meta = config_meta["floe"]
-            else:
-                plain_meta = column.get("meta")
-                meta = plain_meta.get("floe") if plain_meta else None
-            if meta is None:
-                columns[name.lower()] = ColumnFacts(name, True, column.get("data_type"))
-                continue
-            waive, reason = _waiver(meta)
-            columns[name.lower()] = ColumnFacts(
-                name=name,
-                declared=True,
-                data_type=column.get("data_type"),
-                meta=meta,
-                classification=classify(meta),
-                waive=waive,
-                waive_reason=reason,
-            )
-        if kind != "model":
-            # a seed's CSV header (a source's columns are its declared ones)
-            known = lineage.relation_columns(node_id) if lineage is not None else None
-            for name in known or ():
-                if name.lower() not in columns:
-                    columns[name.lower()] = ColumnFacts(name=name, declared=False)
-            inputs[node_id] = model
-            continue
-        if lineage is not None:
-            for name in lineage.columns(node_id) or ():
-                lower = name.lower()
-                if lower not in columns:  # undeclared: known from the SQL only
-                    columns[lower] = ColumnFacts(name, False)
-        models[node_id] = model
+        relation = ModelFacts(node_id, str(node["name"]), node, str(kind), facts)
+        (models if kind == "model" else inputs)[node_id] = relation
     return RuleContext(
         spec=spec,
         spec_file=spec_file_name(options.config_file),
@@ -212,6 +180,63 @@ def build_context(
         package_roots=dict(package_roots or {}),
         node_digests=node_digests or {},
     )
+
+
+def _floe_meta(column: Mapping[str, Any]) -> Any:
+    """The column's `floe` meta block (under `config.meta`, else `meta`); None when absent."""
+    config_meta = (column.get("config") or {}).get("meta") or {}
+    if "floe" in config_meta:
+        return config_meta["floe"]
+    plain_meta = column.get("meta")
+    return plain_meta.get("floe") if plain_meta else None
+
+
+class _ColumnFactsOf:
+    """The column facts of a model, seed or source, made when a rule first reads them."""
+
+    def __init__(self, lineage: ColumnLineage | None) -> None:
+        self.lineage = lineage
+        # Generated and large projects repeat the same few meta blocks thousands of times.
+        self.classify = _ClassificationCache()
+
+    def __call__(self, relation: ModelFacts) -> dict[str, ColumnFacts]:
+        columns: dict[str, ColumnFacts] = {}
+        for name, column in (relation.node.get("columns") or {}).items():
+            meta = _floe_meta(column)
+            if meta is None:
+                columns[name.lower()] = ColumnFacts(name, True, column.get("data_type"))
+                continue
+            waive, reason = _waiver(meta)
+            columns[name.lower()] = ColumnFacts(
+                name=name,
+                declared=True,
+                data_type=column.get("data_type"),
+                meta=meta,
+                classification=self.classify(meta),
+                waive=waive,
+                waive_reason=reason,
+            )
+        lineage = self.lineage
+        if lineage is None:
+            return columns
+        if relation.resource_type != "model":
+            # a seed's CSV header (a source's columns are its declared ones)
+            known = lineage.relation_columns(relation.node_id)
+        else:
+            known = lineage.columns(relation.node_id)
+        for name in known or ():
+            lower = name.lower()
+            if lower not in columns:  # undeclared: known from the SQL (or the CSV) only
+                columns[lower] = ColumnFacts(name, False)
+        return columns
+
+    def classified(self, relation: ModelFacts) -> int:
+        # as __call__ keys them: a later column of the same lower-case name replaces one
+        by_name: dict[str, bool] = {}
+        for name, column in (relation.node.get("columns") or {}).items():
+            meta = _floe_meta(column)
+            by_name[name.lower()] = meta is not None and self.classify(meta) is not None
+        return sum(by_name.values())
 
 
 class _ClassificationCache:
@@ -267,9 +292,7 @@ def apply_waivers(ctx: RuleContext, findings: Iterable[Finding]) -> list[Finding
 
 def _stats(ctx: RuleContext) -> CheckStats:
     lineage = ctx.lineage
-    columns = sum(
-        1 for m in ctx.models.values() for c in m.columns.values() if c.classification is not None
-    )
+    columns = sum(model.classified_count() for model in ctx.models.values())
     with_lineage = unresolved = 0
     if lineage is not None:
         for node_id in ctx.models:

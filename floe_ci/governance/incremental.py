@@ -49,8 +49,8 @@ class LineageFingerprints(Protocol):
 
 @dataclass(frozen=True)
 class Stored:
-    """A relation's findings (before waivers) under its key, with the content digests of
-    the files they name."""
+    """A relation's findings (waivers applied: they are its own columns' meta, part of its
+    key) under its key, with the content digests of the files they name."""
 
     key: str
     findings: tuple[Finding, ...] = ()
@@ -59,7 +59,7 @@ class Stored:
 
 @dataclass(frozen=True)
 class Incremental:
-    findings: list[Finding]  # every rule's, before waivers
+    findings: list[Finding]  # every rule's, waivers applied
     relations: dict[str, Stored]  # what to keep for the next run
     evaluated: int  # relations whose rules ran (all of them when nothing could be reused)
 
@@ -179,10 +179,12 @@ def evaluate_rules(
     project_key: str,
     previous: Mapping[str, Stored],
     file_digest: Callable[[str], str | None],
+    waived: Callable[[list[Finding]], list[Finding]],
 ) -> Incremental:
     """Every rule's findings, reusing `previous` where a relation's key and files are
     unchanged. `file_digest(file)` is the content digest of a file as findings name it
-    (None when unreadable)."""
+    (None when unreadable); `waived(findings)` applies the waivers of the columns they name
+    (a relation's are in its own node: what is stored is kept waived)."""
     rules = list(rules)
     per_relation = [rule for rule in rules if rule.scope == "relation"]
     findings = [f for rule in rules if rule.scope != "relation" for f in rule().check(ctx)]
@@ -190,7 +192,7 @@ def evaluate_rules(
     every = [*ctx.models, *ctx.inputs]
     if keys is None:
         findings += [f for rule in per_relation for f in rule().check(ctx)]
-        return Incremental(findings, {}, len(every))
+        return Incremental(waived(findings), {}, len(every))
     reused: dict[str, Stored] = {}
     for node_id in every:
         stored = previous.get(node_id)
@@ -210,6 +212,8 @@ def evaluate_rules(
                 bucket.append(finding)
             elif finding.node_id is None or scope is ctx:
                 findings.append(finding)  # a relation rule's finding of no relation: kept
+    findings = waived(findings)
+    fresh = {node_id: waived(made) for node_id, made in fresh.items()}
     relations = dict(reused)
     for node_id, made in fresh.items():
         files = sorted({f.file for f in made if f.file})

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.integration
 
 STG_CUSTOMERS = "model.shop_findings.stg_customers"
 CUSTOMERS = "model.shop_findings.customers"
+CONTACTS = "model.shop_findings.customer_contacts"
 
 
 def _context(project: ParsedProject) -> RuleContext:
@@ -88,6 +89,8 @@ EDITS: dict[str, Any] = {
         "country",
         {"classification": "marketing", "waive": ["FLOE401"], "reason": "aggregated"},
     ),
+    # stored findings are kept waived: lifting the waiver must bring its finding back
+    "lift a waiver": lambda m: set_floe(m, CONTACTS, "email_domain", None),
     "a typo in a meta key": lambda m: set_floe(m, CUSTOMERS, "full_name", {"clasification": "pii"}),
     "describe a model": lambda m: m["nodes"][CUSTOMERS].update(description="changed"),
 }
@@ -100,7 +103,7 @@ def test_a_meta_edit_re_evaluates_the_relation_and_its_descendants(
     before = _context(findings_project)
     manifest = edited(findings_project.manifest, EDITS[name])
     after = context_of(before, manifest)
-    node_id = STG_CUSTOMERS if "upstream" in name else CUSTOMERS
+    node_id = STG_CUSTOMERS if "upstream" in name else CONTACTS if "waiver" in name else CUSTOMERS
     evaluated = reuse_against_full(before, after)
     # the relation, its descendants, and the inputs it reads (a seed's FLOE201 depends on
     # the models reading it)

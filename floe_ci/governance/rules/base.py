@@ -86,6 +86,16 @@ class ColumnFacts:
     waive_reason: str | None = None
 
 
+class ColumnFactsSource(Protocol):
+    """Makes a relation's column facts when they are first read (governance.evaluate's)."""
+
+    def __call__(self, relation: ModelFacts) -> dict[str, ColumnFacts]: ...
+
+    def classified(self, relation: ModelFacts) -> int:
+        """How many of its columns are classified, without making their facts."""
+        ...
+
+
 @dataclass
 class ModelFacts:
     """A model (in `RuleContext.models`), or a seed or source (in `RuleContext.inputs`)."""
@@ -93,8 +103,21 @@ class ModelFacts:
     node_id: str
     name: str
     node: Mapping[str, Any]
-    columns: dict[str, ColumnFacts] = field(default_factory=dict)  # keyed by lower-case name
     resource_type: str = "model"  # "model", "seed" or "source"
+    # Column facts are made on first read: a warm check's rules read those of the few
+    # relations a change reaches, not the hundreds of thousands of a large project's.
+    facts_of: ColumnFactsSource | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def columns(self) -> dict[str, ColumnFacts]:
+        """Its columns by lower-case name: declared ones, then those only lineage knows."""
+        return {} if self.facts_of is None else self.facts_of(self)
+
+    def classified_count(self) -> int:
+        """How many of its columns are classified (their facts are not made for this)."""
+        if self.facts_of is None or "columns" in self.__dict__:
+            return sum(1 for c in self.columns.values() if c.classification is not None)
+        return self.facts_of.classified(self)
 
     @property
     def package(self) -> str:
