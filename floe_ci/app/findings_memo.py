@@ -79,6 +79,7 @@ class FindingsMemo:
                 str(entry[0]),
                 tuple(findings[int(entry[2]) : int(entry[3])]),
                 tuple((str(file), str(digest)) for file, digest in entry[1]),
+                int(entry[4]),
             )
             for node_id, entry in data["relations"].items()
         }
@@ -121,7 +122,7 @@ class FindingsMemo:
             start = len(findings)
             findings.extend(dict(f.__dict__) for f in stored.findings)
             files = [list(pair) for pair in stored.files]
-            index[node_id] = [stored.key, files, start, len(findings)]
+            index[node_id] = [stored.key, files, start, len(findings), stored.classified]
         index.update((node_id, None) for node_id in removed)
         data = {
             "version": _VERSION,

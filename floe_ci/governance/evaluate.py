@@ -113,13 +113,19 @@ def evaluate_reusing(
         return apply_waivers(ctx, findings)
 
     done = evaluate_rules(ctx, check_rules(), project_key, previous, file_digest, waived)
-    return _result(ctx, options, done.findings, waived=True), done
+    return _result(ctx, options, done.findings, waived=True, classified=done.classified), done
 
 
 def _result(
-    ctx: RuleContext, options: CheckOptions, findings: list[Finding], *, waived: bool = False
+    ctx: RuleContext,
+    options: CheckOptions,
+    findings: list[Finding],
+    *,
+    waived: bool = False,
+    classified: int | None = None,
 ) -> CheckResult:
-    """The result of the findings, waivers applied unless they are (`waived`), sorted."""
+    """The result of the findings, waivers applied unless they are (`waived`), sorted;
+    `classified` is the models' classified columns when known (else they are counted)."""
     if not waived:
         findings = apply_waivers(ctx, findings)
     findings = sorted({_identity(f): f for f in findings}.values(), key=Finding.sort_key)
@@ -130,7 +136,7 @@ def _result(
         base_path=options.base_path,
         environments=list(options.environments),
         fail_on=options.fail_on,
-        stats=_stats(ctx),
+        stats=_stats(ctx, classified),
         findings=findings,
     )
 
@@ -290,9 +296,10 @@ def apply_waivers(ctx: RuleContext, findings: Iterable[Finding]) -> list[Finding
     return result
 
 
-def _stats(ctx: RuleContext) -> CheckStats:
+def _stats(ctx: RuleContext, classified: int | None = None) -> CheckStats:
     lineage = ctx.lineage
-    columns = sum(model.classified_count() for model in ctx.models.values())
+    if classified is None:
+        classified = sum(model.classified_count() for model in ctx.models.values())
     with_lineage = unresolved = 0
     if lineage is not None:
         for node_id in ctx.models:
@@ -300,7 +307,7 @@ def _stats(ctx: RuleContext) -> CheckStats:
             unresolved += 1 if lineage.model_error(node_id) is not None else 0
     return CheckStats(
         models=len(ctx.models),
-        classified_columns=columns,
+        classified_columns=classified,
         columns_with_lineage=with_lineage,
         models_unresolved=unresolved,
     )

@@ -55,6 +55,7 @@ class Stored:
     key: str
     findings: tuple[Finding, ...] = ()
     files: tuple[tuple[str, str], ...] = ()
+    classified: int = 0  # its classified columns, for the check's stats (a model's)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class Incremental:
     findings: list[Finding]  # every rule's, waivers applied
     relations: dict[str, Stored]  # what to keep for the next run
     evaluated: int  # relations whose rules ran (all of them when nothing could be reused)
+    # the models' classified columns, counted from what was reused and what was evaluated
+    # (None: nothing could be reused, count them all)
+    classified: int | None = None
 
 
 def relation_keys(ctx: RuleContext, project_key: str) -> dict[str, str] | None:
@@ -215,18 +219,22 @@ def evaluate_rules(
     findings = waived(findings)
     fresh = {node_id: waived(made) for node_id, made in fresh.items()}
     relations = dict(reused)
+    classified = sum(stored.classified for stored in reused.values())
     for node_id, made in fresh.items():
+        model = ctx.models.get(node_id)
+        count = model.classified_count() if model is not None else 0
+        classified += count
         files = sorted({f.file for f in made if f.file})
         digests = [(file, file_digest(file)) for file in files]
         if all(digest is not None for _file, digest in digests):
             relations[node_id] = Stored(
-                keys[node_id], tuple(made), tuple((f, str(d)) for f, d in digests)
+                keys[node_id], tuple(made), tuple((f, str(d)) for f, d in digests), count
             )
     for stored in reused.values():
         findings.extend(stored.findings)
     for made in fresh.values():
         findings.extend(made)
-    return Incremental(findings, relations, len(dirty))
+    return Incremental(findings, relations, len(dirty), classified)
 
 
 def _sub_context(ctx: RuleContext, dirty: Iterable[str]) -> RuleContext:
