@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from floe_ci.governance.evaluate import CheckOptions
 
 MEMO_FILE = "findings.json"
-_VERSION = 2  # 2: findings stored with their waivers applied
+_VERSION = 3  # 2: findings stored with their waivers applied; 3: classified counts
 
 
 class FindingsMemo:

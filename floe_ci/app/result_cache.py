@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
 RESULT_FILE = "check-result.json"
 # What a result is computed by: the rules, the facts they read, and the lineage behind them.
-_CODE = ("governance", "lineage", "spec", "integrations/dbt", "app/check.py")
+_CODE = (
+    "governance",
+    "lineage",
+    "spec",
+    "integrations/dbt",
+    "app/check.py",
+    "app/findings_memo.py",  # the format of the findings it keeps
+)
 
 
 @cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit
 import errno
 import gc
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,6 @@ from floe_ci.cli.schema_cmd import schema
 from floe_ci.cli.spec_cmds import compile_command, init, validate
 
 EXIT_USAGE = 2
-
-# floe-ci's pydantic models use no pydantic plugin; without this, the first model built scans
-# the metadata of every installed package for one (~0.03 s beside dbt and Dagster).
-# PYDANTIC_DISABLE_PLUGINS set to anything else (even empty) is left as it is.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 # Run last at exit: with dbt loaded, the interpreter's final collections walk every object
 # of every module (about 2 s after a `dbt parse`); frozen objects are skipped by them.

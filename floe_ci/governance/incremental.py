@@ -64,7 +64,7 @@ class Incremental:
     relations: dict[str, Stored]  # what to keep for the next run
     evaluated: int  # relations whose rules ran (all of them when nothing could be reused)
     # the models' classified columns, counted from what was reused and what was evaluated
-    # (None: nothing could be reused, count them all)
+    # (None: the relations could not be keyed, count them all)
     classified: int | None = None
 
 

@@ -70,3 +70,29 @@ def test_a_malformed_entry_reads_as_no_memo(tmp_path: Path) -> None:
     body = b'{"version": 1, "project": "%s", "relations": {"a": ["k", []]}, "findings": []}'
     stored.write_bytes(header + b"\n" + body % memo.project_key.encode())
     assert _memo(tmp_path).load() == {}
+
+
+def test_waived_findings_and_classified_counts_are_read_back_as_stored(tmp_path: Path) -> None:
+    """What a warm check's result is made of: the waiver and its reason, and the count of
+    classified columns its stats add up, in the base and in a delta alike."""
+    waived = Finding(
+        rule_id="FLOE301", rule_name="classification-not-propagated", severity="error",
+        message="m", node_id="model.p.a", file="models/a.yml", line=3, column="email",
+        waived=True, waiver_reason="hashed upstream",
+    )  # fmt: skip
+    relations = {
+        "model.p.a": Stored("ka", (waived,), (("models/a.yml", "d"),), classified=4),
+        **{f"model.p.m{i}": _stored(f"k{i}", f"finding {i}") for i in range(30)},
+    }
+    first = _memo(tmp_path)
+    first.load()
+    first.save(relations)
+    loaded = _memo(tmp_path).load()
+    assert loaded == relations
+    assert loaded["model.p.a"].classified == 4
+    assert loaded["model.p.a"].findings[0].waiver_reason == "hashed upstream"
+    second = _memo(tmp_path)
+    changed = {**second.load(), "model.p.m3": Stored("k3b", (), (), classified=7)}
+    second.save(changed)  # a delta
+    assert len(list((tmp_path / "findings").iterdir())) == 2
+    assert _memo(tmp_path).load()["model.p.m3"].classified == 7

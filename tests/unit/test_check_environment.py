@@ -1,0 +1,31 @@
+"""`floe-ci check` turns pydantic's plugin discovery off for itself only."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from floe_ci.cli.check_cmd import _no_pydantic_plugins
+
+PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
+
+
+def test_plugins_are_off_during_the_check_and_the_environment_is_given_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(PLUGINS, raising=False)
+    with _no_pydantic_plugins():
+        assert os.environ[PLUGINS] == "__all__"
+    assert PLUGINS not in os.environ  # what runs later (dbt, Dagster) sees no change
+    with pytest.raises(RuntimeError), _no_pydantic_plugins():
+        raise RuntimeError("a failed check")
+    assert PLUGINS not in os.environ
+
+
+@pytest.mark.parametrize("value", ["", "logfire", "__all__"])
+def test_a_value_the_user_set_is_left_alone(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(PLUGINS, value)
+    with _no_pydantic_plugins():
+        assert os.environ[PLUGINS] == value
+    assert os.environ[PLUGINS] == value
