@@ -67,10 +67,11 @@ def read_regular_file(path: Path, display: str, max_bytes: int) -> bytes:
                 display, "is a symbolic link; only a regular file is read here"
             ) from None
         raise FloeUsageError.single(display, f"cannot open: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # checked before fdopen, which refuses a folder
+        os.close(fd)
+        raise FloeUsageError.single(display, "is not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise FloeUsageError.single(display, "is not a regular file")
         size = info.st_size
         data = handle.read(max_bytes + 1) if size <= max_bytes else b""
     if size > max_bytes or len(data) > max_bytes:  # too big, or it grew while we read

@@ -90,6 +90,9 @@ def test_a_device_is_never_read(server: GitHubServer, tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")
     with pytest.raises(FloeUsageError, match="not a regular file"):
         read_regular_file(tmp_path / "fifo", "fifo", 1024)  # and it does not block
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(FloeUsageError, match="not a regular file"):
+        read_regular_file(tmp_path / "folder", "folder", 1024)  # a message, no traceback
 
 
 def test_an_oversized_artifact_is_refused_before_reading(

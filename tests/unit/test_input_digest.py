@@ -165,6 +165,29 @@ def test_no_manifest_or_no_record_is_not_current(project: DbtProject) -> None:
     assert _current(project) is False
 
 
+@pytest.mark.parametrize("kind", ["link to the real record", "fifo", "link to /dev/zero", "folder"])
+def test_a_record_that_is_not_a_regular_file_of_its_own_is_not_read(
+    project: DbtProject, tmp_path: Path, kind: str
+) -> None:
+    """The record lives in floe-ci's state, which a checkout may hold anything in: a FIFO
+    would block the check forever, /dev/zero would fill memory, a link may point anywhere.
+    Each reads as no record (the check parses again), promptly."""
+    record = input_digest.digest_path(project)
+    real = tmp_path / "elsewhere.json"
+    real.write_bytes(record.read_bytes())
+    record.unlink()
+    if kind == "link to the real record":
+        record.symlink_to(real)
+    elif kind == "fifo":
+        os.mkfifo(record)
+    elif kind == "link to /dev/zero":
+        record.symlink_to("/dev/zero")
+    else:
+        record.mkdir()
+    assert input_digest.stored(project) is None
+    assert _current(project) is False
+
+
 def test_an_unchanged_stat_skips_reading_the_content(
     project: DbtProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -38,6 +38,8 @@ from floe_ci.integrations.dbt.project import DbtProject
 
 DIGEST_FILE = "floe-inputs.json"
 _FORMAT = 2
+# A record holds ~150 bytes a file dbt reads: 256 MiB is over a million files.
+_MAX_RECORD_BYTES = 256 * 2**20
 _PROJECT_FILES = (
     "dbt_project.yml",
     "packages.yml",
@@ -155,11 +157,17 @@ def compute(
 
 
 def stored(project: DbtProject) -> dict[str, object] | None:
-    """The record beside the manifest, or None when there is none or it is unusable."""
+    """The record beside the manifest, or None when there is none or it is unusable: also
+    when it is not a regular file of its own (a symbolic link, a FIFO that would block the
+    check, a device) or larger than any record floe-ci writes."""
+    from floe_ci.errors import FloeUsageError
+    from floe_ci.fsutil import read_regular_file
+
+    path = digest_path(project)
     try:
-        data = json.loads(digest_path(project).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
+        data = json.loads(read_regular_file(path, str(path), _MAX_RECORD_BYTES))
+    except (FloeUsageError, ValueError, UnicodeDecodeError):
+        return None  # the check parses again and writes a record of its own
     return data if isinstance(data, dict) and data.get("format") == _FORMAT else None
 
 
