@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def evaluate_context(ctx: RuleContext, options: CheckOptions) -> CheckResult:
     findings: list[Finding] = []
     for rule in check_rules():
         findings.extend(rule().check(ctx))
-    return _result(ctx, options, findings)
+    return _result(ctx, options, apply_waivers(ctx, findings))
 
 
 def evaluate_reusing(
@@ -108,12 +109,9 @@ def evaluate_reusing(
 ) -> tuple[CheckResult, Incremental]:
     """evaluate_context, reusing the findings of relations whose facts are unchanged since
     `previous` (governance.incremental); the Incremental says what to keep for next time."""
-
-    def waived(findings: list[Finding]) -> list[Finding]:
-        return apply_waivers(ctx, findings)
-
+    waived = partial(apply_waivers, ctx)
     done = evaluate_rules(ctx, check_rules(), project_key, previous, file_digest, waived)
-    return _result(ctx, options, done.findings, waived=True, classified=done.classified), done
+    return _result(ctx, options, done.findings, classified=done.classified), done
 
 
 def _result(
@@ -121,13 +119,10 @@ def _result(
     options: CheckOptions,
     findings: list[Finding],
     *,
-    waived: bool = False,
     classified: int | None = None,
 ) -> CheckResult:
-    """The result of the findings, waivers applied unless they are (`waived`), sorted;
-    `classified` is the models' classified columns when known (else they are counted)."""
-    if not waived:
-        findings = apply_waivers(ctx, findings)
+    """The result of findings whose waivers are applied, sorted; `classified` is the
+    models' classified columns when known (else they are counted)."""
     findings = sorted({_identity(f): f for f in findings}.values(), key=Finding.sort_key)
     return CheckResult(
         tool_version=__version__,
