@@ -28,6 +28,7 @@ from floe_ci.governance.rules.base import RuleContext
 if TYPE_CHECKING:
     from floe_ci.integrations.dbt.compiled_sql import Warehouse
     from floe_ci.integrations.dbt.parse import TargetFields, UserTarget
+    from floe_ci.lineage.builder import Analyser
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,14 @@ def collect_check(
     refresh_manifest: bool = False,
     manifest_path: Path | None = None,
     fixed_revision: str | None = None,
+    elsewhere: Analyser | None = None,
 ) -> CheckRun:
     """The I/O around the pure core: floe.yaml, `dbt parse` when needed, lineage, rules.
 
     `fixed_revision` (a commit whose checkout nobody edits, such as a review's base) lets
     the check trust an existing manifest without comparing file times, and keep its result
     under `.floe/cache/result/` so that the next run with the same inputs reads it back.
+    `elsewhere` analyses SQL in a helper process while it can (app.analysis_helper).
     """
     from floe_ci.app.compile import dbt_project_of, state_dir_for
     from floe_ci.app.spec_file import load_spec
@@ -118,6 +121,7 @@ def collect_check(
         stored = ResultCache.for_commit(
             state_dir / "cache" / "result", fixed_revision, options, config_path, manifest_path
         )
+    lineage_dir = state_dir / "cache" / "lineage"
     with long_lived_objects() as settled:
         # Frozen before the collector runs again: its next collection would walk the
         # manifest's millions of new objects (~0.05 s at 5,000 models).
@@ -136,10 +140,11 @@ def collect_check(
             lineage = build_column_lineage(
                 manifest,
                 project,
-                state_dir / "cache" / "lineage",
+                lineage_dir,
                 packages=packages,
                 warehouse=warehouse,
                 on_model=lineage_step.update,
+                elsewhere=elsewhere,
             )
         settled()
 

@@ -23,6 +23,7 @@ from floe_ci.plan.snapshot import PipelineSnapshot
 if TYPE_CHECKING:
     from floe_ci.governance.result import CheckResult
     from floe_ci.integrations.dbt.project import DbtProject
+    from floe_ci.lineage.builder import Analyser
     from floe_ci.plan.changes import Plan
 
 
@@ -49,6 +50,7 @@ def review_pull_request(
     head_manifest: Path | None = None,
     base_manifest: Path | None = None,
     approval_for: ApprovalLookup | None = None,
+    elsewhere: Analyser | None = None,
 ) -> tuple[CheckResult, Plan]:
     """Check the working tree, compare it with `base_ref`, and fold the review findings
     (declassification, breaking change, weaker policy) into the verdict; with the base's
@@ -58,19 +60,24 @@ def review_pull_request(
     `head_manifest` / `base_manifest`: manifests the CI job already has (dbt's `--state`
     folders, dbt Cloud artifacts), used instead of parsing that side. The base is prepared
     first (its checkout and packages), so that a base that cannot be parsed stops the
-    review before minutes are spent on the head."""
+    review before minutes are spent on the head. `elsewhere` analyses SQL in a helper
+    process while it can (app.analysis_helper)."""
     from floe_ci.gc_tuning import long_lived_objects
     from floe_ci.plan.build import build_plan
 
     with step("base_revision", "base revision"):
         base = prepare_base(config_path, base_ref, options, manifest=base_manifest)
     with long_lived_objects() as settled:
-        head = collect_check(config_path, options, manifest_path=head_manifest)
+        head = collect_check(config_path, options, manifest_path=head_manifest, elsewhere=elsewhere)
         if base_manifest is None:
             base.seed_partial_parse(config_path)
         with step("base_revision", "base revision"):
             base_run = collect_check(
-                base.config, options, manifest_path=base_manifest, fixed_revision=base.sha
+                base.config,
+                options,
+                manifest_path=base_manifest,
+                fixed_revision=base.sha,
+                elsewhere=elsewhere,
             )
         settled()  # two manifests: keep the collector off them while the plan is built
         before = snapshot_from_run(base_run, base.label)

@@ -228,11 +228,15 @@ def check(
       floe-ci check --base origin/main --manifest target/manifest.json \\
                     --base-manifest prod-state/manifest.json
     """
+    from floe_ci.app.analysis_helper import analysis_helper
+
     printed: list[tuple[str, bool]] = []  # (text, to standard error), once progress is gone
     # Progress starts before the imports: on a busy machine they alone take a second.
+    # So does the SQL analysis helper of a warm check: it imports sqlglot meanwhile.
     with (
         _no_pydantic_plugins(),
         showing_progress("floe-ci check", quiet=quiet, verbose=verbose) as progress,
+        analysis_helper(config) as elsewhere,
     ):
         from floe_ci.app.check import collect_check, with_durations
         from floe_ci.app.progress import step
@@ -261,11 +265,20 @@ def check(
             from floe_ci.app.review import review_pull_request
 
             result, plan = review_pull_request(
-                config, base_ref, options, head_manifest=manifest, base_manifest=base_manifest
+                config,
+                base_ref,
+                options,
+                head_manifest=manifest,
+                base_manifest=base_manifest,
+                elsewhere=elsewhere,
             )
         else:
             run = collect_check(
-                config, options, refresh_manifest=refresh_manifest, manifest_path=manifest
+                config,
+                options,
+                refresh_manifest=refresh_manifest,
+                manifest_path=manifest,
+                elsewhere=elsewhere,
             )
             result = run.result
             if one_shot_process():

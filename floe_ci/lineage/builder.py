@@ -12,7 +12,7 @@ the declared columns for a source.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.gc_tuning import freeze_now
 from floe_ci.lineage.cache_format import Encoded, LineageCache, cache_key, output_names
 from floe_ci.lineage.column_lineage import ColumnLineage
-from floe_ci.lineage.column_refs import RelationColumns, SqlColumns
+from floe_ci.lineage.column_refs import RelationColumns, RelationKey, SqlColumns
 from floe_ci.lineage.relation_index import RelationIndex
 
 
@@ -41,6 +41,22 @@ class SqlSource(Protocol):
     def figures(self) -> dict[str, int]: ...
 
 
+class Analyser(Protocol):
+    """analyse_sql run elsewhere (integrations.sql_worker: a helper process); None when it
+    cannot (it is gone, or it did its share), so the statement is analysed here.
+
+    `likely` are the relations the SQL most likely reads (its model's parents): their
+    columns go with the statement, and those of any other relation it reads are asked for."""
+
+    def __call__(
+        self,
+        sql: str,
+        dialect: str,
+        relation_columns: RelationColumns,
+        likely: Sequence[RelationKey],
+    ) -> SqlColumns | None: ...
+
+
 @dataclass(frozen=True)
 class BuiltLineage:
     lineage: ColumnLineage
@@ -56,14 +72,16 @@ def build_lineage(
     *,
     dialect: str | None = None,
     on_model: Callable[[int, int], None] | None = None,
+    elsewhere: Analyser | None = None,
 ) -> BuiltLineage:
     """Column lineage of every model; `dialect` defaults to the manifest's adapter type.
 
-    `on_model(done, total)` is called after each model (the caller's progress display)."""
+    `on_model(done, total)` is called after each model (the caller's progress display).
+    `elsewhere` analyses statements in another process while it can (see Analyser)."""
     manifest = manifest if isinstance(manifest, Manifest) else Manifest(manifest)
     adapter = manifest.adapter_type
     sql_dialect = dialect or _DIALECTS.get(adapter, adapter)
-    analyse = _Analyse(sql_dialect)
+    analyse = _Analyse(sql_dialect, elsewhere)
     relations = RelationIndex(manifest, known_columns)
     models = manifest.models()
     entries: dict[str, Encoded] = {}
@@ -91,7 +109,8 @@ def build_lineage(
             return
         else:
             try:
-                entry = cache.encode(analyse(sql, relations.columns_by_key))
+                likely = relations.keys_of(parents)
+                entry = cache.encode(analyse(sql, relations.columns_by_key, likely))
             except RecursionError:
                 # the analysis walks queries and CTEs recursively: a query nested thousands
                 # deep (or a CTE read in a cycle) fails that model, not the whole check
@@ -162,21 +181,27 @@ _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql", "bigquery
 
 
 class _Analyse:
-    """analyse_sql, importing sqlglot on first use: a warm run may never need it."""
+    """analyse_sql elsewhere while that can, else here, importing sqlglot on first use: a
+    warm run may never need it."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, elsewhere: Analyser | None = None) -> None:
         self.dialect = dialect
+        self.elsewhere = elsewhere
         self.run: Callable[[str, str, RelationColumns], SqlColumns] | None = None
 
-    def __call__(self, sql: str, relation_columns: RelationColumns) -> SqlColumns:
+    def __call__(
+        self, sql: str, relation_columns: RelationColumns, likely: Sequence[RelationKey] = ()
+    ) -> SqlColumns:
+        if self.elsewhere is not None:
+            done = self.elsewhere(sql, self.dialect, relation_columns, likely)
+            if done is not None:
+                return done
+            self.elsewhere = None  # it is gone or did its share: the rest is analysed here
         if self.run is None:
-            from sqlglot.dialects.dialect import Dialect
-
-            from floe_ci.lineage.sql_columns import analyse_sql
+            from floe_ci.lineage.sql_columns import analyse_sql, known_dialect
 
             freeze_now()  # sqlglot's modules live as long as the process: never walk them
-            if self.dialect and Dialect.get(self.dialect) is None:
-                self.dialect = ""  # sqlglot's generic SQL for a dialect it does not know
+            self.dialect = known_dialect(self.dialect)
             self.run = analyse_sql
         return self.run(sql, self.dialect, relation_columns)
 

@@ -9,7 +9,7 @@ catalog.json), which win over a source's declared columns, often a partial list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from floe_ci.dbt_manifest import Manifest, ManifestNode
 from floe_ci.lineage.cache_format import columns_digest
@@ -24,6 +24,7 @@ class RelationIndex:
     def __init__(self, manifest: Manifest, known_columns: Mapping[str, list[str] | None]) -> None:
         self.nodes: dict[str, ManifestNode] = {}
         self.by_key: dict[RelationKey, str] = {}
+        self.key_of: dict[str, RelationKey] = {}
         # SQL may name a relation without its database (or schema): a short name resolves
         # when one node has it (None: several do)
         short: dict[RelationKey, str | None] = {}
@@ -44,7 +45,9 @@ class RelationIndex:
     def _add(self, uid: str, node: ManifestNode, short: dict[RelationKey, str | None]) -> None:
         self.nodes[uid] = node
         database, schema, name = node.database.lower(), node.schema.lower(), node.identifier.lower()
-        self.by_key[(database, schema, name)] = uid  # relation_key's normal form, inlined
+        key = (database, schema, name)  # relation_key's normal form, inlined
+        self.by_key[key] = uid
+        self.key_of[uid] = key
         for key in (("", schema, name), ("", "", name)):
             seen = short.get(key, uid)
             short[key] = uid if seen == uid else None
@@ -59,6 +62,11 @@ class RelationIndex:
         if digest is None:
             digest = self._digests[uid] = columns_digest(self.columns.get(uid))
         return digest
+
+    def keys_of(self, uids: Sequence[str]) -> list[RelationKey]:
+        """The relation keys of those of `uids` that are relations."""
+        key_of = self.key_of
+        return [key_of[uid] for uid in uids if uid in key_of]
 
     def columns_of(self, uid: str) -> list[str] | None:
         return self.columns.get(uid)

@@ -39,7 +39,7 @@ from floe_ci.lineage.column_refs import (
     relation_key,
 )
 
-__all__ = ["RelationKey", "SqlColumn", "SqlColumns", "analyse_sql", "relation_key"]
+__all__ = ["RelationKey", "SqlColumn", "SqlColumns", "analyse_sql", "known_dialect", "relation_key"]
 _RANK: dict[Transform, int] = {"copy": 0, "expression": 1, "aggregate": 2}
 
 # (EdgeKind, detail): what the SQL does to one source column's value.
@@ -81,6 +81,13 @@ def analyse_sql(sql: str, dialect: str, relation_columns: RelationColumns) -> Sq
     if root is None:
         return SqlColumns(None, "sqlglot found no query scope in the compiled SQL")
     return _Analyser(relation_columns, dialect).outputs(root)
+
+
+def known_dialect(dialect: str) -> str:
+    """`dialect` when sqlglot knows it, else "" (sqlglot's generic SQL)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    return dialect if dialect and Dialect.get(dialect) is not None else ""
 
 
 def _first_line(exc: BaseException) -> str:

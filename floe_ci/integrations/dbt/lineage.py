@@ -32,7 +32,7 @@ from floe_ci.integrations.dbt.packages import package_roots
 from floe_ci.integrations.dbt.project import DbtProject, read_project
 from floe_ci.integrations.dbt.seeds import seed_columns
 from floe_ci.integrations.dbt.unbuilt_relations import MAX_ROUNDS, compile_unbuilt
-from floe_ci.lineage.builder import build_lineage
+from floe_ci.lineage.builder import Analyser, build_lineage
 from floe_ci.lineage.cache_format import (
     LineageCache,
     apply_delta,
@@ -54,40 +54,44 @@ def build_column_lineage(
     packages: Mapping[str, Path] | None = None,
     warehouse: Warehouse | None = None,
     on_model: Callable[[int, int], None] | None = None,
+    elsewhere: Analyser | None = None,
 ) -> ColumnLineage:
     """Column lineage of every model of a dbt project.
 
-    `manifest` is the parsed manifest.json (from `dbt parse` is enough). `project` (the dbt
-    project folder or its DbtProject) is needed only for models whose Jinja goes beyond
-    ref/source/config (they are compiled with dbt) and for seeds' CSV headers. `cache_dir`
-    (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
-    `dialect` defaults to the manifest's adapter type. `packages` (package -> folder, from
-    packages.package_roots, computed when None) is where a package's seeds are read.
-    `warehouse` (compiled_sql.Warehouse: the user's target or catalog.json's columns) is
-    how models whose Jinja reads the warehouse compile; without it they stay unresolved,
-    their reason naming the call. `on_model(done, total)` follows the analysis model by model.
+        `manifest` is the parsed manifest.json (from `dbt parse` is enough). `project` (the dbt
+        project folder or its DbtProject) is needed only for models whose Jinja goes beyond
+        ref/source/config (they are compiled with dbt) and for seeds' CSV headers. `cache_dir`
+        (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
+        `dialect` defaults to the manifest's adapter type. `packages` (package -> folder, from
+        packages.package_roots, computed when None) is where a package's seeds are read.
+        `warehouse` (compiled_sql.Warehouse: the user's target or catalog.json's columns) is
+        how models whose Jinja reads the warehouse compile; without it they stay unresolved,
+        their reason naming the call. `on_model(done, total)` follows the analysis model by model.
+    `elsewhere` (integrations.sql_worker.Worker) analyses SQL in a helper process while it can.
 
-    Example::
+        Example::
 
-        lineage = build_column_lineage(manifest, project_dir, state_dir / "cache" / "lineage")
-        lineage.upstream("model.shop.customers", "email")
-        # [ColumnRef('model.shop.stg_customers', 'stg_customers', 'email')]
-        for ref, path in lineage.paths_from("model.shop.stg_customers", "email").items():
-            print(" -> ".join(map(str, path)))  # stg_customers.email -> customers.email
-        lineage.unresolved("model.shop.customers")  # {} when every column was traced
+            lineage = build_column_lineage(manifest, project_dir, state_dir / "cache" / "lineage")
+            lineage.upstream("model.shop.customers", "email")
+            # [ColumnRef('model.shop.stg_customers', 'stg_customers', 'email')]
+            for ref, path in lineage.paths_from("model.shop.stg_customers", "email").items():
+                print(" -> ".join(map(str, path)))  # stg_customers.email -> customers.email
+            lineage.unresolved("model.shop.customers")  # {} when every column was traced
     """
     with long_lived_objects() as settled:
         settled()  # the manifest: hundreds of thousands of objects living as long as this
         if cache_dir is not None:
             work = cache_dir / "work"
             return _build(
-                manifest, project, cache_dir, work, dialect, packages, warehouse, on_model
-            )
+                manifest, project, cache_dir, work, dialect, packages, warehouse, on_model,
+                elsewhere,
+            )  # fmt: skip
         # `dbt compile` needs somewhere to write, even without a cache
         with tempfile.TemporaryDirectory(prefix="floe-lineage-") as scratch:
             return _build(
-                manifest, project, None, Path(scratch), dialect, packages, warehouse, on_model
-            )
+                manifest, project, None, Path(scratch), dialect, packages, warehouse, on_model,
+                elsewhere,
+            )  # fmt: skip
 
 
 def _build(
@@ -99,6 +103,7 @@ def _build(
     packages: Mapping[str, Path] | None,
     warehouse: Warehouse | None,
     on_model: Callable[[int, int], None] | None = None,
+    elsewhere: Analyser | None = None,
 ) -> ColumnLineage:
     dbt_project = _as_project(project)
     if packages is None:
@@ -118,7 +123,9 @@ def _build(
         warehouse=warehouse,
     )
     known = {**seed_columns(view, dbt_project, packages), **_source_columns(view, warehouse)}
-    built = build_lineage(view, compiled, cache, known, dialect=dialect, on_model=on_model)
+    built = build_lineage(
+        view, compiled, cache, known, dialect=dialect, on_model=on_model, elsewhere=elsewhere
+    )
     changed = built.changed
     for _round in range(MAX_ROUNDS):
         if not compiled.unbuilt or warehouse is None or dbt_project is None:
@@ -142,7 +149,9 @@ def _build(
             failed=cache.failed,
             warehouse=warehouse,
         )
-        built = build_lineage(view, compiled, cache, known, dialect=dialect, on_model=on_model)
+        built = build_lineage(
+            view, compiled, cache, known, dialect=dialect, on_model=on_model, elsewhere=elsewhere
+        )
         changed = True
     if stored is not None and changed:
         stored.save(built.cache)

@@ -1,0 +1,40 @@
+"""The helper process of a warm check's SQL analysis (integrations.sql_worker), started
+before the check's own imports so that its import of sqlglot overlaps them, on the other core.
+
+Only when `.floe/cache/lineage/` holds the last check's lineage: then few models are
+analysed (a cold check analyses them all, and imports sqlglot once for that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from floe_ci.lineage.builder import Analyser
+
+# app.compile.STATE_DIR / cache / lineage / integrations.dbt.lineage.CACHE_FILE, spelled out:
+# importing those modules is the work the helper is to overlap (a test keeps them equal)
+LINEAGE_CACHE = Path(".floe", "cache", "lineage", "lineage-cache.json")
+
+
+@contextmanager
+def analysis_helper(config_path: Path) -> Iterator[Analyser | None]:
+    """A started helper for the check of `config_path` (floe.yaml), stopped on exit; None
+    for a cold check or when no process can be started (the check then analyses here)."""
+    if not (config_path.resolve().parent / LINEAGE_CACHE).is_file():
+        yield None
+        return
+    from floe_ci.integrations.sql_worker import Worker
+
+    try:
+        worker = Worker()
+    except OSError:
+        yield None
+        return
+    try:
+        yield worker
+    finally:
+        worker.close()
