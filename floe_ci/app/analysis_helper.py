@@ -1,4 +1,4 @@
-"""The helper process of a warm check's SQL analysis (integrations.sql_worker), started
+"""The helper process of a warm check's SQL analysis (app.sql_worker), started
 before the check's own imports so that its import of sqlglot overlaps them, on the other core.
 
 Only when `.floe/cache/lineage/` holds the last check's lineage: then few models are
@@ -27,7 +27,7 @@ def analysis_helper(config_path: Path) -> Iterator[Analyser | None]:
     if not (config_path.resolve().parent / LINEAGE_CACHE).is_file():
         yield None
         return
-    from floe_ci.integrations.sql_worker import Worker
+    from floe_ci.app.sql_worker import Worker
 
     try:
         worker = Worker()

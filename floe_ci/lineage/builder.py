@@ -42,7 +42,7 @@ class SqlSource(Protocol):
 
 
 class Analyser(Protocol):
-    """analyse_sql run elsewhere (integrations.sql_worker: a helper process); None when it
+    """analyse_sql run elsewhere (app.sql_worker: a helper process); None when it
     cannot (it is gone, or it did its share), so the statement is analysed here.
 
     `likely` are the relations the SQL most likely reads (its model's parents): their

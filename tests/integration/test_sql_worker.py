@@ -1,4 +1,4 @@
-"""The helper process that analyses a warm check's SQL (integrations.sql_worker) gives what
+"""The helper process that analyses a warm check's SQL (app.sql_worker) gives what
 the analysis in the check gives: the same columns, the same failures, the same recursion
 error; it asks for the relations a statement reads beyond its model's parents; and once it
 is gone or has done its share, the check analyses the statements itself."""
@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from floe_ci.app import sql_worker
 from floe_ci.app.analysis_helper import LINEAGE_CACHE
 from floe_ci.app.compile import state_dir_for
+from floe_ci.app.sql_worker import Worker
 from floe_ci.cli.main import cli
-from floe_ci.integrations import sql_worker
 from floe_ci.integrations.dbt.lineage import CACHE_FILE
-from floe_ci.integrations.sql_worker import Worker
 from floe_ci.lineage.builder import _Analyse
 from floe_ci.lineage.column_refs import RelationKey, SqlColumns
 from floe_ci.lineage.sql_columns import analyse_sql

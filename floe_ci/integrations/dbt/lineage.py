@@ -67,7 +67,7 @@ def build_column_lineage(
         `warehouse` (compiled_sql.Warehouse: the user's target or catalog.json's columns) is
         how models whose Jinja reads the warehouse compile; without it they stay unresolved,
         their reason naming the call. `on_model(done, total)` follows the analysis model by model.
-    `elsewhere` (integrations.sql_worker.Worker) analyses SQL in a helper process while it can.
+        `elsewhere` (a builder.Analyser: app.sql_worker's helper process) analyses SQL while it can.
 
         Example::
 

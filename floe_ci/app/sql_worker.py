@@ -29,7 +29,7 @@ from floe_ci.lineage.column_refs import RelationColumns, RelationKey, SqlColumns
 
 SHARE = 50  # statements past these are analysed in the check: sqlglot is worth importing there
 _LENGTH = struct.Struct("<Q")
-_MAIN = "from floe_ci.integrations.sql_worker import main; main()"
+_MAIN = "from floe_ci.app.sql_worker import main; main()"
 _ASKS = 4  # rounds of "these relations too" before the statement is analysed here
 
 
@@ -61,8 +61,8 @@ class Worker:
         headroom = sys.getrecursionlimit() - _depth()
         for _round in range(_ASKS):
             reply = self._ask((sql, dialect, known, headroom))
-            if reply is None:
-                return None
+            if not isinstance(reply, tuple) or not reply:
+                return None  # gone (or a reply of another protocol): the check analyses it
             if reply[0] == "recursion":
                 self.answered += 1
                 raise RecursionError("the SQL analysis exceeded Python's recursion limit")
