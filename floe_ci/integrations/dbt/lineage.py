@@ -58,25 +58,25 @@ def build_column_lineage(
 ) -> ColumnLineage:
     """Column lineage of every model of a dbt project.
 
-        `manifest` is the parsed manifest.json (from `dbt parse` is enough). `project` (the dbt
-        project folder or its DbtProject) is needed only for models whose Jinja goes beyond
-        ref/source/config (they are compiled with dbt) and for seeds' CSV headers. `cache_dir`
-        (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
-        `dialect` defaults to the manifest's adapter type. `packages` (package -> folder, from
-        packages.package_roots, computed when None) is where a package's seeds are read.
-        `warehouse` (compiled_sql.Warehouse: the user's target or catalog.json's columns) is
-        how models whose Jinja reads the warehouse compile; without it they stay unresolved,
-        their reason naming the call. `on_model(done, total)` follows the analysis model by model.
-        `elsewhere` (a builder.Analyser: app.sql_worker's helper process) analyses SQL while it can.
+    `manifest` is the parsed manifest.json (from `dbt parse` is enough). `project` (the dbt
+    project folder or its DbtProject) is needed only for models whose Jinja goes beyond
+    ref/source/config (they are compiled with dbt) and for seeds' CSV headers. `cache_dir`
+    (normally `<floe.yaml folder>/.floe/cache/lineage`) enables the cache; None computes all.
+    `dialect` defaults to the manifest's adapter type. `packages` (package -> folder, from
+    packages.package_roots, computed when None) is where a package's seeds are read.
+    `warehouse` (compiled_sql.Warehouse: the user's target or catalog.json's columns) is
+    how models whose Jinja reads the warehouse compile; without it they stay unresolved,
+    their reason naming the call. `on_model(done, total)` follows the analysis model by model.
+    `elsewhere` (a builder.Analyser: app.sql_worker's helper process) analyses SQL while it can.
 
-        Example::
+    Example::
 
-            lineage = build_column_lineage(manifest, project_dir, state_dir / "cache" / "lineage")
-            lineage.upstream("model.shop.customers", "email")
-            # [ColumnRef('model.shop.stg_customers', 'stg_customers', 'email')]
-            for ref, path in lineage.paths_from("model.shop.stg_customers", "email").items():
-                print(" -> ".join(map(str, path)))  # stg_customers.email -> customers.email
-            lineage.unresolved("model.shop.customers")  # {} when every column was traced
+        lineage = build_column_lineage(manifest, project_dir, state_dir / "cache" / "lineage")
+        lineage.upstream("model.shop.customers", "email")
+        # [ColumnRef('model.shop.stg_customers', 'stg_customers', 'email')]
+        for ref, path in lineage.paths_from("model.shop.stg_customers", "email").items():
+            print(" -> ".join(map(str, path)))  # stg_customers.email -> customers.email
+        lineage.unresolved("model.shop.customers")  # {} when every column was traced
     """
     with long_lived_objects() as settled:
         settled()  # the manifest: hundreds of thousands of objects living as long as this
