@@ -7,6 +7,8 @@ analysed (a cold check analyses them all, and imports sqlglot once for that).
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,17 +26,27 @@ LINEAGE_CACHE = Path(".floe", "cache", "lineage", "lineage-cache.json")
 def analysis_helper(config_path: Path) -> Iterator[Analyser | None]:
     """A started helper for the check of `config_path` (floe.yaml), stopped on exit; None
     for a cold check or when no process can be started (the check then analyses here)."""
-    if not (config_path.resolve().parent / LINEAGE_CACHE).is_file():
+    if not _worth_a_helper(config_path):
         yield None
         return
     from floe_ci.app.sql_worker import Worker
 
     try:
         worker = Worker()
-    except OSError:
+    except Exception:  # no process to spare, or no way to start one: the check analyses here
         yield None
         return
     try:
         yield worker
     finally:
         worker.close()
+
+
+def _worth_a_helper(config_path: Path) -> bool:
+    """A warm check (the lineage cache exists), a second processor to run on, and an
+    interpreter that can be started again (not an embedded or frozen one)."""
+    if not sys.executable or getattr(sys, "frozen", False):
+        return False
+    if len(os.sched_getaffinity(0)) < 2:
+        return False  # on one processor the helper's import would only wait its turn
+    return (config_path.resolve().parent / LINEAGE_CACHE).is_file()

@@ -6,7 +6,9 @@ is gone or has done its share, the check analyses the statements itself."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from floe_ci.app import sql_worker
-from floe_ci.app.analysis_helper import LINEAGE_CACHE
+from floe_ci.app.analysis_helper import LINEAGE_CACHE, analysis_helper
 from floe_ci.app.compile import state_dir_for
 from floe_ci.app.sql_worker import Worker
 from floe_ci.cli.main import cli
@@ -75,16 +77,68 @@ def test_a_relation_beyond_the_parents_is_asked_for_again(worker: Worker) -> Non
     assert [column.name for column in there.columns] == ["id", "email"]
 
 
-def test_sql_too_deep_raises_the_recursion_error_the_builder_turns_into_a_reason(
+def test_sql_too_deep_for_the_helper_is_analysed_in_the_check_which_decides(
     worker: Worker,
 ) -> None:
     deep = "select " + "(" * 20_000 + "email" + ")" * 20_000 + ' as e from "db"."main"."x"'
     with pytest.raises(RecursionError):
         analyse_sql(deep, "duckdb", _columns)
-    with pytest.raises(RecursionError):
-        worker(deep, "duckdb", _columns, [])
+    assert worker(deep, "duckdb", _columns, []) is None  # its stack is the shorter one
+    with pytest.raises(RecursionError):  # the builder turns it into the model's reason
+        _Analyse("duckdb", worker)(deep, _columns, [])
     # and the helper goes on answering afterwards
     assert worker(JOIN, "duckdb", _columns, [ORDERS]) == analyse_sql(JOIN, "duckdb", _columns)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        # a start-up hook that prints: its text would be read as a reply
+        "print('hello from sitecustomize'); " + sql_worker._MAIN,
+        # a length no reply has: never read (nor waited for) in full
+        "import sys, time; sys.stdout.buffer.write(b'floe-ci sql worker 1\\n' + b'\\xff' * 8);"
+        " sys.stdout.flush(); time.sleep(60)",
+        # not a reply of the protocol
+        "import sys, pickle, struct, time; p = pickle.dumps(('done', 1, 2));"
+        " sys.stdout.buffer.write(b'floe-ci sql worker 1\\n' + struct.pack('<Q', len(p)) + p);"
+        " sys.stdout.flush(); time.sleep(60)",
+    ],
+    ids=["printed-at-start", "huge-length", "wrong-shape"],
+)
+def test_a_helper_that_breaks_the_protocol_is_stopped_and_the_check_analyses(
+    start: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_worker, "_MAIN", start)
+    worker = Worker()
+    try:
+        assert worker(JOIN, "duckdb", _columns, [ORDERS]) is None
+        assert worker._process is None  # stopped, not left running
+        assert _Analyse("duckdb", worker)(JOIN, _columns, [ORDERS]) == analyse_sql(
+            JOIN, "duckdb", _columns
+        )
+    finally:
+        worker.close()
+
+
+def test_no_helper_when_none_can_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / LINEAGE_CACHE
+    cache.parent.mkdir(parents=True)
+    cache.write_text("{}")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    with analysis_helper(tmp_path / "floe.yaml") as started:
+        assert started is not None
+    python = sys.executable
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with analysis_helper(tmp_path / "floe.yaml") as started:
+        assert started is None
+    monkeypatch.setattr(sys, "executable", python)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    with analysis_helper(tmp_path / "floe.yaml") as started:
+        assert started is None  # one processor: the helper would only wait its turn
+    monkeypatch.undo()
+    cache.unlink()
+    with analysis_helper(tmp_path / "floe.yaml") as started:
+        assert started is None  # a cold check analyses every model itself
 
 
 def test_a_helper_that_died_leaves_the_analysis_to_the_check(worker: Worker) -> None:
@@ -114,8 +168,10 @@ def test_a_warm_check_after_an_sql_edit_is_analysed_by_the_helper(
     answer = Worker.__call__
 
     def counted(self: Worker, sql: str, *args: Any) -> SqlColumns | None:
-        asked.append(sql)
-        return answer(self, sql, *args)
+        result = answer(self, sql, *args)
+        if result is not None:  # answered by the helper, not left to the check
+            asked.append(sql)
+        return result
 
     monkeypatch.setattr(Worker, "__call__", counted)
     _cli_check(project, tmp_path / "cold.json")
