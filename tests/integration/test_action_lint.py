@@ -119,7 +119,8 @@ def test_the_readme_shows_the_linted_workflows() -> None:
 
 
 def test_the_image_pins_every_dependency_within_pyprojects_ranges() -> None:
-    # Not an equality with this .venv: CI resolves a fresh one, perhaps with newer releases.
+    # Not an equality with this .venv: a developer's may predate the last pin (.ci/setup
+    # installs with these constraints only when the pins or pyproject.toml changed).
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
