@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from floe_ci.app.analysis_helper import analysis_helper
+from floe_ci.app.pydantic_plugins import pydantic_plugins_off
 from floe_ci.errors import FloeUsageError
 from floe_ci.integrations.github.inputs import ActionInputs, for_steps, in_repository
 from floe_ci.integrations.github.masking import values_to_mask
@@ -35,6 +37,7 @@ from floe_ci.integrations.github.runner import Step
 if TYPE_CHECKING:
     from floe_ci.governance.result import CheckResult
     from floe_ci.integrations.github.event import EventContext
+    from floe_ci.lineage.builder import Analyser
     from floe_ci.plan.changes import Plan
     from floe_ci.report.pr_comment import RenderedComment
 
@@ -68,16 +71,28 @@ def run_action(
         # As the user would type it; no shell, and nothing in the input is parsed again.
         return Delegate((inputs.command, "--config", str(workdir / inputs.config)))
     try:
-        return check_stage(inputs, workdir, env, step, set(masked))
+        # As `floe-ci check` does: no plugin discovery, and a warm check's SQL analysis
+        # helper started before check_stage's imports, which its import of sqlglot overlaps.
+        with (
+            pydantic_plugins_off(),
+            analysis_helper(workdir / inputs.config) as elsewhere,
+        ):
+            return check_stage(inputs, workdir, env, step, set(masked), elsewhere)
     except FloeUsageError as exc:
         _report_usage_error(exc, workdir, env, step)
         raise
 
 
 def check_stage(
-    inputs: ActionInputs, workdir: Path, env: Mapping[str, str], step: Step, masked: set[str]
+    inputs: ActionInputs,
+    workdir: Path,
+    env: Mapping[str, str],
+    step: Step,
+    masked: set[str],
+    elsewhere: Analyser | None = None,
 ) -> int:
-    """Check (or review), write the reports, annotate, summarize, comment, set outputs."""
+    """Check (or review), write the reports, annotate, summarize, comment, set outputs;
+    `elsewhere` analyses SQL in a helper process while it can (app.analysis_helper)."""
     from floe_ci.app.check import run_check, with_durations
     from floe_ci.app.progress import Progress, activated
     from floe_ci.app.review import review_pull_request
@@ -107,11 +122,13 @@ def check_stage(
             from floe_ci.app.pr_feedback import approval_lookup, offer_suggestions
 
             approval_for = approval_lookup(step, inputs.token, env, event)
-            result, plan = review_pull_request(config, base_ref, options, approval_for=approval_for)
+            result, plan = review_pull_request(
+                config, base_ref, options, approval_for=approval_for, elsewhere=elsewhere
+            )
             if inputs.comment and event.is_pull_request:
                 offer_suggestions(step, config, shown, base_ref, inputs.token, env, event)
         else:
-            result = run_check(config, options)
+            result = run_check(config, options, elsewhere=elsewhere)
     result = with_durations(result, progress.durations)
     verdict = "failed" if result.failed() else "passed"
     artifacts = config.resolve().parent / ARTIFACTS_SUBDIR

@@ -46,10 +46,15 @@ def run_check(
     *,
     refresh_manifest: bool = False,
     manifest_path: Path | None = None,
+    elsewhere: Analyser | None = None,
 ) -> CheckResult:
     """Load floe.yaml, obtain the manifest and the lineage, and evaluate the rules."""
     return collect_check(
-        config_path, options, refresh_manifest=refresh_manifest, manifest_path=manifest_path
+        config_path,
+        options,
+        refresh_manifest=refresh_manifest,
+        manifest_path=manifest_path,
+        elsewhere=elsewhere,
     ).result
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -229,12 +227,13 @@ def check(
                     --base-manifest prod-state/manifest.json
     """
     from floe_ci.app.analysis_helper import analysis_helper
+    from floe_ci.app.pydantic_plugins import pydantic_plugins_off
 
     printed: list[tuple[str, bool]] = []  # (text, to standard error), once progress is gone
     # Progress starts before the imports: on a busy machine they alone take a second.
     # So does the SQL analysis helper of a warm check: it imports sqlglot meanwhile.
     with (
-        _no_pydantic_plugins(),
+        pydantic_plugins_off(),
         showing_progress("floe-ci check", quiet=quiet, verbose=verbose) as progress,
         analysis_helper(config) as elsewhere,
     ):
@@ -315,25 +314,6 @@ def _stdout_color() -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
-
-
-_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
-
-
-@contextmanager
-def _no_pydantic_plugins() -> Iterator[None]:
-    """Pydantic's plugin discovery off for the check (floe-ci's models use no plugin; the
-    first model built read every installed package's metadata for one, ~0.03 s beside dbt
-    and Dagster). Unset again afterwards: commands that run the user's Dagster code
-    (`floe run`, `dev`) never set it; a value the user set is left alone."""
-    if _PLUGINS in os.environ:
-        yield
-        return
-    os.environ[_PLUGINS] = "__all__"
-    try:
-        yield
-    finally:
-        os.environ.pop(_PLUGINS, None)
 
 
 @click.command("rules")

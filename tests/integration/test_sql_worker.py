@@ -5,6 +5,7 @@ is gone or has done its share, the check analyses the statements itself."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -183,6 +184,41 @@ def test_a_warm_check_after_an_sql_edit_is_analysed_by_the_helper(
     shutil.rmtree(project / ".floe" / "cache")
     assert warm == _cli_check(project, tmp_path / "again.json")  # what a check finds afresh
     assert len(asked) == 1
+
+
+def test_the_actions_warm_check_is_analysed_by_the_helper_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from floe_ci.app.action import run_action
+
+    workspace = tmp_path / "workspace"
+    project = copy_example(workspace / "shop", EXAMPLE_FINDINGS)
+    asked: list[str] = []
+    answer = Worker.__call__
+
+    def counted(self: Worker, sql: str, *args: Any) -> SqlColumns | None:
+        result = answer(self, sql, *args)
+        if result is not None:
+            asked.append(sql)
+        return result
+
+    monkeypatch.setattr(Worker, "__call__", counted)
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    env = {
+        "GITHUB_WORKSPACE": str(workspace),
+        "INPUT_WORKING-DIRECTORY": "shop",
+        "INPUT_COMMENT": "false",
+        "INPUT_FAIL-ON": "never",
+    }
+    assert run_action(env, io.StringIO()) == 0
+    assert asked == []  # cold: no helper
+    model = project / "models" / "marts" / "customers.sql"
+    model.write_text(model.read_text().replace("select", "select 1 as one,", 1))
+    assert run_action(env, io.StringIO()) == 0
+    assert len(asked) == 1 and "1 as one" in asked[0]
+    assert "PYDANTIC_DISABLE_PLUGINS" not in os.environ  # off for the check only
+    report = json.loads((project / ".floe" / "github" / "report.json").read_text())
+    assert report["findings"] == _cli_check(project, tmp_path / "check.json")["findings"]
 
 
 def test_the_helper_looks_for_the_lineage_cache_where_the_check_keeps_it(tmp_path: Path) -> None:

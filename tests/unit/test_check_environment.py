@@ -1,4 +1,4 @@
-"""`floe-ci check` turns pydantic's plugin discovery off for itself only."""
+"""A check (`floe-ci check`, the action's) turns pydantic's plugin discovery off for itself only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from floe_ci.cli.check_cmd import _no_pydantic_plugins
+from floe_ci.app.pydantic_plugins import pydantic_plugins_off
 
 PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
 
@@ -15,10 +15,10 @@ def test_plugins_are_off_during_the_check_and_the_environment_is_given_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(PLUGINS, raising=False)
-    with _no_pydantic_plugins():
+    with pydantic_plugins_off():
         assert os.environ[PLUGINS] == "__all__"
     assert PLUGINS not in os.environ  # what runs later (dbt, Dagster) sees no change
-    with pytest.raises(RuntimeError), _no_pydantic_plugins():
+    with pytest.raises(RuntimeError), pydantic_plugins_off():
         raise RuntimeError("a failed check")
     assert PLUGINS not in os.environ
 
@@ -26,6 +26,6 @@ def test_plugins_are_off_during_the_check_and_the_environment_is_given_back(
 @pytest.mark.parametrize("value", ["", "logfire", "__all__"])
 def test_a_value_the_user_set_is_left_alone(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv(PLUGINS, value)
-    with _no_pydantic_plugins():
+    with pydantic_plugins_off():
         assert os.environ[PLUGINS] == value
     assert os.environ[PLUGINS] == value
