@@ -8,6 +8,6 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 DEST="$REPO/.tools/cube"
 # shellcheck source=.ci/tools/npm/install-tree.bash
 source "$(dirname "$0")/npm/install-tree.bash"
-install_npm_tree cube "$DEST"
+install_npm_tree cube "$DEST" node_modules/@cubejs-backend/schema-compiler/package.json
 node -e "require('$DEST/node_modules/@cubejs-backend/schema-compiler')" \
   || { echo "error: Cube's schema compiler in $DEST does not load under $(node --version)" >&2; exit 2; }

@@ -47,6 +47,14 @@ def _worth_a_helper(config_path: Path) -> bool:
     interpreter that can be started again (not an embedded or frozen one)."""
     if not sys.executable or getattr(sys, "frozen", False):
         return False
-    if len(os.sched_getaffinity(0)) < 2:
+    if _usable_processors() < 2:
         return False  # on one processor the helper's import would only wait its turn
-    return (config_path.resolve().parent / LINEAGE_CACHE).is_file()
+    try:
+        return (config_path.resolve().parent / LINEAGE_CACHE).is_file()
+    except OSError:  # a folder it may not look into: the check says so, with the file's name
+        return False
+
+
+def _usable_processors() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere all of them
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)

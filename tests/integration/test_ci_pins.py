@@ -5,8 +5,10 @@ here once listed a version it did not serve, and resolving Cube's ranges afresh 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import tomllib
+from types import ModuleType
 
 import pytest
 from packaging.requirements import Requirement
@@ -39,6 +41,25 @@ def test_every_dev_tool_is_pinned_within_pyprojects_range() -> None:
         version = pins.get(canonicalize_name(requirement.name))
         assert version is not None, f"{requirement.name} (dev) is pinned in neither file"
         assert requirement.specifier.contains(version), f"{requirement.name}=={version} vs {raw}"
+
+
+def _pin_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "pin_constraints", REPO_ROOT / "docker" / "pin_constraints.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_package_this_environment_installed_for_floe_ci_is_pinned() -> None:
+    # .ci/setup installs with both files: a dependency that neither pins (one a new release
+    # brought in) would be whatever the registry serves that day.
+    installed = _pin_script().runtime_pins(extras=("all", "dev"))
+    pins = _pins("docker/constraints.txt") | _pins(".ci/constraints-dev.txt")
+    unpinned = sorted(set(installed) - set(pins))
+    assert not unpinned, f"pinned in neither file: {unpinned}; regenerate (README, Development)"
 
 
 def test_the_two_constraint_files_never_pin_one_package_twice() -> None:

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from floe_ci.errors import FloeUsageError
-from floe_ci.governance.result import FailOn
+
+if TYPE_CHECKING:
+    # Only a type: importing governance.result builds pydantic models, which the action's
+    # check must not do before it turns pydantic's plugin discovery off.
+    from floe_ci.governance.result import FailOn
 
 # What the action does itself; any other floe-ci command runs as `floe-ci COMMAND --config`.
 ACTION_COMMANDS = ("check", "comment")
